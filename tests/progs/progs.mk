@@ -1,0 +1,52 @@
+# Subject programs for the bats suites (tests/*.bats).  Included by the top
+# Makefile, which defines PROGS and BUILD before including this file;
+# `make progs` builds $(PROGS).
+#
+# Every program runs natively and under goro; the suites compare outputs.
+# Libraries sit next to the programs in $(BUILD)/progs: linked ones are found
+# through an $ORIGIN rpath, dlopen'ed ones by a path the program builds from
+# /proc/self/exe.
+
+PROGS_DIR    := $(BUILD)/progs
+PROGS_CFLAGS := -O2 -g -pthread -Wall -Werror -D_GNU_SOURCE
+PROGS_CXXFLAGS := -O2 -g -pthread -Wall -Werror
+PROGS_HDRS   := tests/progs/check.h
+
+# Plain C programs, one source file each.
+PROGS_C := hello create_join keys once cancel detach thread_names stack_attr \
+           exit_main exit_thread join_np thread_kill yield_pingpong c11_threads \
+           stack_overflow
+PROGS_C_BINS := $(PROGS_C:%=$(PROGS_DIR)/%)
+
+PROGS += $(PROGS_C_BINS) \
+         $(PROGS_DIR)/tls $(PROGS_DIR)/libtlsdep.so $(PROGS_DIR)/libtlsdl.so \
+         $(PROGS_DIR)/libtlsie.so \
+         $(PROGS_DIR)/cxx_exc
+
+$(PROGS_C_BINS): $(PROGS_DIR)/%: tests/progs/%.c $(PROGS_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGS_CFLAGS) $< -o $@
+
+# TLS isolation: a linked library, a dlopen'ed global-dynamic one and a
+# dlopen'ed initial-exec one (opened after threads exist).
+$(PROGS_DIR)/libtlsdep.so: tests/progs/tlsdep.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGS_CFLAGS) -fPIC -shared $< -o $@
+
+$(PROGS_DIR)/libtlsdl.so: tests/progs/tlsdl.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGS_CFLAGS) -fPIC -shared $< -o $@
+
+$(PROGS_DIR)/libtlsie.so: tests/progs/tlsie.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGS_CFLAGS) -fPIC -shared $< -o $@
+
+$(PROGS_DIR)/tls: tests/progs/tls.c $(PROGS_HDRS) $(PROGS_DIR)/libtlsdep.so \
+                  $(PROGS_DIR)/libtlsdl.so $(PROGS_DIR)/libtlsie.so
+	$(CC) $(PROGS_CFLAGS) $< -o $@ -L$(PROGS_DIR) -ltlsdep \
+	    -Wl,-rpath,'$$ORIGIN' -ldl
+
+# C++: exceptions, thread_local, std::thread, forced unwinding.
+$(PROGS_DIR)/cxx_exc: tests/progs/cxx_exc.cc $(PROGS_HDRS)
+	@mkdir -p $(dir $@)
+	$(CXX) $(PROGS_CXXFLAGS) $< -o $@
