@@ -88,9 +88,14 @@ static void *isolation_worker(void *arg)
                 CHECK_FAIL("thread %ld: errno changed by sched_yield: %d",
                            id, errno);
         }
-        if (i % 10 == 0) {
-            usleep(100);
-            errno = (int)id; /* usleep may legitimately set errno on EINTR */
+        if (i % 2 == 0) {
+            /* a sleep parks the G under goro: errno must survive it unless
+             * the call itself failed (EINTR) and so set it */
+            if (usleep(100) != 0)
+                errno = (int)id;
+            else if (errno != (int)id)
+                CHECK_FAIL("thread %ld: errno changed by a successful usleep: %d",
+                           id, errno);
         }
     }
     check_all(id, ITERS);
