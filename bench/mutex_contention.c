@@ -1,0 +1,87 @@
+/* mutex_contention - many threads increment one counter under one mutex.
+ *
+ *   mutex_contention [-t THREADS] [-n INCREMENTS_PER_THREAD]
+ *
+ * Defaults: 64 threads x 100000 increments.  All threads start together
+ * (a barrier built from the mutex itself, so nothing but pthread_mutex and
+ * pthread_cond is exercised).  Reports lock/unlock pairs per second and
+ * checks the final count.
+ */
+#include "bench.h"
+
+#include <pthread.h>
+#include <unistd.h>
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t go_cv = PTHREAD_COND_INITIALIZER;
+static int go_flag;
+static long counter;
+static long iters;
+
+static void *worker(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&mu);
+    while (!go_flag)
+        pthread_cond_wait(&go_cv, &mu);
+    pthread_mutex_unlock(&mu);
+    for (long i = 0; i < iters; i++) {
+        pthread_mutex_lock(&mu);
+        counter++;
+        pthread_mutex_unlock(&mu);
+    }
+    return NULL;
+}
+
+static void usage(const char *prog)
+{
+    fprintf(stderr, "usage: %s [-t THREADS] [-n INCREMENTS_PER_THREAD]\n", prog);
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    long nthreads = 64;
+    int opt;
+    iters = 100000;
+    while ((opt = getopt(argc, argv, "t:n:h")) != -1) {
+        switch (opt) {
+        case 't': nthreads = bench_parse_long("-t", optarg); break;
+        case 'n': iters = bench_parse_long("-n", optarg); break;
+        default: usage(argv[0]);
+        }
+    }
+    if (optind != argc)
+        usage(argv[0]);
+
+    pthread_t *ts = calloc((size_t)nthreads, sizeof *ts);
+    if (ts == NULL)
+        bench_die("calloc", ENOMEM);
+    for (long i = 0; i < nthreads; i++) {
+        int rc = pthread_create(&ts[i], NULL, worker, NULL);
+        if (rc != 0)
+            bench_die("pthread_create", rc);
+    }
+    long long t0 = bench_now_ns();
+    pthread_mutex_lock(&mu);
+    go_flag = 1;
+    pthread_cond_broadcast(&go_cv);
+    pthread_mutex_unlock(&mu);
+    for (long i = 0; i < nthreads; i++)
+        pthread_join(ts[i], NULL);
+    long long t1 = bench_now_ns();
+    free(ts);
+
+    long expect = nthreads * iters;
+    if (counter != expect) {
+        fprintf(stderr, "mutex_contention: counter is %ld, expected %ld (mutex broken)\n",
+                counter, expect);
+        return 1;
+    }
+    double secs = (double)(t1 - t0) / 1e9;
+    double ops = (double)expect / secs;
+    printf("mutex_contention: %ld threads x %ld increments in %.1f ms: %.0f ops/s (%.1f ns/op)\n",
+           nthreads, iters, secs * 1e3, ops, 1e9 / ops);
+    bench_result("mutex_contention", ops, "ops/s");
+    return 0;
+}
