@@ -10,7 +10,7 @@
 # Usage: scripts/run-tests.sh [TEST...]   (default: all; a TEST is a unit
 # binary or a .bats file)
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 UNIT_TIMEOUT=${GORO_UNIT_TIMEOUT:-300}
 BATS_TIMEOUT=${GORO_BATS_TIMEOUT:-600}
