@@ -1,0 +1,58 @@
+/* Bootstrap: the constructor that turns the process into a goro runtime.
+ * The main thread becomes G1 on M0 with P0; then the first real pthread
+ * (sysmon) is made with glibc's pthread_create, which clears
+ * __libc_single_threaded before any G runs (notes item 5). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/prctl.h>
+
+#include "preload/real.h"
+#include "sched/runtime.h"
+#include "sched/sys.h"
+
+#ifndef HWCAP2_FSGSBASE
+#define HWCAP2_FSGSBASE (1 << 1)
+#endif
+
+GORO_HIDDEN uint8_t goro__fsgsbase;
+
+void goro__config_parse(void);
+void goro__sysmon_start(void);
+
+static void refuse(const char *why)
+{
+	goro__errorf("goro: refusing to start: %s\n", why);
+	goro__sys1(SYS_exit_group, 2);
+}
+
+static void print_stats_at_exit(void)
+{
+	if (goro__cfg.stats && goro__started)
+		goro__print_stats();
+}
+
+/* Idempotent; interposed entry points that can run before the constructor
+ * (another library's constructor creating a thread) call it too. */
+void goro__ensure_init(void)
+{
+	static bool done;
+	if (done)
+		return;
+	done = true;
+	goro__real_init();
+	goro__config_parse();
+	char why[256];
+	if (goro__tls_check(why, sizeof why) != 0)
+		refuse(why);
+	goro__fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
+	prctl(PR_GET_NAME, goro__g1.name);
+	goro__schedinit(goro__cfg.procs);
+	goro__signal_init();
+	goro__signal_minit(&goro__m0);
+	goro__sysmon_start();
+	atexit(print_stats_at_exit);
+}
+
+__attribute__((constructor(101))) static void goro_init(void) { goro__ensure_init(); }

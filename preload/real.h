@@ -1,0 +1,37 @@
+/* The real-symbol table: glibc's own functions behind the ones goro
+ * interposes, resolved with dlsym(RTLD_NEXT) at start-up. */
+#ifndef GORO_REAL_H
+#define GORO_REAL_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+
+struct goro_real {
+	int (*pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+	int (*pthread_attr_init)(pthread_attr_t *);
+	int (*pthread_attr_destroy)(pthread_attr_t *);
+	int (*pthread_attr_setstacksize)(pthread_attr_t *, size_t);
+	int (*pthread_attr_setstack)(pthread_attr_t *, void *, size_t);
+	int (*pthread_attr_setdetachstate)(pthread_attr_t *, int);
+	int (*pthread_attr_setguardsize)(pthread_attr_t *, size_t);
+	int (*pthread_getattr_np)(pthread_t, pthread_attr_t *);
+	int (*pthread_kill)(pthread_t, int);
+	int (*pthread_sigqueue)(pthread_t, int, const union sigval);
+	int (*pthread_setname_np)(pthread_t, const char *);
+	int (*pthread_getname_np)(pthread_t, char *, size_t);
+	void *(*dlopen)(const char *, int);
+	void *(*dlmopen)(long, const char *, int);
+	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
+};
+
+extern __attribute__((visibility("hidden"))) struct goro_real goro__real;
+void goro__real_init(void);
+
+/* Per-M signal set-up (sched/signal.c) */
+struct m;
+void goro__signal_minit(struct m *mp);
+void goro__signal_init(void);
+extern __attribute__((visibility("hidden"))) sigset_t goro__m_sigmask;
+
+#endif

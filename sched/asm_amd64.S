@@ -1,0 +1,115 @@
+/* Context switch for x86_64 (System V).  Go: runtime/asm_amd64.s mcall,
+ * gogo.  Only callee-saved state is saved: every switch happens at a call
+ * boundary, so the caller-saved registers are dead.  MXCSR and the x87
+ * control word are callee-saved by the ABI too (rounding mode, masks).
+ *
+ * struct goro_gctx: rsp 0, rbx 8, rbp 16, r12 24, r13 32, r14 40, r15 48,
+ *                   mxcsr 56, fpucw 60.
+ */
+	.text
+
+/* Set %fs base to %rdi.  Clobbers rax, rcx, rdx, rsi, rdi, r11. */
+.macro SETFS
+	cmpb	$0, goro__fsgsbase(%rip)
+	je	1f
+	wrfsbase %rdi
+	jmp	2f
+1:	mov	%rdi, %rsi
+	mov	$0x1002, %edi		/* ARCH_SET_FS */
+	mov	$158, %eax		/* SYS_arch_prctl */
+	syscall
+2:
+.endm
+
+/* void goro__mcall(struct goro_gctx *save, void (*fn)(struct g *),
+ *                  struct g *gp, uintptr_t g0top, void *g0tp) */
+	.globl	goro__mcall
+	.hidden	goro__mcall
+	.type	goro__mcall, @function
+goro__mcall:
+	.cfi_startproc
+	mov	%rsp, 0(%rdi)
+	mov	%rbx, 8(%rdi)
+	mov	%rbp, 16(%rdi)
+	mov	%r12, 24(%rdi)
+	mov	%r13, 32(%rdi)
+	mov	%r14, 40(%rdi)
+	mov	%r15, 48(%rdi)
+	stmxcsr	56(%rdi)
+	fnstcw	60(%rdi)
+	mov	%rsi, %r12		/* fn */
+	mov	%rdx, %r13		/* gp */
+	mov	%rcx, %r14		/* g0top */
+	mov	%r8, %rdi
+	SETFS
+	mov	%r14, %rsp
+	mov	%r13, %rdi
+	xor	%ebp, %ebp
+	call	*%r12
+	ud2
+	.cfi_endproc
+	.size	goro__mcall, .-goro__mcall
+
+/* void goro__gogo(struct goro_gctx *ctx, void *tp) -- does not return */
+	.globl	goro__gogo
+	.hidden	goro__gogo
+	.type	goro__gogo, @function
+goro__gogo:
+	.cfi_startproc
+	mov	%rdi, %r12
+	mov	%rsi, %rdi
+	SETFS
+	mov	%r12, %rdi
+	ldmxcsr	56(%rdi)
+	fldcw	60(%rdi)
+	mov	0(%rdi), %rsp
+	mov	8(%rdi), %rbx
+	mov	16(%rdi), %rbp
+	mov	24(%rdi), %r12
+	mov	32(%rdi), %r13
+	mov	40(%rdi), %r14
+	mov	48(%rdi), %r15
+	ret
+	.cfi_endproc
+	.size	goro__gogo, .-goro__gogo
+
+/* First frame of a new G: goro__newproc stores gp in r12 and makes the
+ * first gogo "return" here with rsp 16-byte aligned.  The undefined return
+ * address ends every unwind (backtraces, pthread_exit's forced unwind) at
+ * this frame. */
+	.globl	goro__gstart
+	.hidden	goro__gstart
+	.type	goro__gstart, @function
+goro__gstart:
+	.cfi_startproc
+	.cfi_undefined rip
+	xor	%ebp, %ebp
+	mov	%r12, %rdi
+	call	goro__gmain
+	ud2
+	.cfi_endproc
+	.size	goro__gstart, .-goro__gstart
+
+/* void goro__setfs(void *tp) */
+	.globl	goro__setfs
+	.hidden	goro__setfs
+	.type	goro__setfs, @function
+goro__setfs:
+	.cfi_startproc
+	SETFS
+	ret
+	.cfi_endproc
+	.size	goro__setfs, .-goro__setfs
+
+/* void *goro__getfs(void): the thread pointer (%fs:0 is tcb->tcb = tp). */
+	.globl	goro__getfs
+	.hidden	goro__getfs
+	.type	goro__getfs, @function
+goro__getfs:
+	.cfi_startproc
+	mov	%fs:0, %rax
+	ret
+	.cfi_endproc
+	.size	goro__getfs, .-goro__getfs
+
+	.section .note.GNU-stack,"",@progbits

@@ -1,0 +1,70 @@
+/* Runtime locks and notes on futexes (Go: lock_futex.go).  Every syscall
+ * is raw (sched/sys.h) so a G's errno never changes. */
+#include <errno.h>
+
+#include "sched/runtime.h"
+#include "sched/sys.h"
+
+enum { UNLOCKED = 0, LOCKED = 1, SLEEPING = 2 };
+#define ACTIVE_SPIN 4      /* Go: active_spin */
+#define ACTIVE_SPIN_CNT 30 /* Go: active_spin_cnt */
+
+void goro__lock(struct goro_mutex *l)
+{
+	uint32_t v = UNLOCKED;
+	if (a_cas(&l->key, &v, LOCKED))
+		return;
+	/* Contended: spin a little (the holder is running on another M,
+	 * critical sections are short), then sleep in the kernel. */
+	for (;;) {
+		for (int i = 0; i < ACTIVE_SPIN; i++) {
+			v = UNLOCKED;
+			if (a_cas(&l->key, &v, SLEEPING))
+				return;
+			for (int j = 0; j < ACTIVE_SPIN_CNT; j++)
+				a_spin();
+		}
+		if (a_swap(&l->key, SLEEPING) == UNLOCKED)
+			return;
+		goro__futex_wait(&l->key, SLEEPING, NULL);
+	}
+}
+
+void goro__unlock(struct goro_mutex *l)
+{
+	if (a_swap(&l->key, UNLOCKED) == SLEEPING)
+		goro__futex_wake(&l->key, 1);
+}
+
+void goro__noteclear(struct goro_note *n) { a_store_rlx(&n->key, 0); }
+
+void goro__notewakeup(struct goro_note *n)
+{
+	/* release: the sleeper reads what the waker set up (m->nextp). */
+	if (a_swap(&n->key, 1) != 0)
+		goro__throw("notewakeup: double wakeup");
+	goro__futex_wake(&n->key, 1);
+}
+
+void goro__notesleep(struct goro_note *n)
+{
+	while (a_load_acq(&n->key) == 0)
+		goro__futex_wait(&n->key, 0, NULL);
+}
+
+bool goro__notetsleep(struct goro_note *n, int64_t ns)
+{
+	if (ns < 0) {
+		goro__notesleep(n);
+		return true;
+	}
+	int64_t deadline = goro__nanotime() + ns;
+	while (a_load_acq(&n->key) == 0) {
+		int64_t left = deadline - goro__nanotime();
+		if (left <= 0)
+			return false;
+		struct timespec ts = { left / 1000000000LL, left % 1000000000LL };
+		goro__futex_wait(&n->key, 0, &ts);
+	}
+	return true;
+}

@@ -1,0 +1,47 @@
+/* Runtime messages: formatted into a stack buffer and written with one
+ * raw write(2), usable from signal handlers and before stdio is set up. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+
+#include "sched/runtime.h"
+#include "sched/sys.h"
+
+void goro__write_err(const char *s)
+{
+	size_t n = strlen(s);
+	while (n > 0) {
+		long w = goro__sys3(SYS_write, 2, s, n);
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+void goro__errorf(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	goro__write_err(buf);
+}
+
+void goro__throw(const char *fmt, ...)
+{
+	char buf[1024];
+	int n = snprintf(buf, sizeof buf, "goro: fatal error: ");
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
+	va_end(ap);
+	strncat(buf, "\n", sizeof buf - strlen(buf) - 1);
+	goro__write_err(buf);
+	goro__sys2(SYS_kill, goro__sys0(SYS_getpid), SIGABRT);
+	goro__sys1(SYS_exit_group, 134);
+	__builtin_unreachable();
+}

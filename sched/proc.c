@@ -1,0 +1,760 @@
+/* The scheduler: Go's proc.go in C.
+ *
+ * Worker thread parking/unparking (Go's comment, same protocol): we keep
+ * enough spinning Ms to run all Ps while not wasting CPU.  An M is
+ * "spinning" when it has no work in its local queue and looks elsewhere.
+ * A G becoming runnable calls wakep(), which starts one spinning M only if
+ * there is an idle P and no M is spinning already.  A spinning M that finds
+ * work stops spinning and calls wakep() if it was the last spinner, so a
+ * burst of readied Gs fans out one M at a time.  A spinning M that finds
+ * nothing releases its P, drops nmspinning, then re-checks every run queue
+ * (the "delicate dance"): a G submitted between its last check and the
+ * decrement is found by that re-check, and a submitter after the decrement
+ * sees nmspinning == 0 and wakes a new M.  No wake-up is lost.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sched/runtime.h"
+#include "sched/sys.h"
+#include "preload/real.h"
+
+GORO_HIDDEN struct p *goro__allp;
+GORO_HIDDEN int32_t goro__gomaxprocs = 1;
+GORO_HIDDEN struct g goro__g1;
+GORO_HIDDEN struct m goro__m0;
+GORO_HIDDEN bool goro__started;
+GORO_HIDDEN struct goro_mutex goro__allglock;
+GORO_HIDDEN struct g *goro__allgs;
+static struct g m0_g0;
+
+static void schedule(struct m *mp) __attribute__((noreturn));
+void goro__tls_start(void);
+
+/* ---- small helpers ------------------------------------------------------- */
+
+void goro__spin_lock(_Atomic uint32_t *l)
+{
+	for (;;) {
+		uint32_t v = 0;
+		if (a_cas(l, &v, 1))
+			return;
+		for (int i = 0; a_load_rlx(l); i++) {
+			if (i < 100)
+				a_spin();
+			else
+				goro__sys0(SYS_sched_yield); /* holder preempted by the kernel */
+		}
+	}
+}
+
+void goro__spin_unlock(_Atomic uint32_t *l) { a_store_rel(l, 0); }
+
+uint32_t goro__fastrand(void)
+{
+	struct m *mp = getg()->m;
+	/* xorshift64*; per-M state, no sharing */
+	uint64_t x = mp->fastrand;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	mp->fastrand = x;
+	return (uint32_t)((x * 0x2545F4914F6CDD1DULL) >> 32);
+}
+
+static void allgadd(struct g *gp)
+{
+	goro__lock(&goro__allglock);
+	gp->alllink = goro__allgs;
+	if (goro__allgs)
+		goro__allgs->alllink_prev = gp;
+	goro__allgs = gp;
+	goro__unlock(&goro__allglock);
+}
+
+/* ---- Ps ------------------------------------------------------------------ */
+
+/* Requires sched.lock (Go: pidleput). */
+static void pidleput(struct p *pp)
+{
+	if (!goro__runqempty(pp))
+		goro__throw("pidleput: P has non-empty run queue");
+	pp->status = P_IDLE;
+	pp->link = goro__sched.pidle;
+	goro__sched.pidle = pp;
+	a_fetch_add(&goro__sched.npidle, 1);
+}
+
+/* Requires sched.lock (Go: pidleget). */
+static struct p *pidleget(void)
+{
+	struct p *pp = goro__sched.pidle;
+	if (pp) {
+		goro__sched.pidle = pp->link;
+		a_fetch_add(&goro__sched.npidle, -1);
+	}
+	return pp;
+}
+
+static void acquirep(struct m *mp, struct p *pp)
+{
+	if (mp->p || pp->m)
+		goro__throw("acquirep: P %d already in use", pp->id);
+	mp->p = pp;
+	pp->m = mp;
+	pp->status = P_RUNNING;
+}
+
+static struct p *releasep(struct m *mp)
+{
+	struct p *pp = mp->p;
+	if (!pp || pp->m != mp)
+		goro__throw("releasep: invalid P state");
+	pp->m = NULL;
+	mp->p = NULL;
+	pp->status = P_IDLE;
+	return pp;
+}
+
+/* ---- Ms ------------------------------------------------------------------ */
+
+/* Requires sched.lock (Go: mput/mget). */
+static void mput(struct m *mp)
+{
+	mp->schedlink = goro__sched.midle;
+	goro__sched.midle = mp;
+	goro__sched.nmidle++;
+}
+
+static struct m *mget(void)
+{
+	struct m *mp = goro__sched.midle;
+	if (mp) {
+		goro__sched.midle = mp->schedlink;
+		goro__sched.nmidle--;
+	}
+	return mp;
+}
+
+static void mstart1(struct g *g0)
+{
+	struct m *mp = g0->m;
+	struct p *pp = mp->nextp;
+	mp->nextp = NULL;
+	acquirep(mp, pp);
+	schedule(mp);
+}
+
+/* Entry of every M after M0: the real pthread made by newm. */
+static void *mstart(void *arg)
+{
+	struct m *mp = arg;
+	struct g *g0 = mp->g0;
+	g0->tp = goro__getfs(); /* the M's own nptl TCB */
+	goro__curg = g0;
+	mp->tid = goro__gettid();
+	goro__signal_minit(mp);
+	/* g0's scheduler frames live below this one; mcall restarts them at
+	 * g0top each time (Go: g0.sched.sp from mstart). */
+	char anchor;
+	mp->g0top = ((uintptr_t)&anchor - 1024) & ~(uintptr_t)15;
+	struct goro_gctx unused;
+	goro__mcall(&unused, mstart1, g0, mp->g0top, g0->tp);
+	return NULL;
+}
+
+static struct m *allocm(void)
+{
+	struct m *mp = calloc(1, sizeof *mp);
+	struct g *g0 = calloc(1, sizeof *g0);
+	if (!mp || !g0)
+		goro__throw("out of memory allocating an M");
+	mp->g0 = g0;
+	g0->m = mp;
+	g0->goid = 0;
+	return mp;
+}
+
+/* Start a new M that will acquire pp (Go: newm). */
+static void newm(struct p *pp, bool spinning)
+{
+	struct m *mp = allocm();
+	goro__lock(&goro__sched.lock);
+	if (goro__sched.mnext >= GORO_MAX_MCOUNT) {
+		goro__unlock(&goro__sched.lock);
+		goro__throw("program exceeds %d-thread limit (Go: sched.maxmcount); "
+			    "too many threads blocked in system calls", GORO_MAX_MCOUNT);
+	}
+	mp->id = goro__sched.mnext++;
+	mp->alllink = goro__sched.allm;
+	goro__sched.allm = mp;
+	goro__unlock(&goro__sched.lock);
+	mp->fastrand = (uint64_t)mp->id * 0x9E3779B97F4A7C15ULL + 1;
+	mp->nextp = pp;
+	mp->spinning = spinning;
+	pthread_attr_t attr;
+	goro__real.pthread_attr_init(&attr);
+	goro__real.pthread_attr_setstacksize(&attr, GORO_G0_STACK);
+	goro__real.pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* The M must not inherit the creating G's signal mask. */
+	sigset_t all, old;
+	sigfillset(&all);
+	goro__sys4(SYS_rt_sigprocmask, SIG_SETMASK, &goro__m_sigmask, &old, 8);
+	int err = goro__real.pthread_create(&mp->thread, &attr, mstart, mp);
+	goro__sys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
+	(void)all;
+	goro__real.pthread_attr_destroy(&attr);
+	if (err)
+		goro__throw("cannot create an M (pthread_create: %s)", strerror(err));
+}
+
+/* Park the M until startm hands it a P (Go: stopm). */
+static void stopm(struct m *mp)
+{
+	if (mp->p)
+		goro__throw("stopm holding p");
+	goro__lock(&goro__sched.lock);
+	mput(mp);
+	goro__unlock(&goro__sched.lock);
+	goro__notesleep(&mp->park);
+	goro__noteclear(&mp->park);
+	acquirep(mp, mp->nextp);
+	mp->nextp = NULL;
+}
+
+/* Schedule some M to run pp (or an idle P if pp is NULL).  If spinning,
+ * the caller incremented nmspinning and the M inherits it (Go: startm). */
+static void startm(struct p *pp, bool spinning)
+{
+	goro__lock(&goro__sched.lock);
+	if (!pp) {
+		pp = pidleget();
+		if (!pp) {
+			goro__unlock(&goro__sched.lock);
+			if (spinning)
+				a_fetch_add(&goro__sched.nmspinning, -1);
+			return;
+		}
+	}
+	struct m *nmp = mget();
+	goro__unlock(&goro__sched.lock);
+	if (!nmp) {
+		newm(pp, spinning);
+		return;
+	}
+	nmp->spinning = spinning;
+	nmp->nextp = pp;
+	goro__notewakeup(&nmp->park);
+}
+
+/* Try to add one more spinning M if there are idle Ps (Go: wakep). */
+void goro__wakep(void)
+{
+	if (a_load_acq(&goro__sched.npidle) == 0)
+		return;
+	int32_t zero = 0;
+	if (a_load_rlx(&goro__sched.nmspinning) != 0 ||
+	    !a_cas(&goro__sched.nmspinning, &zero, 1))
+		return;
+	startm(NULL, true);
+}
+
+static void resetspinning(struct m *mp)
+{
+	mp->spinning = false;
+	int32_t n = a_fetch_add(&goro__sched.nmspinning, -1) - 1;
+	if (n < 0)
+		goro__throw("findrunnable: negative nmspinning");
+	/* We were the last spinner and found work: there may be more. */
+	goro__wakep();
+}
+
+/* ---- finding work -------------------------------------------------------- */
+
+static struct g *stealwork(struct m *mp, struct p *pp)
+{
+	int32_t n = goro__gomaxprocs;
+	for (int i = 0; i < GORO_STEAL_TRIES; i++) {
+		bool stealnext = i == GORO_STEAL_TRIES - 1;
+		/* Random start and a stride coprime with n: each P once per
+		 * round, in a random order (Go: stealOrder). */
+		uint32_t start = goro__fastrand() % (uint32_t)n;
+		uint32_t stride = 1;
+		if (n > 2) {
+			stride = 1 + goro__fastrand() % (uint32_t)(n - 1);
+			while (stride > 1) {
+				uint32_t a = stride, b = (uint32_t)n;
+				while (b) {
+					uint32_t t = a % b;
+					a = b;
+					b = t;
+				}
+				if (a == 1)
+					break;
+				stride--;
+			}
+		}
+		for (int32_t k = 0; k < n; k++) {
+			struct p *victim = &goro__allp[(start + (uint32_t)k * stride) % (uint32_t)n];
+			if (victim == pp)
+				continue;
+			struct g *gp = goro__runqsteal(pp, victim, stealnext);
+			if (gp) {
+				pp->nsteal++;
+				return gp;
+			}
+		}
+	}
+	(void)mp;
+	return NULL;
+}
+
+/* Find a runnable G; blocks the M (without a P) until there is one
+ * (Go: findRunnable). */
+static struct g *findrunnable(struct m *mp)
+{
+	struct p *pp;
+	struct g *gp;
+top:
+	pp = mp->p;
+	if (goro__timers_pending())
+		goro__checktimers(goro__nanotime());
+
+	if (pp->schedtick % GORO_GLOBRUNQ_TICK == 0 && a_load_rlx(&goro__sched.runqsize) > 0) {
+		goro__lock(&goro__sched.lock);
+		gp = goro__globrunqget(pp, 1);
+		goro__unlock(&goro__sched.lock);
+		if (gp)
+			return gp;
+	}
+	if ((gp = goro__runqget(pp)))
+		return gp;
+	if (a_load_rlx(&goro__sched.runqsize) > 0) {
+		goro__lock(&goro__sched.lock);
+		gp = goro__globrunqget(pp, 0);
+		goro__unlock(&goro__sched.lock);
+		if (gp)
+			return gp;
+	}
+
+	/* Spin only while fewer than half the busy Ps have a spinner. */
+	int32_t busy = goro__gomaxprocs - a_load_rlx(&goro__sched.npidle);
+	if (mp->spinning || 2 * a_load_rlx(&goro__sched.nmspinning) < busy) {
+		if (!mp->spinning) {
+			mp->spinning = true;
+			a_fetch_add(&goro__sched.nmspinning, 1);
+		}
+		if ((gp = stealwork(mp, pp)))
+			return gp;
+	}
+
+	/* Nothing: give up the P. */
+	goro__lock(&goro__sched.lock);
+	if (a_load_rlx(&goro__sched.runqsize) > 0) {
+		gp = goro__globrunqget(pp, 0);
+		goro__unlock(&goro__sched.lock);
+		return gp;
+	}
+	releasep(mp);
+	pidleput(pp);
+	goro__unlock(&goro__sched.lock);
+
+	bool was_spinning = mp->spinning;
+	if (mp->spinning) {
+		mp->spinning = false;
+		if (a_fetch_add(&goro__sched.nmspinning, -1) - 1 < 0)
+			goro__throw("findrunnable: negative nmspinning");
+		/* The delicate dance: re-check every queue after dropping
+		 * nmspinning. */
+		for (int32_t i = 0; i < goro__gomaxprocs; i++) {
+			if (!goro__runqempty(&goro__allp[i])) {
+				goro__lock(&goro__sched.lock);
+				pp = pidleget();
+				goro__unlock(&goro__sched.lock);
+				if (pp) {
+					acquirep(mp, pp);
+					mp->spinning = true;
+					a_fetch_add(&goro__sched.nmspinning, 1);
+					goto top;
+				}
+				break;
+			}
+		}
+	}
+	(void)was_spinning;
+
+	/* Sleep until a timer is due or someone hands us a P. */
+	if (goro__timer_sleep(mp)) {
+		goro__lock(&goro__sched.lock);
+		pp = pidleget();
+		goro__unlock(&goro__sched.lock);
+		if (pp) {
+			acquirep(mp, pp);
+			goto top;
+		}
+	}
+	stopm(mp);
+	goto top;
+}
+
+/* Run gp on the current M; never returns (Go: execute). */
+static __attribute__((noreturn)) void execute(struct m *mp, struct g *gp)
+{
+	mp->curg = gp;
+	gp->m = mp;
+	a_store_rlx(&gp->status, G_RUNNING);
+	mp->p->schedtick++;
+	mp->p->nswitch++;
+	goro__gogo(&gp->ctx, gp->tp);
+}
+
+/* One round of scheduler: find a runnable G and run it (Go: schedule).
+ * Runs on g0. */
+static void schedule(struct m *mp)
+{
+	struct g *gp = findrunnable(mp);
+	if (mp->spinning)
+		resetspinning(mp);
+	execute(mp, gp);
+}
+
+/* ---- switching out of a G ----------------------------------------------- */
+
+static inline void mcall(struct g *gp, void (*fn)(struct g *))
+{
+	struct m *mp = gp->m;
+	goro__mcall(&gp->ctx, fn, gp, mp->g0top, mp->g0->tp);
+}
+
+static void park_m(struct g *gp)
+{
+	struct m *mp = gp->m;
+	a_store_rlx(&gp->status, G_WAITING);
+	mp->curg = NULL;
+	if (gp->unlockf && !gp->unlockf(gp, gp->unlockarg)) {
+		gp->unlockf = NULL;
+		execute(mp, gp);
+	}
+	gp->unlockf = NULL;
+	schedule(mp);
+}
+
+/* Park the current G.  unlockf(gp, arg) runs on g0 after the G's context
+ * is saved; it releases the lock that protects the wait queue gp sits on,
+ * so a waker that takes that lock sees a fully parked G.  If it returns
+ * false the G resumes at once (Go: gopark/park_m). */
+void goro__park(goro_unlockf unlockf, void *arg, const char *reason)
+{
+	struct g *gp = getg();
+	gp->unlockf = unlockf;
+	gp->unlockarg = arg;
+	gp->waitreason = reason;
+	mcall(gp, park_m);
+	gp->waitreason = NULL;
+	if (a_load_rlx(&gp->sigpending))
+		goro__sig_deliver(gp);
+}
+
+/* Make gp runnable on the current P, in runnext (Go: ready). */
+void goro__ready(struct g *gp)
+{
+	struct m *mp = getg()->m;
+	a_store_rlx(&gp->status, G_RUNNABLE);
+	if (mp && mp->p) {
+		goro__runqput(mp->p, gp, true);
+	} else {
+		goro__lock(&goro__sched.lock);
+		goro__globrunqput(gp);
+		goro__unlock(&goro__sched.lock);
+	}
+	goro__wakep();
+}
+
+static void gosched_m(struct g *gp)
+{
+	struct m *mp = gp->m;
+	a_store_rlx(&gp->status, G_RUNNABLE);
+	mp->curg = NULL;
+	goro__lock(&goro__sched.lock);
+	goro__globrunqput(gp);
+	goro__unlock(&goro__sched.lock);
+	goro__wakep();
+	schedule(mp);
+}
+
+/* Go: Gosched.  The G goes to the back of the global queue. */
+void goro__gosched(void)
+{
+	if (!goro__started)
+		return;
+	struct g *gp = getg();
+	mcall(gp, gosched_m);
+	if (a_load_rlx(&gp->sigpending))
+		goro__sig_deliver(gp);
+}
+
+/* ---- G free list (Go: gfput/gfget) -------------------------------------- */
+
+static void gfput(struct p *pp, struct g *gp)
+{
+	a_store_rlx(&gp->status, G_IDLE);
+	goro__gqueue_push(&pp->gfree, gp);
+	if (++pp->gfreecnt >= GORO_GFREE_LOCAL_MAX) {
+		goro__lock(&goro__sched.lock);
+		while (pp->gfreecnt > GORO_GFREE_LOCAL_MAX / 2) {
+			goro__gqueue_push(&goro__sched.gfree, goro__gqueue_pop(&pp->gfree));
+			pp->gfreecnt--;
+			goro__sched.ngfree++;
+		}
+		goro__unlock(&goro__sched.lock);
+	}
+}
+
+static struct g *gfget(struct p *pp)
+{
+	if (!pp->gfree.head && goro__sched.ngfree > 0) {
+		goro__lock(&goro__sched.lock);
+		while (pp->gfreecnt < GORO_GFREE_LOCAL_MAX / 2 && goro__sched.gfree.head) {
+			goro__gqueue_push(&pp->gfree, goro__gqueue_pop(&goro__sched.gfree));
+			goro__sched.ngfree--;
+			pp->gfreecnt++;
+		}
+		goro__unlock(&goro__sched.lock);
+	}
+	struct g *gp = goro__gqueue_pop(&pp->gfree);
+	if (gp)
+		pp->gfreecnt--;
+	return gp;
+}
+
+/* Free a dead, joined-or-detached G (may be called on any G or g0 with a
+ * P). */
+void goro__gfree(struct g *gp)
+{
+	if (gp == &goro__g1)
+		return; /* the main thread's stack and TCB belong to the kernel/ld.so */
+	gfput(getg()->m->p, gp);
+}
+
+/* ---- creating and ending Gs ------------------------------------------- */
+
+/* Create a G running fn(arg) and put it in runnext (Go: newproc).
+ * Returns NULL with errno-style error in *err. */
+struct g *goro__newproc_err(void *(*fn)(void *), void *arg, size_t stacksize, size_t guard,
+			    void *ustack, size_t ustacksize, bool detached, int *err)
+{
+	struct g *self = getg();
+	struct p *pp = self->m->p;
+	struct g *gp = gfget(pp);
+	bool reused = gp != NULL;
+	if (!gp) {
+		gp = calloc(1, sizeof *gp);
+		if (!gp) {
+			*err = EAGAIN;
+			return NULL;
+		}
+		gp->tp = goro__tls_alloc();
+		if (!gp->tp) {
+			free(gp);
+			*err = EAGAIN;
+			return NULL;
+		}
+		allgadd(gp);
+	}
+	/* Stack: keep the pooled one when it fits the request exactly. */
+	size_t have = gp->stack_map ? (size_t)((char *)gp->stack_hi - (char *)gp->stack_lo) : 0;
+	if (gp->stack_map && (ustack || have != ((stacksize + 4095) & ~4095UL) || gp->guardsize != ((guard + 4095) & ~4095UL))) {
+		struct goro_stack s = { gp->stack_map, gp->stack_mapsize, NULL, NULL, 0 };
+		goro__stackfree(&s);
+		gp->stack_map = NULL;
+	}
+	if (ustack) {
+		gp->stack_lo = ustack;
+		gp->stack_hi = (char *)ustack + ustacksize;
+		gp->guardsize = 0;
+	} else if (!gp->stack_map) {
+		struct goro_stack s;
+		int e = goro__stackalloc(&s, stacksize, guard);
+		if (e) {
+			gfput(pp, gp);
+			*err = e;
+			return NULL;
+		}
+		gp->stack_map = s.map;
+		gp->stack_mapsize = s.mapsize;
+		gp->stack_lo = s.lo;
+		gp->stack_hi = s.hi;
+		gp->guardsize = s.guard;
+	}
+
+	gp->start = fn;
+	gp->arg = arg;
+	gp->result = NULL;
+	gp->detached = detached;
+	a_store_rlx(&gp->exited, 0);
+	a_store_rlx(&gp->lock, 0);
+	a_store_rlx(&gp->cancel_pending, 0);
+	gp->cancel_state = PTHREAD_CANCEL_ENABLE;
+	gp->cancel_type = PTHREAD_CANCEL_DEFERRED;
+	gp->exiting = false;
+	gp->cleanup = NULL;
+	a_store_rlx(&gp->sigpending, 0);
+	gp->sigqueued = 0;
+	gp->interrupted = false;
+	a_store_rlx(&gp->cancelable, false);
+	gp->timer_idx = -1;
+	memset(gp->spec0, 0, sizeof gp->spec0);
+	for (size_t i = 1; i < GORO_KEYS_MAX / GORO_KEY_BLOCK; i++)
+		if (gp->spec[i])
+			memset(gp->spec[i], 0, sizeof(struct goro_keydata) * GORO_KEY_BLOCK);
+	gp->spec[0] = gp->spec0;
+	memcpy(gp->name, self->name, sizeof gp->name);
+	gp->goid = a_fetch_add(&goro__sched.goidgen, 1) + 1;
+	gp->tid = GORO_TID_BASE + (a_fetch_add(&goro__sched.tidgen, 1) & 0x3fffffff);
+	goro__tls_setup(gp, reused);
+
+	/* First switch "returns" into goro__gstart with rsp 16-aligned. */
+	uintptr_t top = (uintptr_t)gp->stack_hi & ~(uintptr_t)15;
+	top -= 16;
+	*(uintptr_t *)(top - 8) = (uintptr_t)goro__gstart;
+	memset(&gp->ctx, 0, sizeof gp->ctx);
+	gp->ctx.rsp = top - 8;
+	gp->ctx.r12 = (uint64_t)gp;
+	__asm__ volatile("stmxcsr %0" : "=m"(gp->ctx.mxcsr));
+	__asm__ volatile("fnstcw %0" : "=m"(gp->ctx.fpucw));
+
+	int64_t n = a_fetch_add(&goro__sched.gcount, 1) + 1;
+	int64_t mx = a_load_rlx(&goro__sched.maxgcount);
+	while (n > mx && !a_cas(&goro__sched.maxgcount, &mx, n))
+		;
+	a_fetch_add_rlx(&goro__sched.gcreated, 1);
+	a_store_rlx(&gp->status, G_RUNNABLE);
+	goro__runqput(pp, gp, true);
+	goro__wakep();
+	return gp;
+}
+
+static void goexit0(struct g *gp)
+{
+	struct m *mp = gp->m;
+	a_store_rlx(&gp->status, G_DEAD);
+	mp->curg = NULL;
+	/* detached vs exited under gp->lock: exactly one of pthread_detach
+	 * and this frees the G. */
+	goro__spin_lock(&gp->lock);
+	a_store_rel(&gp->exited, 1);
+	bool detached = gp->detached;
+	goro__spin_unlock(&gp->lock);
+	if (detached)
+		goro__gfree(gp);
+	else
+		goro__addrwake((void *)&gp->exited, 1 << 30);
+	schedule(mp);
+}
+
+/* End the current G (after its destructors ran).  Go: goexit1. */
+void goro__goexit(void)
+{
+	struct g *gp = getg();
+	goro__keys_run_destructors(gp);
+	if (a_fetch_add(&goro__sched.gcount, -1) == 1) {
+		/* The last thread: the process ends as under nptl, where the
+		 * last thread to exit calls exit(0) (nptl/pthread_create.c). */
+		exit(0);
+	}
+	mcall(gp, goexit0);
+	__builtin_unreachable();
+}
+
+/* Body of every G, called from goro__gstart. */
+void goro__gmain(struct g *gp)
+{
+	goro__tls_start();
+	if (a_load_rlx(&gp->sigpending))
+		goro__sig_deliver(gp);
+	gp->result = gp->start(gp->arg);
+	goro__goexit();
+}
+
+/* ---- start-up ------------------------------------------------------------ */
+
+/* The main thread becomes G1 running on M0 with P0 (Go: schedinit +
+ * mcommoninit + procresize).  Runs in the constructor, on the main thread. */
+void goro__schedinit(int32_t procs)
+{
+	goro__gomaxprocs = procs;
+	goro__allp = calloc((size_t)procs, sizeof(struct p));
+	if (!goro__allp)
+		goro__throw("out of memory");
+	for (int32_t i = 0; i < procs; i++) {
+		goro__allp[i].id = i;
+		goro__allp[i].status = P_IDLE;
+	}
+
+	struct m *m0 = &goro__m0;
+	struct g *g1 = &goro__g1;
+	m0->g0 = &m0_g0;
+	m0_g0.m = m0;
+	m0->id = goro__sched.mnext++;
+	m0->tid = goro__gettid();
+	m0->fastrand = 0x9E3779B97F4A7C15ULL;
+	goro__sched.allm = m0;
+
+	/* M0's g0 needs its own stack and TCB: the main thread's belong to
+	 * G1, which may later run on another M. */
+	struct goro_stack s;
+	if (goro__stackalloc(&s, GORO_G0_STACK, 4096))
+		goro__throw("cannot allocate M0's g0 stack");
+	m0->g0stack = s.map;
+	m0_g0.stack_lo = s.lo;
+	m0_g0.stack_hi = s.hi;
+	m0_g0.tp = goro__tls_alloc();
+	if (!m0_g0.tp)
+		goro__throw("cannot allocate M0's g0 TLS");
+	m0_g0.tid = m0->tid;
+	goro__tls_setup(&m0_g0, false);
+	m0->g0top = ((uintptr_t)s.hi - 64) & ~(uintptr_t)15;
+
+	g1->tp = goro__getfs();
+	g1->m = m0;
+	g1->goid = 1;
+	g1->tid = m0->tid;
+	g1->timer_idx = -1;
+	g1->cancel_state = PTHREAD_CANCEL_ENABLE;
+	g1->cancel_type = PTHREAD_CANCEL_DEFERRED;
+	g1->spec[0] = g1->spec0;
+	a_store_rlx(&g1->status, G_RUNNING);
+	goro__sched.goidgen = 1;
+	goro__sched.gcount = 1;
+	goro__sched.maxgcount = 1;
+	goro__sched.gcreated = 0;
+	allgadd(g1);
+	m0->curg = g1;
+
+	goro__lock(&goro__sched.lock);
+	for (int32_t i = procs - 1; i >= 1; i--)
+		pidleput(&goro__allp[i]);
+	goro__unlock(&goro__sched.lock);
+	acquirep(m0, &goro__allp[0]);
+	goro__started = true;
+}
+
+void goro__print_stats(void)
+{
+	uint64_t nswitch = 0, nsteal = 0, nglob = 0;
+	for (int32_t i = 0; i < goro__gomaxprocs; i++) {
+		nswitch += goro__allp[i].nswitch;
+		nsteal += goro__allp[i].nsteal;
+		nglob += goro__allp[i].nglobtake;
+	}
+	goro__errorf("goro: stats: gs_created=%llu max_live_gs=%lld ms_created=%lld "
+		     "context_switches=%llu steals=%llu globrunq_takes=%llu gomaxprocs=%d\n",
+		     (unsigned long long)a_load_rlx(&goro__sched.gcreated),
+		     (long long)a_load_rlx(&goro__sched.maxgcount),
+		     (long long)goro__sched.mnext, (unsigned long long)nswitch,
+		     (unsigned long long)nsteal, (unsigned long long)nglob, goro__gomaxprocs);
+}

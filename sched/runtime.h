@@ -1,0 +1,345 @@
+/* goro's runtime: the G, M, P and schedt of Go's scheduler, in C.
+ *
+ * Read src/runtime/proc.go (the comment "Goroutine scheduler" and "Worker
+ * thread parking/unparking") first: the names and invariants here are the
+ * same.
+ *
+ *   G  a user thread (one per pthread, plus G1 for main).  Own stack, own
+ *      TLS block and TCB: pthread_t is the G's thread pointer (tp).
+ *   M  a kernel thread, made with the real pthread_create.  Runs Gs while it
+ *      holds a P.  Its g0 runs the scheduler on the M's own pthread stack
+ *      with the M's own TCB as %fs, so scheduler code never touches a G's
+ *      TLS.
+ *   P  a run-queue holder; GOMAXPROCS of them.
+ *
+ * Finding the current G: goro__curg is an initial-exec __thread variable of
+ * libgoro.so.  Every G has its own TLS block, so the slot is the G's own and
+ * stays valid wherever the G migrates; in g0 it holds the M's g0.  Its TLS
+ * initialiser is &goro__g1, so before the runtime starts every caller is G1.
+ */
+#ifndef GORO_RUNTIME_H
+#define GORO_RUNTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <unwind.h>
+
+#include "sched/atomic.h"
+
+#define GORO_HIDDEN __attribute__((visibility("hidden")))
+#define GORO_EXPORT __attribute__((visibility("default")))
+
+#define GORO_RUNQ_SIZE 256        /* Go: len(p.runq) */
+#define GORO_GLOBRUNQ_TICK 61     /* Go: schedtick%61 in findRunnable */
+#define GORO_MAXPROCS 1024        /* accepted GOMAXPROCS range 1..1024 */
+#define GORO_MAX_MCOUNT 10000     /* Go: sched.maxmcount */
+#define GORO_STEAL_TRIES 4        /* Go: stealTries in stealWork */
+#define GORO_G0_STACK (256 * 1024)
+#define GORO_GFREE_LOCAL_MAX 64   /* Go: gfput moves half of 64 to global */
+#define GORO_KEYS_MAX 1024        /* PTHREAD_KEYS_MAX */
+#define GORO_KEY_BLOCK 32         /* keys per lazily allocated block */
+#define GORO_DESTRUCTOR_ITERATIONS 4 /* PTHREAD_DESTRUCTOR_ITERATIONS */
+#define GORO_TID_BASE (1 << 22)   /* fake tids sit above PID_MAX_LIMIT */
+#define GORO_SIGNUDGE SIGURG      /* Go's sigPreempt; the runtime's signal */
+
+/* ---- locks (sched/lock.c) ------------------------------------------------
+ * Futex mutex for runtime state (Go: lock_futex.go).  Held only for short
+ * critical sections; never held across a park. */
+struct goro_mutex {
+	_Atomic uint32_t key; /* 0 unlocked, 1 locked, 2 locked with sleepers */
+};
+void goro__lock(struct goro_mutex *l);
+void goro__unlock(struct goro_mutex *l);
+
+/* One-shot sleep/wake-up (Go: note).  notesleep blocks the M. */
+struct goro_note {
+	_Atomic uint32_t key;
+};
+void goro__noteclear(struct goro_note *n);
+void goro__notewakeup(struct goro_note *n);
+void goro__notesleep(struct goro_note *n);
+/* Sleep until woken or ns elapsed (ns < 0: forever); true if woken. */
+bool goro__notetsleep(struct goro_note *n, int64_t ns);
+
+/* ---- context --------------------------------------------------------------
+ * Callee-saved state of a switched-out G (sched/asm_amd64.S knows the
+ * offsets).  Go: gobuf. */
+struct goro_gctx {
+	uint64_t rsp, rbx, rbp, r12, r13, r14, r15; /* 0 .. 48 */
+	uint32_t mxcsr;                             /* 56 */
+	uint16_t fpucw;                             /* 60 */
+};
+
+enum goro_gstatus {
+	G_IDLE,     /* allocated, not yet started (or on a free list) */
+	G_RUNNABLE, /* on a run queue */
+	G_RUNNING,  /* owns an M and a P */
+	G_SYSCALL,  /* in a blocking system call, owns an M */
+	G_WAITING,  /* parked */
+	G_DEAD,     /* exited, not yet joined/freed */
+};
+
+struct g;
+struct m;
+struct p;
+
+/* Intrusive G queue (Go: gQueue). */
+struct gqueue {
+	struct g *head, *tail;
+};
+
+/* A wait that the G may be pulled out of early (cancellation, signal).
+ * Go's sudog reduced to what a pthread park needs. */
+typedef bool (*goro_unlockf)(struct g *gp, void *arg);
+
+struct goro_cleanup_frame; /* shim/cancel.c */
+
+struct g {
+	struct goro_gctx ctx;   /* saved registers while not running */
+	void *tp;               /* thread pointer = TCB = pthread_t */
+	struct m *m;            /* M running it (valid while running) */
+	struct g *schedlink;    /* run/free/wait queue link */
+	struct g *alllink;      /* allgs list */
+	struct g *alllink_prev;
+	_Atomic int status;     /* enum goro_gstatus */
+	uint64_t goid;          /* 1 for main */
+	int tid;                /* fake kernel tid written into the TCB */
+	const char *waitreason; /* why it is parked (Go: waitReason) */
+
+	/* stack */
+	void *stack_lo, *stack_hi; /* usable range */
+	void *stack_map;           /* mapping incl. guard (NULL: user stack) */
+	size_t stack_mapsize;
+	size_t guardsize;
+
+	/* start */
+	void *(*start)(void *);
+	void *arg;
+	void *result;
+
+	/* park */
+	goro_unlockf unlockf;
+	void *unlockarg;
+	void *waitaddr;         /* sched/sema.c: address parked on */
+	struct g *waitprev;
+	bool waitenq;
+	_Atomic uint32_t wakeclaim; /* 0 while parked unclaimed (sched/time.c) */
+	_Atomic bool cancelable;    /* parked at a cancellation point */
+	bool interrupted;       /* woken by goro__interrupt, not the event */
+	int64_t wake_when;      /* timers: deadline (monotonic ns) */
+	int64_t timer_idx;      /* index in the timer heap, -1 if none */
+	bool timer_fired;
+
+	/* lifecycle (guarded by lock) */
+	_Atomic uint32_t lock;  /* tiny spin lock: join/detach/exit handshake */
+	bool detached;
+	_Atomic uint32_t exited; /* joiners park on its address */
+
+	/* cancellation (shim/cancel.c) */
+	_Atomic int cancel_pending;
+	int cancel_state;       /* PTHREAD_CANCEL_ENABLE/DISABLE */
+	int cancel_type;
+	bool exiting;           /* in pthread_exit: no more cancellation */
+	struct goro_cleanup_frame *cleanup; /* innermost registered buffer */
+	struct _Unwind_Exception exc;
+
+	/* signals sent with pthread_kill, raised inside the G (shim/signals.c) */
+	_Atomic uint64_t sigpending;
+	uint64_t sigqueued;
+	union sigval sigvalue[64];
+
+	/* thread-specific data (shim/keys.c): blocks of GORO_KEY_BLOCK */
+	struct goro_keydata { uint64_t seq; void *val; } *spec[GORO_KEYS_MAX / GORO_KEY_BLOCK];
+	struct goro_keydata spec0[GORO_KEY_BLOCK];
+
+	char name[16];
+	bool locked_tls_init;   /* TCB holds a live TLS block */
+};
+
+struct m {
+	struct g *g0;           /* scheduler context */
+	struct g *curg;         /* G running on it, or NULL */
+	struct p *p;            /* attached P, or NULL */
+	struct p *nextp;        /* P handed over by startm */
+	int64_t id;
+	int tid;                /* kernel tid */
+	bool spinning;          /* looking for work (Go: m.spinning) */
+	struct goro_note park;
+	struct m *schedlink;    /* idle list */
+	struct m *alllink;
+	uintptr_t g0top;        /* where mcall puts rsp on g0 */
+	uint64_t fastrand;
+	pthread_t thread;       /* the real pthread */
+	void *g0stack;          /* M0 only: g0 stack we mapped */
+};
+
+enum { P_IDLE, P_RUNNING, P_SYSCALL };
+
+struct p {
+	int32_t id;
+	int32_t status;
+	struct p *link;          /* idle list */
+	struct m *m;             /* back link to the M */
+	uint32_t schedtick;      /* incremented on every scheduler call */
+
+	/* Lock-free ring (Go: runq/runqhead/runqtail).  The owner P writes
+	 * tail and reads head; stealers CAS head. */
+	_Atomic uint32_t runqhead;
+	_Atomic uint32_t runqtail;
+	struct g *_Atomic runq[GORO_RUNQ_SIZE];
+	/* A G readied by the running G runs next, inheriting its time slice
+	 * (Go: runnext). */
+	struct g *_Atomic runnext;
+
+	struct gqueue gfree;     /* dead Gs with reusable TCB+stack */
+	int32_t gfreecnt;
+
+	/* counters (GORO_STATS), summed at exit */
+	uint64_t nswitch, nsteal, nglobtake;
+};
+
+struct schedt {
+	struct goro_mutex lock;
+
+	struct m *midle;         /* idle Ms waiting for work */
+	int32_t nmidle;
+	int64_t mnext;           /* next M id = Ms created */
+	struct m *allm;
+
+	struct p *pidle;
+	_Atomic int32_t npidle;
+	_Atomic int32_t nmspinning;
+
+	struct gqueue runq;      /* global run queue */
+	_Atomic int32_t runqsize;
+
+	struct gqueue gfree;     /* global G free list */
+	int32_t ngfree;
+
+	_Atomic int64_t gcount;  /* live Gs (not dead) */
+	_Atomic int64_t maxgcount;
+	_Atomic uint64_t goidgen;
+	_Atomic uint64_t gcreated;
+	_Atomic int32_t tidgen;
+};
+
+/* ---- globals ------------------------------------------------------------- */
+extern GORO_HIDDEN struct schedt goro__sched;
+extern GORO_HIDDEN struct p *goro__allp;
+extern GORO_HIDDEN int32_t goro__gomaxprocs;
+extern GORO_HIDDEN struct g goro__g1;
+extern GORO_HIDDEN struct m goro__m0;
+extern GORO_HIDDEN bool goro__started;  /* scheduler running */
+extern GORO_HIDDEN __thread struct g *goro__curg;
+extern GORO_HIDDEN struct goro_mutex goro__allglock;
+extern GORO_HIDDEN struct g *goro__allgs;
+
+static inline struct g *getg(void) { return goro__curg; }
+
+/* ---- asm (sched/asm_amd64.S) -------------------------------------------- */
+extern GORO_HIDDEN uint8_t goro__fsgsbase; /* use wrfsbase, else arch_prctl */
+/* Save the current context into *save, switch %fs to g0tp and rsp to g0top,
+ * call fn(gp).  fn never returns; the G resumes when goro__gogo(save). */
+void goro__mcall(struct goro_gctx *save, void (*fn)(struct g *), struct g *gp,
+		 uintptr_t g0top, void *g0tp);
+/* Load %fs = tp and the saved context; "returns" into the G. */
+__attribute__((noreturn)) void goro__gogo(struct goro_gctx *ctx, void *tp);
+/* First frame of every G: calls goro__gmain(r12). */
+void goro__gstart(void);
+void goro__setfs(void *tp);
+void *goro__getfs(void);
+
+/* ---- run queues (sched/runq.c) ------------------------------------------ */
+void goro__runqput(struct p *pp, struct g *gp, bool next);
+struct g *goro__runqget(struct p *pp);
+bool goro__runqempty(struct p *pp);
+struct g *goro__runqsteal(struct p *pp, struct p *victim, bool stealnext);
+/* The next two require sched.lock. */
+void goro__globrunqput(struct g *gp);
+void goro__globrunqputbatch(struct gqueue *q, int32_t n);
+struct g *goro__globrunqget(struct p *pp, int32_t max);
+void goro__gqueue_push(struct gqueue *q, struct g *gp);
+struct g *goro__gqueue_pop(struct gqueue *q);
+
+/* ---- proc (sched/proc.c) ------------------------------------------------- */
+void goro__schedinit(int32_t procs);
+void goro__park(goro_unlockf unlockf, void *arg, const char *reason);
+void goro__ready(struct g *gp);
+void goro__gosched(void);
+__attribute__((noreturn)) void goro__goexit(void);
+void goro__gmain(struct g *gp);
+void goro__wakep(void);
+struct g *goro__g_of(pthread_t t);  /* NULL if t is not a goro G */
+void goro__spin_lock(_Atomic uint32_t *l);
+void goro__spin_unlock(_Atomic uint32_t *l);
+/* Called once the last G exits (process exit as nptl: exit(0)). */
+void goro__dropg_exit_hook(void);
+uint32_t goro__fastrand(void);
+void goro__print_stats(void);
+struct g *goro__newproc_err(void *(*fn)(void *), void *arg, size_t stacksize, size_t guard,
+			    void *ustack, size_t ustacksize, bool detached, int *err);
+void goro__gfree(struct g *gp);
+void goro__ensure_init(void);
+void goro__sig_deliver(struct g *gp);
+void goro__keys_run_destructors(struct g *gp);
+
+/* ---- timers and wake-ups (sched/time.c) ---------------------------------- */
+enum goro_wake { GORO_WAKE_EVENT, GORO_WAKE_TIMEOUT, GORO_WAKE_INTERRUPTED };
+enum goro_wake goro__park_until(goro_unlockf unlockf, void *arg, const char *reason, int64_t when);
+bool goro__claim(struct g *gp);
+void goro__ready_claimed(struct g *gp);
+bool goro__wake(struct g *gp);        /* claim + ready; false if lost */
+void goro__interrupt(struct g *gp);   /* cancellation / signal */
+/* Park the current G until monotonic deadline `when` (ns).  Returns false
+ * when interrupted (cancellation, signal) before the deadline. */
+bool goro__sleep_until(int64_t when, const char *reason);
+/* Runs expired timers; returns the next deadline or -1. */
+int64_t goro__checktimers(int64_t now);
+bool goro__timers_pending(void);
+bool goro__timer_sleep(struct m *mp);
+
+/* ---- parking on an address (sched/sema.c) -------------------------------- */
+/* Park on addr while stillwait(addr, arg) holds (checked under the bucket
+ * lock, so a waker that changes the state and then calls addrwake cannot be
+ * missed).  deadline: monotonic ns or -1.  cancelable: a cancellation
+ * point (returns GORO_WAKE_INTERRUPTED when cancelled). */
+enum goro_wake goro__addrpark(void *addr, bool (*stillwait)(void *addr, void *arg), void *arg,
+			      const char *reason, int64_t deadline, bool cancelable);
+int goro__addrwake(void *addr, int n);
+bool goro__cancel_requested(struct g *gp); /* pending, enabled, not exiting */
+void goro__timer_kick(void);
+
+/* ---- stacks (sched/stack.c) -------------------------------------------- */
+struct goro_stack {
+	void *map;      /* whole mapping incl. guard */
+	size_t mapsize;
+	void *lo, *hi;  /* usable */
+	size_t guard;
+};
+int goro__stackalloc(struct goro_stack *s, size_t size, size_t guard);
+void goro__stackfree(struct goro_stack *s);
+extern GORO_HIDDEN size_t goro__default_stack;
+/* Guard range of some G containing addr (for the overflow message). */
+struct g *goro__stack_guard_owner(uintptr_t addr);
+
+/* ---- TLS (sched/tls.c) -------------------------------------------------- */
+int goro__tls_check(char *why, size_t whylen); /* start-up self-check */
+void *goro__tls_alloc(void);                   /* fresh TCB + static TLS */
+void goro__tls_setup(struct g *gp, bool reused);
+void goro__tls_dlopen_fixup(void);
+int *goro__errno_of(struct g *gp);
+
+/* ---- config (preload/config.c) ------------------------------------------ */
+struct goro_config {
+	int32_t procs;
+	size_t stack;    /* 0: RLIMIT_STACK default */
+	bool stats;
+	const char *trace;
+};
+extern GORO_HIDDEN struct goro_config goro__cfg;
+
+#endif

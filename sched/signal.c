@@ -1,0 +1,92 @@
+/* Signals the runtime owns: the stack-overflow report (SIGSEGV on a G's
+ * guard page, handled on each M's alternate stack), and the per-M mask. */
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "preload/real.h"
+#include "sched/runtime.h"
+#include "sched/sys.h"
+
+#define ALTSTACK_SIZE (64 * 1024)
+
+GORO_HIDDEN sigset_t goro__m_sigmask; /* Ms start with nothing blocked */
+static struct sigaction old_segv;
+
+static void segv_handler(int sig, siginfo_t *si, void *uc)
+{
+	struct g *gp = getg();
+	uintptr_t a = (uintptr_t)si->si_addr;
+	if (gp && gp->stack_map && a >= (uintptr_t)gp->stack_map && a < (uintptr_t)gp->stack_lo + 4096) {
+		size_t sz = (size_t)((char *)gp->stack_hi - (char *)gp->stack_lo);
+		goro__errorf("goro: stack overflow in thread %llu%s%s%s (stack %zu KiB); "
+			     "raise it with GORO_STACK or pthread_attr_setstacksize\n",
+			     (unsigned long long)gp->goid, gp->name[0] ? " \"" : "", gp->name,
+			     gp->name[0] ? "\"" : "", sz >> 10);
+	}
+	/* Die (or let the program's own handler run) as natively: restore
+	 * the previous disposition and return; the access faults again. */
+	goro__real.sigaction(SIGSEGV, &old_segv, NULL);
+	(void)sig;
+	(void)uc;
+}
+
+/* The runtime's signal (SIGURG, as Go's preemption signal): a nudge to
+ * whatever G the M runs now.  If that G has signals recorded by
+ * pthread_kill, raise them here, inside it. */
+static struct sigaction old_nudge;
+
+static void nudge_handler(int sig, siginfo_t *si, void *uc)
+{
+	struct g *gp = getg();
+	int saved = errno;
+	if (gp && gp->m && gp->m->curg == gp && a_load_rlx(&gp->sigpending))
+		goro__sig_deliver(gp);
+	errno = saved;
+	/* A program's own handler for the signal still runs. */
+	if (si->si_code != SI_TKILL || si->si_pid != getpid()) {
+		if (old_nudge.sa_flags & SA_SIGINFO) {
+			if (old_nudge.sa_sigaction)
+				old_nudge.sa_sigaction(sig, si, uc);
+		} else if (old_nudge.sa_handler != SIG_DFL && old_nudge.sa_handler != SIG_IGN) {
+			old_nudge.sa_handler(sig);
+		}
+	}
+}
+
+void goro__signal_init(void)
+{
+	struct sigaction nu;
+	memset(&nu, 0, sizeof nu);
+	nu.sa_sigaction = nudge_handler;
+	nu.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+	sigemptyset(&nu.sa_mask);
+	goro__real.sigaction(GORO_SIGNUDGE, &nu, &old_nudge);
+
+	sigemptyset(&goro__m_sigmask);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = segv_handler;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	goro__real.sigaction(SIGSEGV, NULL, &old_segv);
+	/* Only when the program has no handler of its own yet. */
+	if (old_segv.sa_handler == SIG_DFL)
+		goro__real.sigaction(SIGSEGV, &sa, NULL);
+}
+
+/* Per-M set-up: an alternate signal stack, so the overflow report runs
+ * when a G's stack is exhausted (Go: minit/minitSignalStack). */
+void goro__signal_minit(struct m *mp)
+{
+	long r = goro__sys6(SYS_mmap, 0, ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r < 0 && r > -4096)
+		return;
+	stack_t ss = { .ss_sp = (void *)r, .ss_flags = 0, .ss_size = ALTSTACK_SIZE };
+	goro__sys2(SYS_sigaltstack, &ss, NULL);
+	(void)mp;
+}

@@ -1,0 +1,52 @@
+/* sysmon: a thread with no P that watches the scheduler (Go: sysmon).
+ * It sleeps 20 us, doubling to 10 ms while it finds nothing to do. */
+#include <pthread.h>
+#include <string.h>
+
+#include "preload/real.h"
+#include "sched/runtime.h"
+#include "sched/sys.h"
+
+#define SYSMON_MIN_DELAY_US 20
+#define SYSMON_MAX_DELAY_US 10000
+
+static struct g sysmon_g; /* identity for getg() on the sysmon thread */
+void goro__timers_sysmon(int64_t now);
+int goro__tls_check_mthread(void *tp, void *stack, size_t size, char *why, size_t whylen);
+
+static void *sysmon(void *arg)
+{
+	goro__curg = &sysmon_g;
+	uint32_t delay = SYSMON_MIN_DELAY_US;
+	for (;;) {
+		struct timespec ts = { 0, (long)delay * 1000 };
+		goro__sys2(SYS_nanosleep, &ts, NULL);
+		int64_t now = goro__nanotime();
+		goro__timers_sysmon(now);
+		delay = delay * 2 > SYSMON_MAX_DELAY_US ? SYSMON_MAX_DELAY_US : delay * 2;
+	}
+	return arg;
+}
+
+void goro__sysmon_start(void)
+{
+	static char stack[64 * 1024] __attribute__((aligned(4096)));
+	pthread_attr_t attr;
+	pthread_t t;
+	goro__real.pthread_attr_init(&attr);
+	goro__real.pthread_attr_setstack(&attr, stack, sizeof stack);
+	goro__real.pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	sysmon_g.goid = 0;
+	strcpy(sysmon_g.name, "sysmon");
+	int err = goro__real.pthread_create(&t, &attr, sysmon, NULL);
+	goro__real.pthread_attr_destroy(&attr);
+	if (err)
+		goro__throw("cannot start sysmon: %s", strerror(err));
+	/* With a user stack nptl records it in stackblock: confirm the
+	 * offsets no descriptor covers (nptl/allocatestack.c). */
+	char why[256];
+	if (goro__tls_check_mthread((void *)t, stack, sizeof stack, why, sizeof why)) {
+		goro__errorf("goro: refusing to start: %s\n", why);
+		goro__sys1(SYS_exit_group, 2);
+	}
+}

@@ -1,0 +1,191 @@
+/* pthread lifecycle: create, join, detach, self, equal, attributes of a
+ * running thread, names, yield.  Each function keeps glibc's return values
+ * (POSIX errors as return values, errno untouched). */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <time.h>
+
+#include "preload/real.h"
+#include "sched/runtime.h"
+#include "sched/sys.h"
+#include "shim/shim.h"
+
+/* pthread_attr_getstackaddr is the only getter that tells "no stack
+ * address set" (NULL) apart; the newer getstack computes from it. */
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+GORO_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+			       void *(*fn)(void *), void *arg)
+{
+	goro__ensure_init();
+	size_t stacksize = goro__default_stack, guard = 4096, usize = 0;
+	void *ustack = NULL;
+	int detach = PTHREAD_CREATE_JOINABLE;
+	if (attr) {
+		size_t sz = 0, defsz = 0;
+		pthread_attr_t def;
+		pthread_attr_getdetachstate(attr, &detach);
+		pthread_attr_getguardsize(attr, &guard);
+		pthread_attr_getstacksize(attr, &sz);
+		/* An attr whose size was never set reports nptl's default:
+		 * then GORO_STACK (goro__default_stack) applies instead. */
+		if (pthread_getattr_default_np(&def) == 0) {
+			pthread_attr_getstacksize(&def, &defsz);
+			goro__real.pthread_attr_destroy(&def);
+		}
+		if (sz && sz != defsz)
+			stacksize = sz;
+		void *top = NULL;
+		pthread_attr_getstackaddr(attr, &top);
+		if (top) {
+			usize = sz;
+			ustack = (char *)top - sz;
+		}
+	}
+	int err = 0;
+	struct g *gp = goro__newproc_err(fn, arg, stacksize, guard, ustack, usize,
+					 detach == PTHREAD_CREATE_DETACHED, &err);
+	if (!gp)
+		return err;
+	*thread = (pthread_t)gp->tp;
+	return 0;
+}
+
+static bool not_exited(void *addr, void *arg)
+{
+	return a_load_acq((_Atomic uint32_t *)addr) == 0;
+}
+
+/* Shared by the join family.  deadline < 0: wait forever; 0: don't wait.
+ * Cancellation point when cancelable. */
+static int join(pthread_t t, void **ret, int64_t deadline, bool cancelable)
+{
+	struct g *self = getg(), *gp = goro__g_of(t);
+	if (!gp)
+		return ESRCH;
+	if (gp == self)
+		return EDEADLK;
+	if (gp->detached)
+		return EINVAL;
+	if (cancelable)
+		goro__testcancel();
+	while (a_load_acq(&gp->exited) == 0) {
+		if (deadline == 0)
+			return EBUSY;
+		enum goro_wake w = goro__addrpark((void *)&gp->exited, not_exited, NULL,
+						  "pthread_join", deadline, cancelable);
+		if (w == GORO_WAKE_INTERRUPTED)
+			goro__testcancel();
+		else if (w == GORO_WAKE_TIMEOUT && a_load_acq(&gp->exited) == 0)
+			return ETIMEDOUT;
+	}
+	if (ret)
+		*ret = gp->result;
+	goro__gfree(gp);
+	return 0;
+}
+
+GORO_EXPORT int pthread_join(pthread_t t, void **ret) { return join(t, ret, -1, true); }
+
+GORO_EXPORT int pthread_tryjoin_np(pthread_t t, void **ret) { return join(t, ret, 0, false); }
+
+GORO_EXPORT int pthread_clockjoin_np(pthread_t t, void **ret, clockid_t clk, const struct timespec *abstime)
+{
+	if (!abstime)
+		return join(t, ret, -1, true);
+	int64_t d;
+	int e = goro__abs_deadline(clk, abstime, &d);
+	if (e)
+		return e;
+	return join(t, ret, d, true);
+}
+
+GORO_EXPORT int pthread_timedjoin_np(pthread_t t, void **ret, const struct timespec *abstime)
+{
+	return pthread_clockjoin_np(t, ret, CLOCK_REALTIME, abstime);
+}
+
+GORO_EXPORT int pthread_detach(pthread_t t)
+{
+	struct g *gp = goro__g_of(t);
+	if (!gp)
+		return ESRCH;
+	goro__spin_lock(&gp->lock);
+	if (gp->detached) {
+		goro__spin_unlock(&gp->lock);
+		return EINVAL;
+	}
+	gp->detached = true;
+	bool done = a_load_acq(&gp->exited) != 0;
+	goro__spin_unlock(&gp->lock);
+	if (done)
+		goro__gfree(gp);
+	return 0;
+}
+
+GORO_EXPORT pthread_t pthread_self(void)
+{
+	struct g *gp = getg();
+	return (pthread_t)(gp->tp ? gp->tp : goro__getfs());
+}
+
+GORO_EXPORT int pthread_equal(pthread_t a, pthread_t b) { return a == b; }
+
+GORO_EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
+{
+	struct g *gp = goro__g_of(t);
+	if (!gp || gp == &goro__g1)
+		return goro__real.pthread_getattr_np(t, attr); /* main: nptl knows */
+	int e = goro__real.pthread_attr_init(attr);
+	if (e)
+		return e;
+	size_t size = (size_t)((char *)gp->stack_hi - (char *)gp->stack_lo);
+	goro__real.pthread_attr_setstack(attr, gp->stack_lo, size);
+	goro__real.pthread_attr_setguardsize(attr, gp->guardsize);
+	goro__real.pthread_attr_setdetachstate(attr, gp->detached ? PTHREAD_CREATE_DETACHED
+								  : PTHREAD_CREATE_JOINABLE);
+	return 0;
+}
+
+GORO_EXPORT int pthread_setname_np(pthread_t t, const char *name)
+{
+	struct g *gp = goro__g_of(t);
+	if (!gp)
+		return ESRCH;
+	size_t n = strlen(name);
+	if (n >= sizeof gp->name)
+		return ERANGE;
+	memcpy(gp->name, name, n + 1);
+	return 0;
+}
+
+GORO_EXPORT int pthread_getname_np(pthread_t t, char *buf, size_t len)
+{
+	struct g *gp = goro__g_of(t);
+	if (!gp)
+		return ESRCH;
+	size_t n = strlen(gp->name);
+	if (len <= n)
+		return ERANGE;
+	memcpy(buf, gp->name, n + 1);
+	return 0;
+}
+
+/* sched_yield from a G is Gosched (DESIGN.md). */
+GORO_EXPORT int sched_yield(void)
+{
+	goro__gosched();
+	return 0;
+}
+
+/* <pthread.h> redirects pthread_yield to sched_yield; old binaries still
+ * import the symbol itself. */
+GORO_EXPORT int goro_pthread_yield(void) __asm__("pthread_yield");
+int goro_pthread_yield(void) { return sched_yield(); }
+
+/* ---- goro_ API (include/goro.h) ----------------------------------------- */
+GORO_EXPORT int goro_active(void) { return goro__started; }
+GORO_EXPORT void goro_gosched(void) { goro__gosched(); }
+GORO_EXPORT unsigned long goro_goid(void) { return getg()->goid; }
