@@ -32,4 +32,32 @@ void goro__real_init(void)
 	RESOLVE(dlopen);
 	RESOLVE(dlmopen);
 	RESOLVE(sigaction);
+	RESOLVE(pthread_mutex_lock);
+	RESOLVE(pthread_mutex_trylock);
+	RESOLVE(pthread_mutex_timedlock);
+	RESOLVE(pthread_mutex_clocklock);
+	RESOLVE(pthread_mutex_unlock);
+	RESOLVE(pthread_cond_wait);
+	RESOLVE(pthread_cond_timedwait);
+	RESOLVE(pthread_cond_clockwait);
+	RESOLVE(pthread_cond_signal);
+	RESOLVE(pthread_cond_broadcast);
+	RESOLVE(pthread_rwlock_rdlock);
+	RESOLVE(pthread_rwlock_tryrdlock);
+	RESOLVE(pthread_rwlock_timedrdlock);
+	RESOLVE(pthread_rwlock_clockrdlock);
+	RESOLVE(pthread_rwlock_wrlock);
+	RESOLVE(pthread_rwlock_trywrlock);
+	RESOLVE(pthread_rwlock_timedwrlock);
+	RESOLVE(pthread_rwlock_clockwrlock);
+	RESOLVE(pthread_rwlock_unlock);
+	RESOLVE(pthread_barrier_init);
+	RESOLVE(pthread_barrier_wait);
+	RESOLVE(sem_wait);
+	RESOLVE(sem_timedwait);
+	RESOLVE(sem_clockwait);
+	RESOLVE(sem_trywait);
+	RESOLVE(sem_post);
+	RESOLVE(sem_getvalue);
+
 }

@@ -9,8 +9,16 @@ enum { UNLOCKED = 0, LOCKED = 1, SLEEPING = 2 };
 #define ACTIVE_SPIN 4      /* Go: active_spin */
 #define ACTIVE_SPIN_CNT 30 /* Go: active_spin_cnt */
 
+static inline void locks_add(int d)
+{
+	struct m *mp = getg()->m;
+	if (mp)
+		mp->locks += d;
+}
+
 void goro__lock(struct goro_mutex *l)
 {
+	locks_add(1);
 	uint32_t v = UNLOCKED;
 	if (a_cas(&l->key, &v, LOCKED))
 		return;
@@ -34,6 +42,16 @@ void goro__unlock(struct goro_mutex *l)
 {
 	if (a_swap(&l->key, UNLOCKED) == SLEEPING)
 		goro__futex_wake(&l->key, 1);
+	locks_add(-1);
+}
+
+bool goro__trylock(struct goro_mutex *l)
+{
+	uint32_t v = UNLOCKED;
+	if (!a_cas(&l->key, &v, LOCKED))
+		return false;
+	locks_add(1);
+	return true;
 }
 
 void goro__noteclear(struct goro_note *n) { a_store_rlx(&n->key, 0); }

@@ -33,6 +33,7 @@ GORO_HIDDEN struct g *goro__allgs;
 static struct g m0_g0;
 
 static void schedule(struct m *mp) __attribute__((noreturn));
+extern void __call_tls_dtors(void); /* glibc, public since 2.18 */
 void goro__tls_start(void);
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -321,6 +322,7 @@ static struct g *findrunnable(struct m *mp)
 	struct g *gp;
 top:
 	pp = mp->p;
+	goro__drain_deferred();
 	if (goro__timers_pending())
 		goro__checktimers(goro__nanotime());
 
@@ -465,7 +467,9 @@ void goro__ready(struct g *gp)
 	struct m *mp = getg()->m;
 	a_store_rlx(&gp->status, G_RUNNABLE);
 	if (mp && mp->p) {
+		mp->locks++;
 		goro__runqput(mp->p, gp, true);
+		mp->locks--;
 	} else {
 		goro__lock(&goro__sched.lock);
 		goro__globrunqput(gp);
@@ -537,7 +541,10 @@ void goro__gfree(struct g *gp)
 {
 	if (gp == &goro__g1)
 		return; /* the main thread's stack and TCB belong to the kernel/ld.so */
-	gfput(getg()->m->p, gp);
+	struct m *mp = getg()->m;
+	mp->locks++;
+	gfput(mp->p, gp);
+	mp->locks--;
 }
 
 /* ---- creating and ending Gs ------------------------------------------- */
@@ -549,7 +556,9 @@ struct g *goro__newproc_err(void *(*fn)(void *), void *arg, size_t stacksize, si
 {
 	struct g *self = getg();
 	struct p *pp = self->m->p;
+	self->m->locks++;
 	struct g *gp = gfget(pp);
+	self->m->locks--;
 	bool reused = gp != NULL;
 	if (!gp) {
 		gp = calloc(1, sizeof *gp);
@@ -633,7 +642,9 @@ struct g *goro__newproc_err(void *(*fn)(void *), void *arg, size_t stacksize, si
 		;
 	a_fetch_add_rlx(&goro__sched.gcreated, 1);
 	a_store_rlx(&gp->status, G_RUNNABLE);
+	self->m->locks++;
 	goro__runqput(pp, gp, true);
+	self->m->locks--;
 	goro__wakep();
 	return gp;
 }
@@ -660,6 +671,9 @@ static void goexit0(struct g *gp)
 void goro__goexit(void)
 {
 	struct g *gp = getg();
+	/* nptl's start_thread order: C++ thread_local destructors, then
+	 * pthread key destructors. */
+	__call_tls_dtors();
 	goro__keys_run_destructors(gp);
 	if (a_fetch_add(&goro__sched.gcount, -1) == 1) {
 		/* The last thread: the process ends as under nptl, where the

@@ -54,6 +54,7 @@ struct goro_mutex {
 };
 void goro__lock(struct goro_mutex *l);
 void goro__unlock(struct goro_mutex *l);
+bool goro__trylock(struct goro_mutex *l);
 
 /* One-shot sleep/wake-up (Go: note).  notesleep blocks the M. */
 struct goro_note {
@@ -125,6 +126,7 @@ struct g {
 	goro_unlockf unlockf;
 	void *unlockarg;
 	void *waitaddr;         /* sched/sema.c: address parked on */
+	void *_Atomic waitaddr_atomic; /* the same, read outside the bucket lock */
 	struct g *waitprev;
 	bool waitenq;
 	_Atomic uint32_t wakeclaim; /* 0 while parked unclaimed (sched/time.c) */
@@ -168,6 +170,9 @@ struct m {
 	int64_t id;
 	int tid;                /* kernel tid */
 	bool spinning;          /* looking for work (Go: m.spinning) */
+	/* >0 while the M is inside runtime code that a signal handler must not
+	 * re-enter (Go: m.locks).  Only the M itself writes it. */
+	volatile int locks;
 	struct goro_note park;
 	struct m *schedlink;    /* idle list */
 	struct m *alllink;
@@ -310,6 +315,15 @@ bool goro__timer_sleep(struct m *mp);
 enum goro_wake goro__addrpark(void *addr, bool (*stillwait)(void *addr, void *arg), void *arg,
 			      const char *reason, int64_t deadline, bool cancelable);
 int goro__addrwake(void *addr, int n);
+/* Wake one waiter on from and move the rest to to (FUTEX_CMP_REQUEUE):
+ * broadcast without a thundering herd. */
+void goro__addrrequeue(void *from, void *to);
+/* addrwake(addr, 1) that is async-signal-safe (sem_post): when the caller
+ * may have interrupted runtime code on this M the wake is deferred to the
+ * next scheduler pass or sysmon.  node: 16 bytes of the object's own
+ * memory. */
+void goro__addrwake_async(void *addr, void *node);
+void goro__drain_deferred(void);
 bool goro__cancel_requested(struct g *gp); /* pending, enabled, not exiting */
 void goro__timer_kick(void);
 

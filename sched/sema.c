@@ -77,16 +77,27 @@ enum goro_wake goro__addrpark(void *addr, bool (*stillwait)(void *addr, void *ar
 		}
 	}
 	gp->waitaddr = addr;
+	a_store_rel(&gp->waitaddr_atomic, addr);
 	enqueue(r, gp);
 	enum goro_wake w = goro__park_until(unlock_root, r, reason, deadline);
 	a_store_rlx(&gp->cancelable, false);
 	if (w != GORO_WAKE_EVENT) {
-		goro__lock(&r->lock);
-		if (gp->waitenq)
-			dequeue(r, gp);
-		else
-			w = GORO_WAKE_EVENT;
-		goro__unlock(&r->lock);
+		/* addrrequeue may have moved us to another address's bucket. */
+		for (;;) {
+			void *a = a_load_acq(&gp->waitaddr_atomic);
+			r = root(a);
+			goro__lock(&r->lock);
+			if (a_load_rlx(&gp->waitaddr_atomic) != a) {
+				goro__unlock(&r->lock);
+				continue;
+			}
+			if (gp->waitenq)
+				dequeue(r, gp);
+			else
+				w = GORO_WAKE_EVENT;
+			goro__unlock(&r->lock);
+			break;
+		}
 	}
 	return w;
 }
@@ -111,4 +122,93 @@ int goro__addrwake(void *addr, int n)
 	while ((gp = goro__gqueue_pop(&q)))
 		goro__ready_claimed(gp);
 	return woken;
+}
+
+void goro__addrrequeue(void *from, void *to)
+{
+	struct semaroot *rf = root(from), *rt = root(to);
+	struct g *first = NULL;
+	/* Both bucket locks, in address order. */
+	if (rf == rt) {
+		goro__lock(&rf->lock);
+	} else if (rf < rt) {
+		goro__lock(&rf->lock);
+		goro__lock(&rt->lock);
+	} else {
+		goro__lock(&rt->lock);
+		goro__lock(&rf->lock);
+	}
+	for (struct g *gp = rf->head, *next; gp; gp = next) {
+		next = gp->schedlink;
+		if (gp->waitaddr != from)
+			continue;
+		dequeue(rf, gp);
+		if (!first) {
+			if (goro__claim(gp))
+				first = gp;
+			continue;
+		}
+		gp->waitaddr = to;
+		a_store_rel(&gp->waitaddr_atomic, to);
+		enqueue(rt, gp);
+	}
+	goro__unlock(&rf->lock);
+	if (rf != rt)
+		goro__unlock(&rt->lock);
+	if (first)
+		goro__ready_claimed(first);
+}
+
+/* ---- async-signal-safe wake (sem_post) --------------------------------- */
+
+struct wakenode {
+	struct wakenode *_Atomic next;
+	_Atomic uint32_t queued;
+	uint32_t pad;
+};
+static struct wakenode *_Atomic deferred;
+static _Atomic int ndeferred;
+
+/* True when this context cannot have interrupted runtime code on its M. */
+static bool may_enter_runtime(void)
+{
+	struct g *gp = getg();
+	struct m *mp = gp->m;
+	return mp && gp != mp->g0 && mp->curg == gp && mp->locks == 0 && mp->p;
+}
+
+void goro__addrwake_async(void *addr, void *node)
+{
+	if (may_enter_runtime()) {
+		goro__addrwake(addr, 1);
+		return;
+	}
+	struct wakenode *n = node;
+	uint32_t z = 0;
+	if (!a_cas(&n->queued, &z, 1))
+		return; /* already queued: that pass wakes a waiter per post */
+	struct wakenode *h = a_load_rlx(&deferred);
+	do
+		n->next = h;
+	while (!atomic_compare_exchange_weak_explicit(&deferred, &h, n, memory_order_release,
+						      memory_order_relaxed));
+	a_fetch_add(&ndeferred, 1);
+}
+
+/* Run from the scheduler and sysmon.  The object's address is the node's
+ * address minus its offset in the object; both users put the node 16 bytes
+ * in (sem_t). */
+void goro__drain_deferred(void)
+{
+	if (a_load_rlx(&ndeferred) == 0)
+		return;
+	struct wakenode *n = a_swap(&deferred, NULL);
+	while (n) {
+		struct wakenode *next = n->next;
+		a_fetch_add(&ndeferred, -1);
+		a_store_rel(&n->queued, 0);
+		/* A waiter per unit of value: wake them all, each re-checks. */
+		goro__addrwake((char *)n - 16, 1 << 30);
+		n = next;
+	}
 }

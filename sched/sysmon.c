@@ -23,6 +23,7 @@ static void *sysmon(void *arg)
 		goro__sys2(SYS_nanosleep, &ts, NULL);
 		int64_t now = goro__nanotime();
 		goro__timers_sysmon(now);
+		goro__drain_deferred();
 		delay = delay * 2 > SYSMON_MAX_DELAY_US ? SYSMON_MAX_DELAY_US : delay * 2;
 	}
 	return arg;

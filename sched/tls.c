@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "preload/real.h"
 #include "sched/runtime.h"
 #include "sched/sys.h"
 
@@ -126,7 +127,7 @@ static void scan_tls_modules(struct phdr_scan *s)
 	s->libc_modid = 0;
 	dl_iterate_phdr(phdr_cb, s);
 	struct link_map *lm = NULL;
-	void *self = dlopen(NULL, RTLD_NOW | RTLD_NOLOAD);
+	void *self = goro__real.dlopen(NULL, RTLD_NOW | RTLD_NOLOAD);
 	if (self && dlinfo(self, RTLD_DI_LINKMAP, &lm) == 0) {
 		while (lm && lm->l_prev)
 			lm = lm->l_prev;

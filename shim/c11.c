@@ -76,3 +76,39 @@ GORO_EXPORT void call_once(once_flag *flag, void (*func)(void))
 {
 	pthread_once((pthread_once_t *)(void *)flag, func);
 }
+
+/* ---- mtx_* / cnd_* (mtx_t and cnd_t are pthread objects in nptl) ------- */
+
+GORO_EXPORT int mtx_init(mtx_t *m, int type)
+{
+	pthread_mutexattr_t a;
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, (type & mtx_recursive) ? PTHREAD_MUTEX_RECURSIVE
+							     : PTHREAD_MUTEX_NORMAL);
+	int e = pthread_mutex_init((pthread_mutex_t *)m, &a);
+	pthread_mutexattr_destroy(&a);
+	return thrd_err(e);
+}
+
+GORO_EXPORT int mtx_lock(mtx_t *m) { return thrd_err(pthread_mutex_lock((pthread_mutex_t *)m)); }
+GORO_EXPORT int mtx_trylock(mtx_t *m) { return thrd_err(pthread_mutex_trylock((pthread_mutex_t *)m)); }
+GORO_EXPORT int mtx_unlock(mtx_t *m) { return thrd_err(pthread_mutex_unlock((pthread_mutex_t *)m)); }
+
+GORO_EXPORT int mtx_timedlock(mtx_t *restrict m, const struct timespec *restrict t)
+{
+	return thrd_err(pthread_mutex_timedlock((pthread_mutex_t *)m, t));
+}
+
+GORO_EXPORT int cnd_init(cnd_t *c) { return thrd_err(pthread_cond_init((pthread_cond_t *)c, NULL)); }
+GORO_EXPORT int cnd_signal(cnd_t *c) { return thrd_err(pthread_cond_signal((pthread_cond_t *)c)); }
+GORO_EXPORT int cnd_broadcast(cnd_t *c) { return thrd_err(pthread_cond_broadcast((pthread_cond_t *)c)); }
+
+GORO_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
+{
+	return thrd_err(pthread_cond_wait((pthread_cond_t *)c, (pthread_mutex_t *)m));
+}
+
+GORO_EXPORT int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m, const struct timespec *restrict t)
+{
+	return thrd_err(pthread_cond_timedwait((pthread_cond_t *)c, (pthread_mutex_t *)m, t));
+}

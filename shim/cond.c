@@ -1,0 +1,126 @@
+/* pthread_cond_*: waiters park on the condvar's address; broadcast wakes
+ * one and requeues the rest onto the mutex (no thundering herd).
+ *
+ * goro owns pthread_cond_t's layout except __wrefs, which glibc's
+ * pthread_cond_init fills from the attributes (nptl/pthread_cond_common.c:
+ * bit 0 process-shared, bit 1 CLOCK_MONOTONIC):
+ *   __wseq (0)      32-bit wake sequence, bumped by signal/broadcast
+ *   __g1_start (8)  the mutex the current waiters use
+ *   __g_refs[0] (16) number of waiters
+ * PTHREAD_COND_INITIALIZER (all zero) is a valid empty condvar. */
+#include <errno.h>
+#include <pthread.h>
+#include <time.h>
+
+#include "preload/real.h"
+#include "sched/runtime.h"
+#include "shim/shim.h"
+#include "shim/sync.h"
+
+#define C_SEQ(c) ((_Atomic uint32_t *)&(c)->__data.__wseq)
+#define C_MUTEX(c) ((pthread_mutex_t *_Atomic *)&(c)->__data.__g1_start)
+#define C_NWAIT(c) ((_Atomic uint32_t *)&(c)->__data.__g_refs[0])
+#define WREFS_PSHARED 1
+#define WREFS_MONOTONIC 2
+
+static bool cond_pshared(const pthread_cond_t *c) { return c->__data.__wrefs & WREFS_PSHARED; }
+
+static bool seq_unchanged(void *addr, void *arg)
+{
+	return a_load_acq((_Atomic uint32_t *)addr) == (uint32_t)(uintptr_t)arg;
+}
+
+static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk, const struct timespec *abs)
+{
+	int64_t deadline = -1;
+	if (abs) {
+		if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC)
+			return EINVAL;
+		int e = goro__abs_deadline(clk, abs, &deadline);
+		if (e)
+			return e;
+	}
+	goro__testcancel();
+	struct g *gp = getg();
+	uint32_t seq = a_load_acq(C_SEQ(c));
+	a_store_rel(C_MUTEX(c), m);
+	a_fetch_add(C_NWAIT(c), 1);
+
+	/* Release the mutex completely, remembering a recursive depth. */
+	unsigned count = m->__data.__count;
+	m->__data.__owner = 0;
+	m->__data.__count = 0;
+	m->__data.__nusers--;
+	goro__mutex_unlock_word(m);
+
+	enum goro_wake w = goro__addrpark((void *)C_SEQ(c), seq_unchanged, (void *)(uintptr_t)seq,
+					  "pthread_cond_wait", deadline, true);
+	a_fetch_add(C_NWAIT(c), -1);
+
+	goro__mutex_lock_slow(m, -1, true);
+	m->__data.__owner = gp->tid;
+	m->__data.__count = count ? count : 1;
+	m->__data.__nusers++;
+
+	if (w == GORO_WAKE_INTERRUPTED)
+		goro__testcancel(); /* exits holding the mutex, as POSIX wants */
+	return w == GORO_WAKE_TIMEOUT ? ETIMEDOUT : 0;
+}
+
+static bool ours(const pthread_cond_t *c, const pthread_mutex_t *m)
+{
+	return !cond_pshared(c) && goro__mutex_is_ours(m);
+}
+
+GORO_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+	if (!ours(c, m))
+		return goro__real.pthread_cond_wait(c, m);
+	return cond_wait(c, m, 0, NULL);
+}
+
+GORO_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abs)
+{
+	if (!ours(c, m))
+		return goro__real.pthread_cond_timedwait(c, m, abs);
+	clockid_t clk = (c->__data.__wrefs & WREFS_MONOTONIC) ? CLOCK_MONOTONIC : CLOCK_REALTIME;
+	return cond_wait(c, m, clk, abs);
+}
+
+GORO_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
+				       const struct timespec *abs)
+{
+	if (!ours(c, m))
+		return goro__real.pthread_cond_clockwait(c, m, clk, abs);
+	return cond_wait(c, m, clk, abs);
+}
+
+GORO_EXPORT int pthread_cond_signal(pthread_cond_t *c)
+{
+	if (cond_pshared(c))
+		return goro__real.pthread_cond_signal(c);
+	if (a_load_acq(C_NWAIT(c)) == 0)
+		return 0;
+	a_fetch_add(C_SEQ(c), 1);
+	goro__addrwake((void *)C_SEQ(c), 1);
+	return 0;
+}
+
+GORO_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
+{
+	if (cond_pshared(c))
+		return goro__real.pthread_cond_broadcast(c);
+	if (a_load_acq(C_NWAIT(c)) == 0)
+		return 0;
+	a_fetch_add(C_SEQ(c), 1);
+	pthread_mutex_t *m = a_load_acq(C_MUTEX(c));
+	if (m && goro__mutex_is_ours(m)) {
+		goro__addrrequeue((void *)C_SEQ(c), (void *)&m->__data.__lock);
+		/* Make sure the holder's unlock wakes the requeued Gs. */
+		int one = 1;
+		a_cas((_Atomic int *)&m->__data.__lock, &one, 2);
+	} else {
+		goro__addrwake((void *)C_SEQ(c), 1 << 30);
+	}
+	return 0;
+}
