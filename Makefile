@@ -34,14 +34,14 @@ lib: $(BUILD)/libgoro.so
 
 $(BUILD)/obj/%.o: %.c $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_LIB) -c $< -o $@
+	@echo "  CC $<"; $(CC) $(CFLAGS_LIB) -c $< -o $@
 
 $(BUILD)/obj/%.o: %.S
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_LIB) -c $< -o $@
+	@echo "  CC $<"; $(CC) $(CFLAGS_LIB) -c $< -o $@
 
 $(BUILD)/libgoro.so: $(LIB_OBJS)
-	$(CC) -o $@ $(LIB_OBJS) $(LDFLAGS_LIB)
+	@echo "  LD $@"; $(CC) -o $@ $(LIB_OBJS) $(LDFLAGS_LIB)
 
 # ---- unit tests (GLib GTest; link the runtime objects directly) ----------
 GLIB_CFLAGS = $(shell pkg-config --cflags glib-2.0 2>/dev/null)

@@ -156,6 +156,7 @@ static void *mstart(void *arg)
 	struct m *mp = arg;
 	struct g *g0 = mp->g0;
 	g0->tp = goro__getfs(); /* the M's own nptl TCB */
+	mp->sigmask = 0;        /* newm started it with nothing blocked */
 	goro__curg = g0;
 	mp->tid = goro__gettid();
 	goro__signal_minit(mp);
@@ -406,6 +407,9 @@ top:
 /* Run gp on the current M; never returns (Go: execute). */
 static __attribute__((noreturn)) void execute(struct m *mp, struct g *gp)
 {
+	if (mp->sigmask != gp->sigmask)
+		goro__sigmask_apply(mp, gp->sigmask);
+	a_store_rlx(&gp->preempt, false);
 	mp->curg = gp;
 	gp->m = mp;
 	a_store_rlx(&gp->status, G_RUNNING);
@@ -488,6 +492,14 @@ static void gosched_m(struct g *gp)
 	goro__unlock(&goro__sched.lock);
 	goro__wakep();
 	schedule(mp);
+}
+
+/* A G that sysmon flagged yields at an interposed call (Go: gopreempt_m,
+ * reached from a stack check; here from goro__coop). */
+void goro__preempt_park(void)
+{
+	a_store_rlx(&getg()->preempt, false);
+	goro__gosched();
 }
 
 /* Go: Gosched.  The G goes to the back of the global queue. */
@@ -622,6 +634,8 @@ struct g *goro__newproc_err(void *(*fn)(void *), void *arg, size_t stacksize, si
 			memset(gp->spec[i], 0, sizeof(struct goro_keydata) * GORO_KEY_BLOCK);
 	gp->spec[0] = gp->spec0;
 	memcpy(gp->name, self->name, sizeof gp->name);
+	gp->sigmask = self->sigmask; /* a new thread inherits its creator's mask */
+	a_store_rlx(&gp->preempt, false);
 	gp->goid = a_fetch_add(&goro__sched.goidgen, 1) + 1;
 	gp->tid = GORO_TID_BASE + (a_fetch_add(&goro__sched.tidgen, 1) & 0x3fffffff);
 	goro__tls_setup(gp, reused);
@@ -741,6 +755,8 @@ void goro__schedinit(int32_t procs)
 	g1->cancel_state = PTHREAD_CANCEL_ENABLE;
 	g1->cancel_type = PTHREAD_CANCEL_DEFERRED;
 	g1->spec[0] = g1->spec0;
+	goro__sys4(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &g1->sigmask, 8);
+	m0->sigmask = g1->sigmask;
 	a_store_rlx(&g1->status, G_RUNNING);
 	goro__sched.goidgen = 1;
 	goro__sched.gcount = 1;
@@ -771,4 +787,25 @@ void goro__print_stats(void)
 		     (long long)a_load_rlx(&goro__sched.maxgcount),
 		     (long long)goro__sched.mnext, (unsigned long long)nswitch,
 		     (unsigned long long)nsteal, (unsigned long long)nglob, goro__gomaxprocs);
+}
+
+/* sysmon: flag Gs that have run for more than 10 ms on one P without a
+ * scheduler pass (Go: retake's preemption half). */
+void goro__sysmon_retake(int64_t now)
+{
+	for (int32_t i = 0; i < goro__gomaxprocs; i++) {
+		struct p *pp = &goro__allp[i];
+		struct m *mp = pp->m;
+		if (pp->status != P_RUNNING || !mp)
+			continue;
+		uint32_t t = pp->schedtick;
+		if (pp->sysmon_tick != t) {
+			pp->sysmon_tick = t;
+			pp->sysmon_when = now;
+		} else if (now - pp->sysmon_when >= GORO_FORCE_PREEMPT_NS) {
+			struct g *gp = mp->curg;
+			if (gp)
+				a_store_rlx(&gp->preempt, true);
+		}
+	}
 }

@@ -43,6 +43,7 @@
 #define GORO_KEYS_MAX 1024        /* PTHREAD_KEYS_MAX */
 #define GORO_KEY_BLOCK 32         /* keys per lazily allocated block */
 #define GORO_DESTRUCTOR_ITERATIONS 4 /* PTHREAD_DESTRUCTOR_ITERATIONS */
+#define GORO_FORCE_PREEMPT_NS (10 * 1000 * 1000) /* Go: forcePreemptNS */
 #define GORO_TID_BASE (1 << 22)   /* fake tids sit above PID_MAX_LIMIT */
 #define GORO_SIGNUDGE SIGURG      /* Go's sigPreempt; the runtime's signal */
 
@@ -153,6 +154,10 @@ struct g {
 	_Atomic uint64_t sigpending;
 	uint64_t sigqueued;
 	union sigval sigvalue[64];
+	uint64_t sigmask;       /* the G's signal mask (first word of sigset) */
+	/* sysmon asks a G that ran too long to yield at its next interposed
+	 * call (Go: g.preempt, the cooperative half). */
+	_Atomic bool preempt;
 
 	/* thread-specific data (shim/keys.c): blocks of GORO_KEY_BLOCK */
 	struct goro_keydata { uint64_t seq; void *val; } *spec[GORO_KEYS_MAX / GORO_KEY_BLOCK];
@@ -178,6 +183,7 @@ struct m {
 	struct m *alllink;
 	uintptr_t g0top;        /* where mcall puts rsp on g0 */
 	uint64_t fastrand;
+	uint64_t sigmask;       /* mask currently applied to the kernel thread */
 	pthread_t thread;       /* the real pthread */
 	void *g0stack;          /* M0 only: g0 stack we mapped */
 };
@@ -202,6 +208,10 @@ struct p {
 
 	struct gqueue gfree;     /* dead Gs with reusable TCB+stack */
 	int32_t gfreecnt;
+
+	/* sysmon's view (Go: sysmontick) */
+	uint32_t sysmon_tick;
+	int64_t sysmon_when;
 
 	/* counters (GORO_STATS), summed at exit */
 	uint64_t nswitch, nsteal, nglobtake;
@@ -290,6 +300,14 @@ struct g *goro__newproc_err(void *(*fn)(void *), void *arg, size_t stacksize, si
 void goro__gfree(struct g *gp);
 void goro__ensure_init(void);
 void goro__sig_deliver(struct g *gp);
+void goro__sigmask_apply(struct m *mp, uint64_t mask);
+/* Cooperative preemption point, at interposed calls. */
+void goro__preempt_park(void);
+static inline void goro__coop(void)
+{
+	if (__builtin_expect(a_load_rlx(&getg()->preempt), 0))
+		goro__preempt_park();
+}
 void goro__keys_run_destructors(struct g *gp);
 
 /* ---- timers and wake-ups (sched/time.c) ---------------------------------- */

@@ -12,6 +12,7 @@
 
 static struct g sysmon_g; /* identity for getg() on the sysmon thread */
 void goro__timers_sysmon(int64_t now);
+void goro__sysmon_retake(int64_t now);
 int goro__tls_check_mthread(void *tp, void *stack, size_t size, char *why, size_t whylen);
 
 static void *sysmon(void *arg)
@@ -23,6 +24,7 @@ static void *sysmon(void *arg)
 		goro__sys2(SYS_nanosleep, &ts, NULL);
 		int64_t now = goro__nanotime();
 		goro__timers_sysmon(now);
+		goro__sysmon_retake(now);
 		goro__drain_deferred();
 		delay = delay * 2 > SYSMON_MAX_DELAY_US ? SYSMON_MAX_DELAY_US : delay * 2;
 	}

@@ -149,7 +149,11 @@ void goro__testcancel(void)
 		goro__do_exit(PTHREAD_CANCELED);
 }
 
-GORO_EXPORT void pthread_testcancel(void) { goro__testcancel(); }
+GORO_EXPORT void pthread_testcancel(void)
+{
+	goro__coop();
+	goro__testcancel();
+}
 
 GORO_EXPORT int pthread_cancel(pthread_t t)
 {

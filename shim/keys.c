@@ -61,6 +61,7 @@ GORO_EXPORT void *pthread_getspecific(pthread_key_t key)
 {
 	if (key >= GORO_KEYS_MAX)
 		return NULL;
+	goro__coop();
 	struct goro_keydata *d = slot(getg(), key, false);
 	if (!d || d->seq != a_load_rlx(&keys[key].seq))
 		return NULL;

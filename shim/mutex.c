@@ -108,6 +108,7 @@ GORO_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
 	if (!goro__mutex_is_ours(m))
 		return goro__real.pthread_mutex_lock(m);
+	goro__coop();
 	return lock_common(m, 0, NULL, false);
 }
 
@@ -115,6 +116,7 @@ GORO_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
 	if (!goro__mutex_is_ours(m))
 		return goro__real.pthread_mutex_trylock(m);
+	goro__coop();
 	return lock_common(m, 0, NULL, true);
 }
 
@@ -161,6 +163,7 @@ GORO_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 GORO_EXPORT int pthread_spin_lock(pthread_spinlock_t *s)
 {
 	_Atomic int *l = (_Atomic int *)s;
+	goro__coop();
 	for (int i = 0;; i++) {
 		int z = 0;
 		if (a_load_rlx(l) == 0 && a_cas(l, &z, 1))
@@ -174,6 +177,7 @@ GORO_EXPORT int pthread_spin_lock(pthread_spinlock_t *s)
 
 GORO_EXPORT int pthread_spin_trylock(pthread_spinlock_t *s)
 {
+	goro__coop();
 	int z = 0;
 	return a_cas((_Atomic int *)s, &z, 1) ? 0 : EBUSY;
 }

@@ -2,8 +2,8 @@
  * process-shared ones keep glibc's real functions (blocking the M).
  *
  * sem_t layout: glibc's struct new_sem (nptl/semaphoreP.h) keeps `private`
- * at offset 8: FUTEX_PRIVATE_FLAG (128) for sem_init(pshared = 0), 0 for
- * shared and for sem_open's.  goro uses the rest as:
+ * at offset 8: 0 for sem_init(pshared = 0), FUTEX_SHARED's 128 for shared
+ * ones and sem_open's (measured on 2.36).  goro uses the rest as:
  *   0  value          4  waiters
  *   16 a 16-byte node for sem_post's async-signal-safe deferred wake. */
 #include <errno.h>
@@ -15,7 +15,7 @@
 #include "sched/runtime.h"
 #include "shim/shim.h"
 
-#define FUTEX_PRIVATE_FLAG_ 128
+#define SEM_PROCESS_PRIVATE 0
 
 struct goro_sem {
 	_Atomic uint32_t value;
@@ -27,7 +27,7 @@ struct goro_sem {
 _Static_assert(sizeof(struct goro_sem) <= sizeof(sem_t), "sem layout");
 
 static inline struct goro_sem *S(sem_t *s) { return (struct goro_sem *)s; }
-static inline bool ours(sem_t *s) { return S(s)->private_ == FUTEX_PRIVATE_FLAG_; }
+static inline bool ours(sem_t *s) { return S(s)->private_ == SEM_PROCESS_PRIVATE; }
 
 static bool sem_zero(void *addr, void *arg)
 {
@@ -111,6 +111,7 @@ GORO_EXPORT int sem_trywait(sem_t *s)
 {
 	if (!ours(s))
 		return goro__real.sem_trywait(s);
+	goro__coop();
 	return trydec(S(s)) ? 0 : ret_errno(EAGAIN);
 }
 
@@ -135,6 +136,7 @@ GORO_EXPORT int sem_getvalue(sem_t *s, int *val)
 {
 	if (!ours(s))
 		return goro__real.sem_getvalue(s, val);
+	goro__coop();
 	*val = (int)a_load_acq(&S(s)->value);
 	return 0;
 }

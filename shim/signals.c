@@ -35,10 +35,22 @@ static int raise_here(int sig, const union sigval *val)
 	return r < 0 ? (int)-r : 0;
 }
 
-/* Raise the signals recorded for the current G (runs in the G). */
+/* Raise the signals recorded for the current G (runs in the G).  Those
+ * the G blocks stay recorded until it unblocks them. */
 void goro__sig_deliver(struct g *gp)
 {
-	uint64_t set = a_swap(&gp->sigpending, 0);
+	/* sigpending has bit sig; a kernel sigset has bit sig-1. */
+	uint64_t blocked = gp->sigmask << 1;
+	uint64_t set = 0, old = a_load_rlx(&gp->sigpending);
+	for (;;) {
+		uint64_t deliver = old & ~blocked;
+		if (!deliver)
+			return;
+		if (a_cas(&gp->sigpending, &old, old & ~deliver)) {
+			set = deliver;
+			break;
+		}
+	}
 	for (int sig = 1; set && sig < 64; sig++) {
 		if (set & (1ULL << sig)) {
 			set &= ~(1ULL << sig);
@@ -84,4 +96,79 @@ GORO_EXPORT int pthread_kill(pthread_t t, int sig) { return send(t, sig, NULL); 
 GORO_EXPORT int pthread_sigqueue(pthread_t t, int sig, const union sigval val)
 {
 	return send(t, sig, &val);
+}
+
+/* ---- per-G signal masks ------------------------------------------------- */
+
+#define SIGBIT(sig) (1ULL << ((sig) - 1))
+#define UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
+
+void goro__sigmask_apply(struct m *mp, uint64_t mask)
+{
+	/* The runtime's nudge stays deliverable on every M. */
+	uint64_t k = mask & ~SIGBIT(GORO_SIGNUDGE);
+	goro__sys4(SYS_rt_sigprocmask, SIG_SETMASK, &k, NULL, 8);
+	mp->sigmask = mask;
+}
+
+static int setmask(int how, const sigset_t *set, sigset_t *oldset)
+{
+	struct g *gp = getg();
+	uint64_t old = gp->sigmask;
+	if (set) {
+		uint64_t s = *(const uint64_t *)set, n;
+		switch (how) {
+		case SIG_BLOCK: n = old | s; break;
+		case SIG_UNBLOCK: n = old & ~s; break;
+		case SIG_SETMASK: n = s; break;
+		default: return EINVAL;
+		}
+		n &= ~UNBLOCKABLE;
+		gp->sigmask = n;
+	}
+	if (oldset) {
+		/* Keep the kernel's words beyond the first (realtime 65+: none
+		 * on x86_64's 64 signals) as the kernel reports them. */
+		sigemptyset(oldset);
+		*(uint64_t *)oldset = old;
+	}
+	if (set && gp->m && goro__started) {
+		goro__sigmask_apply(gp->m, gp->sigmask);
+		if (a_load_rlx(&gp->sigpending))
+			goro__sig_deliver(gp);
+	} else if (set) {
+		goro__sys4(SYS_rt_sigprocmask, SIG_SETMASK, &gp->sigmask, NULL, 8);
+	}
+	return 0;
+}
+
+GORO_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *oldset)
+{
+	return setmask(how, set, oldset);
+}
+
+GORO_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *oldset)
+{
+	int e = setmask(how, set, oldset);
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* Pending for the thread: the kernel's (process + this M) and the ones
+ * recorded for the G while it blocks them. */
+GORO_EXPORT int sigpending(sigset_t *set)
+{
+	long r = goro__sys2(SYS_rt_sigpending, set, 8);
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	uint64_t g = a_load_rlx(&getg()->sigpending);
+	for (int sig = 1; sig < 64; sig++)
+		if (g & (1ULL << sig))
+			sigaddset(set, sig);
+	return 0;
 }

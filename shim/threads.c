@@ -127,6 +127,7 @@ GORO_EXPORT int pthread_detach(pthread_t t)
 
 GORO_EXPORT pthread_t pthread_self(void)
 {
+	goro__coop();
 	struct g *gp = getg();
 	return (pthread_t)(gp->tp ? gp->tp : goro__getfs());
 }
