@@ -67,6 +67,7 @@ progs: $(PROGS) $(BENCHES)
 test:
 	bash scripts/install-deps.sh
 	$(MAKE) all unit
+	bash scripts/lint.sh
 	bash scripts/run-tests.sh
 
 bench: all

@@ -52,7 +52,8 @@ void goro__ensure_init(void)
 	goro__signal_init();
 	goro__signal_minit(&goro__m0);
 	goro__sysmon_start();
-	atexit(print_stats_at_exit);
+	if (atexit(print_stats_at_exit) != 0)
+		goro__write_err("goro: cannot register the GORO_STATS report\n");
 }
 
 __attribute__((constructor(101))) static void goro_init(void) { goro__ensure_init(); }

@@ -26,7 +26,7 @@ void goro__errorf(const char *fmt, ...)
 	char buf[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
+	(void)vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
 	goro__write_err(buf);
 }
@@ -37,7 +37,7 @@ void goro__throw(const char *fmt, ...)
 	int n = snprintf(buf, sizeof buf, "goro: fatal error: ");
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
+	(void)vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
 	va_end(ap);
 	strncat(buf, "\n", sizeof buf - strlen(buf) - 1);
 	goro__write_err(buf);

@@ -33,7 +33,7 @@ GORO_HIDDEN struct g *goro__allgs;
 static struct g m0_g0;
 
 static void schedule(struct m *mp) __attribute__((noreturn));
-extern void __call_tls_dtors(void); /* glibc, public since 2.18 */
+extern void __call_tls_dtors(void); /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp): glibc's name */
 void goro__tls_start(void);
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -485,12 +485,24 @@ void goro__ready(struct g *gp)
 static void gosched_m(struct g *gp)
 {
 	struct m *mp = gp->m;
+	struct p *pp = mp->p;
 	a_store_rlx(&gp->status, G_RUNNABLE);
 	mp->curg = NULL;
+	/* Fast path for yield loops: with nothing local, no timers and no
+	 * deferred wake-ups, take the next G from the global queue under the
+	 * same lock hold that queued this one (findrunnable would do exactly
+	 * that, with a second lock round trip). */
+	struct g *next = NULL;
+	bool local = !goro__runqempty(pp) || goro__timers_pending() ||
+		     pp->schedtick % GORO_GLOBRUNQ_TICK == 0;
 	goro__lock(&goro__sched.lock);
 	goro__globrunqput(gp);
+	if (!local)
+		next = goro__globrunqget(pp, 0);
 	goro__unlock(&goro__sched.lock);
 	goro__wakep();
+	if (next)
+		execute(mp, next);
 	schedule(mp);
 }
 

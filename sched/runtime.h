@@ -38,12 +38,12 @@
 #define GORO_MAXPROCS 1024        /* accepted GOMAXPROCS range 1..1024 */
 #define GORO_MAX_MCOUNT 10000     /* Go: sched.maxmcount */
 #define GORO_STEAL_TRIES 4        /* Go: stealTries in stealWork */
-#define GORO_G0_STACK (256 * 1024)
+#define GORO_G0_STACK (256UL * 1024)
 #define GORO_GFREE_LOCAL_MAX 64   /* Go: gfput moves half of 64 to global */
 #define GORO_KEYS_MAX 1024        /* PTHREAD_KEYS_MAX */
 #define GORO_KEY_BLOCK 32         /* keys per lazily allocated block */
 #define GORO_DESTRUCTOR_ITERATIONS 4 /* PTHREAD_DESTRUCTOR_ITERATIONS */
-#define GORO_FORCE_PREEMPT_NS (10 * 1000 * 1000) /* Go: forcePreemptNS */
+#define GORO_FORCE_PREEMPT_NS (10LL * 1000 * 1000) /* Go: forcePreemptNS */
 #define GORO_TID_BASE (1 << 22)   /* fake tids sit above PID_MAX_LIMIT */
 #define GORO_SIGNUDGE SIGURG      /* Go's sigPreempt; the runtime's signal */
 

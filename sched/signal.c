@@ -11,7 +11,7 @@
 #include "sched/runtime.h"
 #include "sched/sys.h"
 
-#define ALTSTACK_SIZE (64 * 1024)
+#define ALTSTACK_SIZE (64UL * 1024)
 
 GORO_HIDDEN sigset_t goro__m_sigmask; /* Ms start with nothing blocked */
 static struct sigaction old_segv;

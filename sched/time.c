@@ -180,7 +180,7 @@ enum goro_wake goro__park_until(goro_unlockf unlockf, void *arg, const char *rea
 		goro__lock(&tlock);
 		if (nheap == capheap) {
 			size_t nc = capheap ? capheap * 2 : 64;
-			struct g **nh = realloc(heap, nc * sizeof *nh);
+			struct g **nh = realloc(heap, nc * sizeof(struct g *));
 			if (!nh)
 				goro__throw("out of memory growing the timer heap");
 			heap = nh;

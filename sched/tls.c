@@ -156,14 +156,14 @@ int goro__tls_check(char *why, size_t whylen)
 {
 	const char *ver = gnu_get_libc_version();
 	if (strcmp(ver, "2.36") != 0) {
-		snprintf(why, whylen, "glibc %s is not supported (goro knows the thread layout of glibc 2.36 only)", ver);
+		(void)snprintf(why, whylen, "glibc %s is not supported (goro knows the thread layout of glibc 2.36 only)", ver);
 		return -1;
 	}
 	static const char *const syms[] = { "_dl_allocate_tls", "_dl_get_tls_static_info",
 					    "__ctype_init", NULL };
 	for (int i = 0; syms[i]; i++)
 		if (!dlsym(RTLD_DEFAULT, syms[i])) {
-			snprintf(why, whylen, "glibc-private symbol %s not found", syms[i]);
+			(void)snprintf(why, whylen, "glibc-private symbol %s not found", syms[i]);
 			return -1;
 		}
 	dl_allocate_tls = (void *(*)(void *))dlsym(RTLD_DEFAULT, "_dl_allocate_tls");
@@ -180,19 +180,19 @@ int goro__tls_check(char *why, size_t whylen)
 		{ "_thread_db_dtv_t_counter", 0 },
 	};
 	if (!sz || sz[0] != PD_SIZEOF) {
-		snprintf(why, whylen, "sizeof(struct pthread) is not %d", PD_SIZEOF);
+		(void)snprintf(why, whylen, "sizeof(struct pthread) is not %d", PD_SIZEOF);
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof descs / sizeof descs[0]; i++)
 		if (!tdb_is(descs[i].name, descs[i].off)) {
-			snprintf(why, whylen, "struct pthread layout differs: %s is not %#x",
+			(void)snprintf(why, whylen, "struct pthread layout differs: %s is not %#x",
 				 descs[i].name, descs[i].off);
 			return -1;
 		}
 	const uint32_t *lo = tdb("_thread_db_link_map_l_tls_offset");
 	const uint32_t *lm = tdb("_thread_db_link_map_l_tls_modid");
 	if (!lo || !lm || lo[0] != 64 || lm[0] != 64) {
-		snprintf(why, whylen, "link_map TLS descriptors missing");
+		(void)snprintf(why, whylen, "link_map TLS descriptors missing");
 		return -1;
 	}
 	lm_tls_offset_off = lo[2];
@@ -200,27 +200,27 @@ int goro__tls_check(char *why, size_t whylen)
 
 	void *tp = goro__getfs();
 	if (AT(tp, TCB_TCB, void *) != tp || AT(tp, TCB_SELF, void *) != tp) {
-		snprintf(why, whylen, "tcbhead_t.tcb/self do not point at the TCB");
+		(void)snprintf(why, whylen, "tcbhead_t.tcb/self do not point at the TCB");
 		return -1;
 	}
 	if (AT(tp, PD_TID, int) != goro__gettid()) {
-		snprintf(why, whylen, "struct pthread.tid does not hold the kernel tid");
+		(void)snprintf(why, whylen, "struct pthread.tid does not hold the kernel tid");
 		return -1;
 	}
 	void *rh = NULL;
 	size_t rlen = 0;
 	if (goro__sys3(SYS_get_robust_list, 0, &rh, &rlen) != 0 ||
 	    (char *)rh - (char *)tp != PD_ROBUST_HEAD) {
-		snprintf(why, whylen, "robust_head is not at tp+%#x", PD_ROBUST_HEAD);
+		(void)snprintf(why, whylen, "robust_head is not at tp+%#x", PD_ROBUST_HEAD);
 		return -1;
 	}
-	extern const ptrdiff_t __rseq_offset;
+	extern const ptrdiff_t __rseq_offset; /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp): glibc ABI */
 	if (__rseq_offset != 0x920) {
-		snprintf(why, whylen, "__rseq_offset is %td, not 0x920", __rseq_offset);
+		(void)snprintf(why, whylen, "__rseq_offset is %td, not 0x920", __rseq_offset);
 		return -1;
 	}
 	if (AT(tp, PD_SPECIFIC, void *) != (char *)tp + PD_SPECIFIC_1ST) {
-		snprintf(why, whylen, "specific[0] is not &specific_1stblock");
+		(void)snprintf(why, whylen, "specific[0] is not &specific_1stblock");
 		return -1;
 	}
 
@@ -231,13 +231,13 @@ int goro__tls_check(char *why, size_t whylen)
 	herrno_off = (char *)&h_errno - (char *)tp;
 	if (curg_off >= 0 || -curg_off > (ptrdiff_t)tls_static_size ||
 	    errno_off >= 0 || -errno_off > (ptrdiff_t)tls_static_size) {
-		snprintf(why, whylen, "libgoro's TLS is not in the static TLS block");
+		(void)snprintf(why, whylen, "libgoro's TLS is not in the static TLS block");
 		return -1;
 	}
 
 	struct phdr_scan *s = calloc(1, sizeof *s);
 	if (!s) {
-		snprintf(why, whylen, "out of memory");
+		(void)snprintf(why, whylen, "out of memory");
 		return -1;
 	}
 	scan_tls_modules(s);
@@ -255,7 +255,7 @@ int goro__tls_check(char *why, size_t whylen)
 	ntlsmods = s->n;
 	free(s);
 	if (!ok || libc_modid == 0) {
-		snprintf(why, whylen, "the dtv or link_map TLS layout differs from glibc 2.36");
+		(void)snprintf(why, whylen, "the dtv or link_map TLS layout differs from glibc 2.36");
 		return -1;
 	}
 	return 0;
@@ -266,7 +266,7 @@ int goro__tls_check(char *why, size_t whylen)
 int goro__tls_check_mthread(void *tp, void *stack, size_t size, char *why, size_t whylen)
 {
 	if (AT(tp, PD_STACKBLOCK, void *) != stack || AT(tp, PD_STACKBLOCK_SIZE, size_t) != size) {
-		snprintf(why, whylen, "struct pthread.stackblock is not at %#x", PD_STACKBLOCK);
+		(void)snprintf(why, whylen, "struct pthread.stackblock is not at %#x", PD_STACKBLOCK);
 		return -1;
 	}
 	return 0;

@@ -46,7 +46,7 @@ static const char *caller_searchpath(void *caller, char *origin, size_t olen)
 		exe[n] = 0;
 		name = exe;
 	}
-	snprintf(origin, olen, "%s", name);
+	(void)snprintf(origin, olen, "%s", name);
 	char *slash = strrchr(origin, '/');
 	if (slash)
 		*slash = 0;
@@ -58,13 +58,13 @@ static void *open_in(const char *path, const char *origin, const char *file, int
 	char dir[PATH_MAX], full[2 * PATH_MAX + 64];
 	while (path && *path) {
 		size_t n = strcspn(path, ":");
-		snprintf(dir, sizeof dir, "%.*s", (int)n, path);
+		(void)snprintf(dir, sizeof dir, "%.*s", (int)n, path);
 		path += n + (path[n] == ':');
 		const char *o = strstr(dir, "$ORIGIN");
 		if (o) {
-			snprintf(full, sizeof full, "%.*s%s%s/%s", (int)(o - dir), dir, origin, o + 7, file);
+			(void)snprintf(full, sizeof full, "%.*s%s%s/%s", (int)(o - dir), dir, origin, o + 7, file);
 		} else {
-			snprintf(full, sizeof full, "%s/%s", dir, file);
+			(void)snprintf(full, sizeof full, "%s/%s", dir, file);
 		}
 		if (strlen(full) < PATH_MAX && access(full, F_OK) == 0)
 			return goro__real.dlopen(full, mode);
