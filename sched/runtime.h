@@ -128,7 +128,9 @@ struct g {
 	void *unlockarg;
 	void *waitaddr;         /* sched/sema.c: address parked on */
 	void *_Atomic waitaddr_atomic; /* the same, read outside the bucket lock */
-	struct g *waitprev;
+	/* Wait-queue links, apart from schedlink: a G a timer readied is on
+	 * a run queue while still on its wait queue until it dequeues itself. */
+	struct g *waitnext, *waitprev;
 	bool waitenq;
 	_Atomic uint32_t wakeclaim; /* 0 while parked unclaimed (sched/time.c) */
 	_Atomic bool cancelable;    /* parked at a cancellation point */

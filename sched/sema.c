@@ -27,10 +27,10 @@ static struct semaroot *root(const void *addr)
 
 static void enqueue(struct semaroot *r, struct g *gp)
 {
-	gp->schedlink = NULL;
+	gp->waitnext = NULL;
 	gp->waitprev = r->tail;
 	if (r->tail)
-		r->tail->schedlink = gp;
+		r->tail->waitnext = gp;
 	else
 		r->head = gp;
 	r->tail = gp;
@@ -40,14 +40,14 @@ static void enqueue(struct semaroot *r, struct g *gp)
 static void dequeue(struct semaroot *r, struct g *gp)
 {
 	if (gp->waitprev)
-		gp->waitprev->schedlink = gp->schedlink;
+		gp->waitprev->waitnext = gp->waitnext;
 	else
-		r->head = gp->schedlink;
-	if (gp->schedlink)
-		gp->schedlink->waitprev = gp->waitprev;
+		r->head = gp->waitnext;
+	if (gp->waitnext)
+		gp->waitnext->waitprev = gp->waitprev;
 	else
 		r->tail = gp->waitprev;
-	gp->schedlink = gp->waitprev = NULL;
+	gp->waitnext = gp->waitprev = NULL;
 	gp->waitenq = false;
 }
 
@@ -109,7 +109,7 @@ int goro__addrwake(void *addr, int n)
 	struct gqueue q = { NULL, NULL };
 	goro__lock(&r->lock);
 	for (struct g *gp = r->head, *next; gp && woken < n; gp = next) {
-		next = gp->schedlink;
+		next = gp->waitnext;
 		if (gp->waitaddr != addr)
 			continue;
 		dequeue(r, gp);
@@ -139,7 +139,7 @@ void goro__addrrequeue(void *from, void *to)
 		goro__lock(&rf->lock);
 	}
 	for (struct g *gp = rf->head, *next; gp; gp = next) {
-		next = gp->schedlink;
+		next = gp->waitnext;
 		if (gp->waitaddr != from)
 			continue;
 		dequeue(rf, gp);
