@@ -50,3 +50,12 @@ $(PROGS_DIR)/tls: tests/progs/tls.c $(PROGS_HDRS) $(PROGS_DIR)/libtlsdep.so \
 $(PROGS_DIR)/cxx_exc: tests/progs/cxx_exc.cc $(PROGS_HDRS)
 	@mkdir -p $(dir $@)
 	$(CXX) $(PROGS_CXXFLAGS) $< -o $@
+
+# Synchronisation suite (tests/sync.bats): plain C programs, one source each.
+PROGS_SYNC := sync_mutex_stress sync_static_init sync_prodcons sync_rwlock
+PROGS_SYNC_BINS := $(PROGS_SYNC:%=$(PROGS_DIR)/%)
+PROGS += $(PROGS_SYNC_BINS)
+
+$(PROGS_SYNC_BINS): $(PROGS_DIR)/%: tests/progs/%.c $(PROGS_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGS_CFLAGS) $< -o $@
