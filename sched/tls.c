@@ -298,7 +298,9 @@ static void tls_reinit(void *tp)
 	AT(tp, errno_off, int) = 0;
 	AT(tp, herrno_off, int) = 0;
 	dtv_t *dtv = AT(tp, TCB_DTV, dtv_t *);
-	char *slo = (char *)tp - tls_static_size;
+	/* The static size includes the TCB, which lies above tp
+	 * (elf/dl-tls.c _dl_allocate_tls_storage: tp = block + size - TCB). */
+	char *slo = (char *)tp + PD_SIZEOF - tls_static_size;
 	for (size_t i = 1; i < dtv[-1].counter; i++) {
 		char *v = dtv[i].pointer.val;
 		if (v == TLS_DTV_UNALLOCATED || v == NULL || (v >= slo && v < (char *)tp))
