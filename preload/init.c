@@ -49,6 +49,7 @@ void goro__ensure_init(void)
 	goro__fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
 	prctl(PR_GET_NAME, goro__g1.name);
 	goro__schedinit(goro__cfg.procs);
+	goro__netpoll_init();
 	goro__signal_init();
 	goro__signal_minit(&goro__m0);
 	goro__sysmon_start();

@@ -32,6 +32,8 @@ void goro__real_init(void)
 	RESOLVE(dlopen);
 	RESOLVE(dlmopen);
 	RESOLVE(sigaction);
+	RESOLVE(system);
+	RESOLVE(pclose);
 	RESOLVE(pthread_mutex_lock);
 	RESOLVE(pthread_mutex_trylock);
 	RESOLVE(pthread_mutex_timedlock);

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <semaphore.h>
 #include <time.h>
 #include <stddef.h>
@@ -52,6 +53,8 @@ struct goro_real {
 	int (*sem_trywait)(sem_t *);
 	int (*sem_post)(sem_t *);
 	int (*sem_getvalue)(sem_t *, int *);
+	int (*system)(const char *);
+	int (*pclose)(FILE *);
 };
 
 extern __attribute__((visibility("hidden"))) struct goro_real goro__real;

@@ -326,6 +326,10 @@ top:
 	goro__drain_deferred();
 	if (goro__timers_pending())
 		goro__checktimers(goro__nanotime());
+	/* Non-blocking netpoll while Gs wait on I/O and no M blocks in it
+	 * (Go: the netpoll(0) step of findRunnable). */
+	if (goro__netpoll_waiters() && !goro__timer_sleeper())
+		goro__netpoll(0);
 
 	if (pp->schedtick % GORO_GLOBRUNQ_TICK == 0 && a_load_rlx(&goro__sched.runqsize) > 0) {
 		goro__lock(&goro__sched.lock);
@@ -794,21 +798,139 @@ void goro__print_stats(void)
 		nglob += goro__allp[i].nglobtake;
 	}
 	goro__errorf("goro: stats: gs_created=%llu max_live_gs=%lld ms_created=%lld "
-		     "context_switches=%llu steals=%llu globrunq_takes=%llu gomaxprocs=%d\n",
+		     "context_switches=%llu steals=%llu globrunq_takes=%llu gomaxprocs=%d "
+		     "syscalls=%llu handoffs=%llu preempt_requests=%llu netpoll_parks=%llu\n",
 		     (unsigned long long)a_load_rlx(&goro__sched.gcreated),
 		     (long long)a_load_rlx(&goro__sched.maxgcount),
 		     (long long)goro__sched.mnext, (unsigned long long)nswitch,
-		     (unsigned long long)nsteal, (unsigned long long)nglob, goro__gomaxprocs);
+		     (unsigned long long)nsteal, (unsigned long long)nglob, goro__gomaxprocs,
+		     (unsigned long long)a_load_rlx(&goro__sched.nsyscall),
+		     (unsigned long long)a_load_rlx(&goro__sched.nhandoff),
+		     (unsigned long long)a_load_rlx(&goro__sched.npreempt),
+		     (unsigned long long)a_load_rlx(&goro__sched.nnetpollpark));
 }
 
-/* sysmon: flag Gs that have run for more than 10 ms on one P without a
- * scheduler pass (Go: retake's preemption half). */
-void goro__sysmon_retake(int64_t now)
+/* ---- system calls --------------------------------------------------------- */
+
+void goro__entersyscall(void)
 {
+	struct g *gp = getg();
+	struct m *mp = gp->m;
+	if (!goro__started || !mp || !mp->p || mp->curg != gp)
+		return;
+	struct p *pp = mp->p;
+	mp->oldp = pp;
+	pp->syscalltick++;
+	a_store_rlx(&gp->status, G_SYSCALL);
+	a_store_rel(&pp->status, P_SYSCALL);
+	a_fetch_add_rlx(&goro__sched.nsyscall, 1);
+}
+
+static void exitsyscall0(struct g *gp)
+{
+	struct m *mp = gp->m;
+	a_store_rlx(&gp->status, G_RUNNABLE);
+	mp->curg = NULL;
+	goro__lock(&goro__sched.lock);
+	struct p *pp = pidleget();
+	if (!pp)
+		goro__globrunqput(gp);
+	goro__unlock(&goro__sched.lock);
+	if (pp) {
+		acquirep(mp, pp);
+		execute(mp, gp);
+	}
+	stopm(mp);
+	schedule(mp);
+}
+
+void goro__exitsyscall(void)
+{
+	struct g *gp = getg();
+	struct m *mp = gp->m;
+	if (!mp || !mp->oldp)
+		return;
+	int saved = errno;
+	struct p *pp = mp->oldp;
+	mp->oldp = NULL;
+	int32_t s = P_SYSCALL;
+	if (a_cas(&pp->status, &s, P_RUNNING)) {
+		a_store_rlx(&gp->status, G_RUNNING);
+		return;
+	}
+	/* sysmon handed our P to another M: take an idle one, else queue
+	 * the G and park the M (Go: exitsyscallfast, exitsyscall0). */
+	mp->p = NULL;
+	goro__lock(&goro__sched.lock);
+	struct p *np = pidleget();
+	goro__unlock(&goro__sched.lock);
+	if (np) {
+		acquirep(mp, np);
+		a_store_rlx(&gp->status, G_RUNNING);
+	} else {
+		mcall(gp, exitsyscall0);
+	}
+	errno = saved;
+}
+
+/* Give away a P retaken from a system call (Go: handoffp).  Runs on
+ * sysmon, without a P. */
+static void handoffp(struct p *pp)
+{
+	if (!goro__runqempty(pp) || a_load_rlx(&goro__sched.runqsize) > 0) {
+		startm(pp, false);
+		return;
+	}
+	int32_t zero = 0;
+	if (a_load_rlx(&goro__sched.nmspinning) + a_load_rlx(&goro__sched.npidle) == 0 &&
+	    a_cas(&goro__sched.nmspinning, &zero, 1)) {
+		startm(pp, true);
+		return;
+	}
+	goro__lock(&goro__sched.lock);
+	if (a_load_rlx(&goro__sched.runqsize) > 0) {
+		goro__unlock(&goro__sched.lock);
+		startm(pp, false);
+		return;
+	}
+	pidleput(pp);
+	goro__unlock(&goro__sched.lock);
+	if (goro__timers_pending() || goro__netpoll_waiters())
+		goro__wakep(); /* someone must sleep for them */
+}
+
+/* sysmon: retake Ps blocked in system calls and ask Gs that held their P
+ * for 10 ms to yield (Go: retake).  Returns how many it acted on. */
+int64_t goro__sysmon_retake(int64_t now)
+{
+	int64_t n = 0;
 	for (int32_t i = 0; i < goro__gomaxprocs; i++) {
 		struct p *pp = &goro__allp[i];
+		int32_t s = a_load_acq(&pp->status);
+		if (s == P_SYSCALL) {
+			uint32_t t = pp->syscalltick;
+			if (pp->sysmon_syscalltick != t) {
+				pp->sysmon_syscalltick = t;
+				pp->sysmon_syscallwhen = now;
+				continue;
+			}
+			/* In the same call for a whole sysmon period.  Keep the P
+			 * if there is nothing for it and others can take new work,
+			 * for up to 10 ms (Go's rule). */
+			if (goro__runqempty(pp) &&
+			    a_load_rlx(&goro__sched.nmspinning) + a_load_rlx(&goro__sched.npidle) > 0 &&
+			    now - pp->sysmon_syscallwhen < GORO_FORCE_PREEMPT_NS)
+				continue;
+			if (a_cas(&pp->status, &s, P_IDLE)) {
+				pp->m = NULL;
+				a_fetch_add_rlx(&goro__sched.nhandoff, 1);
+				n++;
+				handoffp(pp);
+			}
+			continue;
+		}
 		struct m *mp = pp->m;
-		if (pp->status != P_RUNNING || !mp)
+		if (s != P_RUNNING || !mp)
 			continue;
 		uint32_t t = pp->schedtick;
 		if (pp->sysmon_tick != t) {
@@ -816,8 +938,12 @@ void goro__sysmon_retake(int64_t now)
 			pp->sysmon_when = now;
 		} else if (now - pp->sysmon_when >= GORO_FORCE_PREEMPT_NS) {
 			struct g *gp = mp->curg;
-			if (gp)
+			if (gp && !a_load_rlx(&gp->preempt)) {
 				a_store_rlx(&gp->preempt, true);
+				a_fetch_add_rlx(&goro__sched.npreempt, 1);
+				n++;
+			}
 		}
 	}
+	return n;
 }

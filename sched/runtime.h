@@ -174,6 +174,7 @@ struct m {
 	struct g *curg;         /* G running on it, or NULL */
 	struct p *p;            /* attached P, or NULL */
 	struct p *nextp;        /* P handed over by startm */
+	struct p *oldp;         /* P held when entering a system call */
 	int64_t id;
 	int tid;                /* kernel tid */
 	bool spinning;          /* looking for work (Go: m.spinning) */
@@ -194,7 +195,10 @@ enum { P_IDLE, P_RUNNING, P_SYSCALL };
 
 struct p {
 	int32_t id;
-	int32_t status;
+	/* P_RUNNING -> P_SYSCALL by its M in entersyscall; back by the same
+	 * M in exitsyscall, or P_SYSCALL -> P_IDLE by sysmon's retake: one
+	 * CAS decides who owns the P (Go: p.status). */
+	_Atomic int32_t status;
 	struct p *link;          /* idle list */
 	struct m *m;             /* back link to the M */
 	uint32_t schedtick;      /* incremented on every scheduler call */
@@ -211,9 +215,13 @@ struct p {
 	struct gqueue gfree;     /* dead Gs with reusable TCB+stack */
 	int32_t gfreecnt;
 
+	uint32_t syscalltick;     /* incremented by every entersyscall */
+
 	/* sysmon's view (Go: sysmontick) */
 	uint32_t sysmon_tick;
 	int64_t sysmon_when;
+	uint32_t sysmon_syscalltick;
+	int64_t sysmon_syscallwhen;
 
 	/* counters (GORO_STATS), summed at exit */
 	uint64_t nswitch, nsteal, nglobtake;
@@ -242,6 +250,10 @@ struct schedt {
 	_Atomic uint64_t goidgen;
 	_Atomic uint64_t gcreated;
 	_Atomic int32_t tidgen;
+	_Atomic uint64_t nhandoff;   /* Ps retaken from system calls */
+	_Atomic uint64_t npreempt;   /* preemption requests by sysmon */
+	_Atomic uint64_t nnetpollpark; /* Gs parked on the netpoller */
+	_Atomic uint64_t nsyscall;   /* blocking calls entered */
 };
 
 /* ---- globals ------------------------------------------------------------- */
@@ -312,6 +324,27 @@ static inline void goro__coop(void)
 }
 void goro__keys_run_destructors(struct g *gp);
 
+/* ---- system calls (sched/proc.c) ------------------------------------------
+ * Around a call that may block in the kernel: the M keeps its P on the
+ * fast path; sysmon retakes it after ~20 us when other work waits (Go:
+ * entersyscall/exitsyscall, retake, handoffp).  errno is preserved. */
+void goro__entersyscall(void);
+void goro__exitsyscall(void);
+int64_t goro__sysmon_retake(int64_t now); /* returns Ps retaken+preempted */
+void goro__sysmon_wake(void);
+
+/* ---- netpoller (sched/netpoll.c) ----------------------------------------- */
+void goro__netpoll_init(void);
+/* Park the current G until fd is readable ('r') or writable ('w').
+ * Returns 0 when ready, -EPERM when fd cannot be polled (regular file),
+ * -ETIMEDOUT at the deadline, -EINTR when interrupted (cancel). */
+int goro__netpoll_wait(int fd, int mode, int64_t deadline, bool cancelable);
+/* Poll once: ready the Gs whose fds are ready.  ns: <0 block, 0 poll. */
+int goro__netpoll(int64_t ns);
+bool goro__netpoll_waiters(void);
+void goro__netpoll_break(void);
+void goro__netpoll_close(int fd);
+
 /* ---- timers and wake-ups (sched/time.c) ---------------------------------- */
 enum goro_wake { GORO_WAKE_EVENT, GORO_WAKE_TIMEOUT, GORO_WAKE_INTERRUPTED };
 enum goro_wake goro__park_until(goro_unlockf unlockf, void *arg, const char *reason, int64_t when);
@@ -326,6 +359,7 @@ bool goro__sleep_until(int64_t when, const char *reason);
 int64_t goro__checktimers(int64_t now);
 bool goro__timers_pending(void);
 bool goro__timer_sleep(struct m *mp);
+bool goro__timer_sleeper(void);
 
 /* ---- parking on an address (sched/sema.c) -------------------------------- */
 /* Park on addr while stillwait(addr, arg) holds (checked under the bucket

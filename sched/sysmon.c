@@ -9,24 +9,39 @@
 
 #define SYSMON_MIN_DELAY_US 20
 #define SYSMON_MAX_DELAY_US 10000
+#define SYSMON_IDLE_CYCLES 50          /* Go: idle > 50 */
+#define SYSMON_POLL_NS (10 * 1000 * 1000LL)
 
 static struct g sysmon_g; /* identity for getg() on the sysmon thread */
 void goro__timers_sysmon(int64_t now);
-void goro__sysmon_retake(int64_t now);
 int goro__tls_check_mthread(void *tp, void *stack, size_t size, char *why, size_t whylen);
 
 static void *sysmon(void *arg)
 {
 	goro__curg = &sysmon_g;
 	uint32_t delay = SYSMON_MIN_DELAY_US;
+	int idle = 0;
+	int64_t lastpoll = goro__nanotime();
 	for (;;) {
+		/* Go: 20 us while it finds work, doubling after 1 ms idle. */
+		if (idle == 0)
+			delay = SYSMON_MIN_DELAY_US;
+		else if (idle > SYSMON_IDLE_CYCLES)
+			delay = delay * 2 > SYSMON_MAX_DELAY_US ? SYSMON_MAX_DELAY_US : delay * 2;
 		struct timespec ts = { 0, (long)delay * 1000 };
 		goro__sys2(SYS_nanosleep, &ts, NULL);
 		int64_t now = goro__nanotime();
 		goro__timers_sysmon(now);
-		goro__sysmon_retake(now);
 		goro__drain_deferred();
-		delay = delay * 2 > SYSMON_MAX_DELAY_US ? SYSMON_MAX_DELAY_US : delay * 2;
+		/* Nobody polled the network for 10 ms: poll and inject. */
+		if (goro__netpoll_waiters() && now - lastpoll > SYSMON_POLL_NS) {
+			goro__netpoll(0);
+			lastpoll = now;
+		}
+		if (goro__sysmon_retake(now) > 0)
+			idle = 0;
+		else
+			idle++;
 	}
 	return arg;
 }

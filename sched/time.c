@@ -3,6 +3,7 @@
  * its own lock, checked by every M in findrunnable, by the M that sleeps
  * for the nearest deadline when there is nothing else to do, and by sysmon
  * as a backstop. */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "sched/runtime.h"
@@ -12,8 +13,8 @@ static struct goro_mutex tlock;
 static struct g **heap;
 static size_t nheap, capheap;
 static _Atomic int64_t ntimers;
-static struct goro_note tnote; /* the timer-sleeping M waits here */
-static bool tsleeper;          /* an M is sleeping on tnote (tlock) */
+static bool tsleeper;          /* an M blocks in the netpoller for timers (tlock) */
+static _Atomic bool tsleeper_flag; /* the same, read without tlock */
 static int64_t tsleep_until;
 
 static bool less(size_t a, size_t b) { return heap[a]->wake_when < heap[b]->wake_when; }
@@ -86,37 +87,37 @@ int64_t goro__checktimers(int64_t now)
 	return next;
 }
 
-static void kick(void)
-{
-	a_store_rel(&tnote.key, 1);
-	goro__futex_wake(&tnote.key, 1);
-}
+static void kick(void) { goro__netpoll_break(); }
 
 void goro__timer_kick(void) { kick(); }
 
-/* Called by an M with no P and nothing to run: if timers are pending and
- * no other M sleeps for them, sleep until the nearest one (or a kick) and
- * return true; the caller then tries to get a P and run them. */
+/* Called by an M with no P and nothing to run: if timers are pending or
+ * Gs wait on I/O, and no other M waits for them, block in the netpoller
+ * until the nearest deadline (or an event, or a kick) and return true;
+ * the caller then tries to get a P and run what became ready. */
 bool goro__timer_sleep(struct m *mp)
 {
 	goro__lock(&tlock);
-	if (nheap == 0 || tsleeper) {
+	if ((nheap == 0 && !goro__netpoll_waiters()) || tsleeper) {
 		goro__unlock(&tlock);
 		return false;
 	}
 	tsleeper = true;
-	tsleep_until = heap[0]->wake_when;
-	goro__noteclear(&tnote);
+	a_store_rlx(&tsleeper_flag, true);
+	tsleep_until = nheap ? heap[0]->wake_when : INT64_MAX;
 	goro__unlock(&tlock);
-	int64_t left = tsleep_until - goro__nanotime();
-	if (left > 0)
-		goro__notetsleep(&tnote, left);
+	int64_t left = tsleep_until == INT64_MAX ? -1 : tsleep_until - goro__nanotime();
+	if (left != 0)
+		goro__netpoll(left < 0 ? -1 : left);
 	goro__lock(&tlock);
 	tsleeper = false;
+	a_store_rlx(&tsleeper_flag, false);
 	goro__unlock(&tlock);
 	(void)mp;
 	return true;
 }
+
+bool goro__timer_sleeper(void) { return a_load_rlx(&tsleeper_flag); }
 
 /* sysmon's backstop: timers due and nobody waiting for them. */
 void goro__timers_sysmon(int64_t now)

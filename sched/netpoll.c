@@ -1,0 +1,222 @@
+/* The netpoller: one epoll instance (Go: netpoll_epoll.go).
+ *
+ * A G that would block on a pollable fd records itself in the fd's
+ * descriptor (rg for reading, wg for writing) and arms a one-shot epoll
+ * registration for what its descriptor waits on; a readiness event takes
+ * the waiting G(s) and readies them.  Arming at every wait (MOD, or ADD on
+ * ENOENT) instead of registering once keeps no stale state when the
+ * program closes an fd behind goro's back (fclose, libc-internal closes):
+ * the kernel drops a closed file's registration and the next wait re-adds
+ * it.
+ *
+ * Who waits in epoll: findrunnable polls without blocking when Gs wait on
+ * I/O; the M that would otherwise sleep for the nearest timer blocks in
+ * epoll_pwait2 until that deadline (sub-millisecond, unlike Go's
+ * epoll_wait in milliseconds), woken early through an eventfd
+ * (Go: netpollBreak); sysmon polls when nobody has for 10 ms. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+#include "sched/runtime.h"
+#include "sched/sys.h"
+
+#define PD_CHUNK 1024
+#define PD_CHUNKS 1024 /* fds up to 1M */
+#define BREAK_KEY ((uint64_t)-1)
+#define NEVENTS 128
+
+struct polldesc {
+	struct goro_mutex lock;
+	struct g *rg, *wg;
+};
+
+static int epfd = -1, breakfd = -1;
+static struct polldesc *_Atomic pdtab[PD_CHUNKS];
+static struct goro_mutex pdtab_lock;
+static _Atomic int32_t nwaiters;
+
+void goro__netpoll_init(void)
+{
+	epfd = (int)goro__sys1(SYS_epoll_create1, EPOLL_CLOEXEC);
+	breakfd = (int)goro__sys2(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (epfd < 0 || breakfd < 0)
+		goro__throw("netpoll: cannot create epoll/eventfd");
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = BREAK_KEY };
+	if (goro__sys4(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, breakfd, &ev) < 0)
+		goro__throw("netpoll: cannot register the break eventfd");
+}
+
+bool goro__netpoll_waiters(void) { return a_load_rlx(&nwaiters) > 0; }
+
+/* True for goro's own descriptors: the program must never see them as
+ * its own (they are close-on-exec and high-numbered in practice). */
+bool goro__netpoll_own_fd(int fd) { return fd == epfd || fd == breakfd; }
+
+static struct polldesc *pd_of(int fd)
+{
+	if (fd < 0 || fd >= PD_CHUNK * PD_CHUNKS)
+		return NULL;
+	struct polldesc *c = a_load_acq(&pdtab[fd / PD_CHUNK]);
+	if (!c) {
+		goro__lock(&pdtab_lock);
+		c = a_load_rlx(&pdtab[fd / PD_CHUNK]);
+		if (!c) {
+			c = calloc(PD_CHUNK, sizeof *c);
+			if (c)
+				a_store_rel(&pdtab[fd / PD_CHUNK], c);
+		}
+		goro__unlock(&pdtab_lock);
+		if (!c)
+			return NULL;
+	}
+	return &c[fd % PD_CHUNK];
+}
+
+void goro__netpoll_break(void)
+{
+	uint64_t one = 1;
+	goro__sys3(SYS_write, breakfd, &one, sizeof one);
+}
+
+/* Requires pd->lock.  Arm a one-shot registration for the current
+ * waiters; returns 0 or -errno. */
+static long arm(int fd, struct polldesc *pd)
+{
+	struct epoll_event ev = { .events = EPOLLONESHOT | EPOLLRDHUP, .data.u64 = (uint64_t)fd };
+	if (pd->rg)
+		ev.events |= EPOLLIN;
+	if (pd->wg)
+		ev.events |= EPOLLOUT;
+	long r = goro__sys4(SYS_epoll_ctl, epfd, EPOLL_CTL_MOD, fd, &ev);
+	if (r == -ENOENT)
+		r = goro__sys4(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, fd, &ev);
+	return r;
+}
+
+static bool unlock_pd(struct g *gp, void *arg)
+{
+	goro__unlock(&((struct polldesc *)arg)->lock);
+	return true;
+}
+
+int goro__netpoll_wait(int fd, int mode, int64_t deadline, bool cancelable)
+{
+	struct g *gp = getg();
+	struct polldesc *pd = pd_of(fd);
+	if (!pd)
+		return -EPERM;
+	struct g **slot = mode == 'r' ? &pd->rg : &pd->wg;
+	goro__lock(&pd->lock);
+	if (*slot) {
+		/* Another G already waits for the same direction on this fd:
+		 * let the caller block in the kernel instead. */
+		goro__unlock(&pd->lock);
+		return -EPERM;
+	}
+	if (cancelable) {
+		a_store_rel(&gp->cancelable, true);
+		atomic_thread_fence(memory_order_seq_cst); /* pairs with pthread_cancel */
+		if (goro__cancel_requested(gp)) {
+			a_store_rlx(&gp->cancelable, false);
+			goro__unlock(&pd->lock);
+			return -EINTR;
+		}
+	}
+	*slot = gp;
+	long r = arm(fd, pd);
+	if (r < 0) {
+		*slot = NULL;
+		a_store_rlx(&gp->cancelable, false);
+		goro__unlock(&pd->lock);
+		return r == -EPERM ? -EPERM : (int)r;
+	}
+	a_fetch_add(&nwaiters, 1);
+	a_fetch_add_rlx(&goro__sched.nnetpollpark, 1);
+	/* No break needed: an M blocked in epoll sees the new registration,
+	 * and otherwise this M polls in findrunnable before it sleeps. */
+	enum goro_wake w = goro__park_until(unlock_pd, pd, mode == 'r' ? "IO wait (read)" : "IO wait (write)",
+					    deadline);
+	a_store_rlx(&gp->cancelable, false);
+	a_fetch_add(&nwaiters, -1);
+	if (w != GORO_WAKE_EVENT) {
+		goro__lock(&pd->lock);
+		if (*slot == gp)
+			*slot = NULL;
+		else
+			w = GORO_WAKE_EVENT; /* the event took us first */
+		goro__unlock(&pd->lock);
+	}
+	if (w == GORO_WAKE_TIMEOUT)
+		return -ETIMEDOUT;
+	if (w == GORO_WAKE_INTERRUPTED)
+		return -EINTR;
+	return 0;
+}
+
+/* A close() of fd: wake its waiters so they retry and see EBADF instead
+ * of waiting for a file that is gone. */
+void goro__netpoll_close(int fd)
+{
+	if (fd < 0 || fd >= PD_CHUNK * PD_CHUNKS)
+		return;
+	struct polldesc *c = a_load_acq(&pdtab[fd / PD_CHUNK]);
+	if (!c)
+		return;
+	struct polldesc *pd = &c[fd % PD_CHUNK];
+	goro__lock(&pd->lock);
+	struct g *r = pd->rg, *w = pd->wg;
+	pd->rg = pd->wg = NULL;
+	goro__unlock(&pd->lock);
+	if (r)
+		goro__wake(r);
+	if (w)
+		goro__wake(w);
+}
+
+int goro__netpoll(int64_t ns)
+{
+	struct epoll_event evs[NEVENTS];
+	long n;
+	if (ns < 0) {
+		n = goro__sys6(SYS_epoll_pwait, epfd, (long)evs, NEVENTS, -1, 0, 8);
+	} else {
+		struct timespec ts = { ns / 1000000000LL, ns % 1000000000LL };
+		n = goro__sys6(SYS_epoll_pwait2, epfd, (long)evs, NEVENTS, (long)&ts, 0, 8);
+		if (n == -ENOSYS) /* kernel < 5.11: millisecond timeout */
+			n = goro__sys6(SYS_epoll_pwait, epfd, (long)evs, NEVENTS,
+				       ns ? (ns + 999999) / 1000000 : 0, 0, 8);
+	}
+	int woken = 0;
+	for (long i = 0; i < n; i++) {
+		if (evs[i].data.u64 == BREAK_KEY) {
+			uint64_t v;
+			goro__sys3(SYS_read, breakfd, &v, sizeof v);
+			continue;
+		}
+		int fd = (int)evs[i].data.u64;
+		struct polldesc *pd = pd_of(fd);
+		if (!pd)
+			continue;
+		uint32_t e = evs[i].events;
+		struct g *r = NULL, *w = NULL;
+		goro__lock(&pd->lock);
+		if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+			r = pd->rg;
+			pd->rg = NULL;
+		}
+		if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
+			w = pd->wg;
+			pd->wg = NULL;
+		}
+		if (pd->rg || pd->wg)
+			arm(fd, pd); /* one-shot fired for one direction only */
+		goro__unlock(&pd->lock);
+		if (r && goro__wake(r))
+			woken++;
+		if (w && goro__wake(w))
+			woken++;
+	}
+	return woken;
+}
