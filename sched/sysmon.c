@@ -10,7 +10,7 @@
 #define SYSMON_MIN_DELAY_US 20
 #define SYSMON_MAX_DELAY_US 10000
 #define SYSMON_IDLE_CYCLES 50          /* Go: idle > 50 */
-#define SYSMON_POLL_NS (10 * 1000 * 1000LL)
+#define SYSMON_POLL_NS (10LL * 1000 * 1000)
 
 static struct g sysmon_g; /* identity for getg() on the sysmon thread */
 void goro__timers_sysmon(int64_t now);

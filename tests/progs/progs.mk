@@ -52,7 +52,9 @@ $(PROGS_DIR)/cxx_exc: tests/progs/cxx_exc.cc $(PROGS_HDRS)
 	$(CXX) $(PROGS_CXXFLAGS) $< -o $@
 
 # Synchronisation suite (tests/sync.bats): plain C programs, one source each.
-PROGS_SYNC := sync_mutex_stress sync_static_init sync_prodcons sync_rwlock
+PROGS_SYNC := sync_mutex_stress sync_static_init sync_prodcons sync_rwlock \
+              sync_barrier sync_spin sync_sleepers sync_cancel_cond \
+              sync_pshared sync_c11
 PROGS_SYNC_BINS := $(PROGS_SYNC:%=$(PROGS_DIR)/%)
 PROGS += $(PROGS_SYNC_BINS)
 
