@@ -20,6 +20,7 @@ GORO_HIDDEN uint8_t goro__fsgsbase;
 
 void goro__config_parse(void);
 void goro__sysmon_start(void);
+void goro__fork_init(void);
 
 static void refuse(const char *why)
 {
@@ -53,6 +54,7 @@ void goro__ensure_init(void)
 	goro__signal_init();
 	goro__signal_minit(&goro__m0);
 	goro__sysmon_start();
+	goro__fork_init();
 	if (atexit(print_stats_at_exit) != 0)
 		goro__write_err("goro: cannot register the GORO_STATS report\n");
 }

@@ -16,6 +16,7 @@
  * (Go: netpollBreak); sysmon polls when nobody has for 10 ms. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 
@@ -219,4 +220,20 @@ int goro__netpoll(int64_t ns)
 			woken++;
 	}
 	return woken;
+}
+
+/* In a fork child: the epoll instance is shared with the parent; make our
+ * own, and forget the parent's waiters. */
+void goro__netpoll_afterfork(void)
+{
+	goro__sys1(SYS_close, epfd);
+	goro__sys1(SYS_close, breakfd);
+	memset(&pdtab_lock, 0, sizeof pdtab_lock);
+	for (int i = 0; i < PD_CHUNKS; i++) {
+		struct polldesc *c = a_load_rlx(&pdtab[i]);
+		if (c)
+			memset(c, 0, sizeof(struct polldesc) * PD_CHUNK);
+	}
+	a_store_rlx(&nwaiters, 0);
+	goro__netpoll_init();
 }

@@ -9,6 +9,8 @@
  * racing with the event wakes the G once.  A waiter that finds itself no
  * longer enqueued after waking was woken by the event, whatever else
  * happened. */
+#include <string.h>
+
 #include "sched/runtime.h"
 
 #define SEMTABSZ 251 /* Go: semTabSize */
@@ -211,4 +213,12 @@ void goro__drain_deferred(void)
 		goro__addrwake((char *)n - 16, 1 << 30);
 		n = next;
 	}
+}
+
+/* In a fork child: every waiter was another thread, gone now. */
+void goro__sema_afterfork(void)
+{
+	memset(semtable, 0, sizeof semtable);
+	a_store_rlx(&deferred, NULL);
+	a_store_rlx(&ndeferred, 0);
 }

@@ -5,6 +5,7 @@
  * as a backstop. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sched/runtime.h"
 #include "sched/sys.h"
@@ -226,4 +227,16 @@ bool goro__sleep_until(int64_t when, const char *reason)
 	if (when <= goro__nanotime())
 		return true;
 	return goro__park_until(NULL, NULL, reason, when) != GORO_WAKE_INTERRUPTED;
+}
+
+/* In a fork child: the timers belonged to threads that do not exist. */
+void goro__timers_afterfork(void)
+{
+	memset(&tlock, 0, sizeof tlock);
+	for (size_t i = 0; i < nheap; i++)
+		heap[i]->timer_idx = -1;
+	nheap = 0;
+	a_store_rlx(&ntimers, 0);
+	tsleeper = false;
+	a_store_rlx(&tsleeper_flag, false);
 }

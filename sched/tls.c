@@ -392,3 +392,5 @@ void goro__tls_dlopen_fixup(void)
 	goro__unlock(&tlsmods_lock);
 	free(s);
 }
+
+void goro__tls_set_tid(void *tp, int tid) { AT(tp, PD_TID, int) = tid; }

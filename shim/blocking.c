@@ -311,3 +311,22 @@ GORO_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeou
 {
 	return epoll_pwait(epfd, ev, max, timeout, NULL);
 }
+
+extern void __chk_fail(void) __attribute__((noreturn)); /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
+
+GORO_EXPORT ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen) /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
+{
+	if (n > buflen)
+		__chk_fail();
+	return pread(fd, buf, n, off);
+}
+
+GORO_EXPORT ssize_t __pread64_chk(int fd, void *buf, size_t n, off_t off, size_t buflen) /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
+	__attribute__((alias("__pread_chk")));
+
+GORO_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen) /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
+{
+	if (fdslen / sizeof(*fds) < n)
+		__chk_fail();
+	return poll(fds, n, timeout);
+}

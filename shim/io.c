@@ -264,3 +264,29 @@ GORO_EXPORT int close(int fd)
 	 * close (POSIX leaves the fd state unspecified; glibc closes). */
 	return (int)ret(goro__sys1(SYS_close, fd));
 }
+
+/* _FORTIFY_SOURCE builds call the checking variants (debian packages are
+ * built that way): the same calls after glibc's size check. */
+extern void __chk_fail(void) __attribute__((noreturn)); /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
+
+GORO_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen) /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
+{
+	if (n > buflen)
+		__chk_fail();
+	return read(fd, buf, n);
+}
+
+GORO_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags) /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
+{
+	if (n > buflen)
+		__chk_fail();
+	return recv(fd, buf, n, flags);
+}
+
+GORO_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags, /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
+				   struct sockaddr *addr, socklen_t *alen)
+{
+	if (n > buflen)
+		__chk_fail();
+	return recvfrom(fd, buf, n, flags, addr, alen);
+}
