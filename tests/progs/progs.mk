@@ -61,3 +61,14 @@ PROGS += $(PROGS_SYNC_BINS)
 $(PROGS_SYNC_BINS): $(PROGS_DIR)/%: tests/progs/%.c $(PROGS_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(PROGS_CFLAGS) $< -o $@
+
+# I/O suite (tests/io.bats): plain C programs, one source each.  io_peer is
+# the native helper at the other end of io_inherited's pipes.
+PROGS_IO := io_pipe_block io_rawsyscall io_echo io_nonblock io_inherited \
+            io_peer io_poll io_fork
+PROGS_IO_BINS := $(PROGS_IO:%=$(PROGS_DIR)/%)
+PROGS += $(PROGS_IO_BINS)
+
+$(PROGS_IO_BINS): $(PROGS_DIR)/%: tests/progs/%.c $(PROGS_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGS_CFLAGS) $< -o $@
