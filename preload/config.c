@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -92,6 +93,32 @@ void goro__config_parse(void)
 			bad("GORO_STATS", v, "1 (print counters at exit) or 0");
 	}
 	goro__cfg.trace = getenv("GORO_TRACE");
+
+	v = getenv("GORO_PREEMPT");
+	if (v) {
+		static const struct { const char *name; int sig; } sigs[] = {
+			{ "SIGURG", SIGURG }, { "SIGUSR1", SIGUSR1 }, { "SIGUSR2", SIGUSR2 },
+			{ "SIGWINCH", SIGWINCH }, { "SIGIO", SIGIO }, { "SIGPWR", SIGPWR },
+		};
+		int sig = 0;
+		if (strcmp(v, "off") == 0) {
+			goro__cfg.preempt_off = true;
+		} else {
+			for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+				if (strcmp(v, sigs[i].name) == 0 || strcmp(v, sigs[i].name + 3) == 0)
+					sig = sigs[i].sig;
+			const char *end;
+			if (strncmp(v, "SIGRTMIN+", 9) == 0) {
+				long long n = parse_uint(v + 9, &end);
+				if (n >= 0 && !*end && SIGRTMIN + n <= SIGRTMAX)
+					sig = SIGRTMIN + (int)n;
+			}
+			if (!sig)
+				bad("GORO_PREEMPT", v, "off, or the preemption signal: SIGURG (default), SIGUSR1, "
+						      "SIGUSR2, SIGWINCH, SIGIO, SIGPWR or SIGRTMIN+N");
+			goro__sigpreempt = sig;
+		}
+	}
 
 	if (goro__cfg.stack) {
 		goro__default_stack = goro__cfg.stack;

@@ -33,6 +33,7 @@ void goro__real_init(void)
 	RESOLVE(dlmopen);
 	RESOLVE(sigaction);
 	RESOLVE(system);
+	RESOLVE(signal);
 	RESOLVE(pclose);
 	RESOLVE(pthread_mutex_lock);
 	RESOLVE(pthread_mutex_trylock);

@@ -54,6 +54,7 @@ struct goro_real {
 	int (*sem_post)(sem_t *);
 	int (*sem_getvalue)(sem_t *, int *);
 	int (*system)(const char *);
+	__sighandler_t (*signal)(int, __sighandler_t);
 	int (*pclose)(FILE *);
 };
 

@@ -112,4 +112,79 @@ goro__getfs:
 	.cfi_endproc
 	.size	goro__getfs, .-goro__getfs
 
+/* Asynchronous preemption (Go: asyncPreempt).  The signal handler made
+ * the interrupted G "call" here: it stored the interrupted rip at
+ * orig_rsp - 136 and set rsp to that slot, leaving the 128-byte red zone
+ * below orig_rsp untouched.  Save every register and the full extended
+ * state (xsave, all enabled components), yield, restore, and return with
+ * `ret $128`, which pops rip and lands rsp exactly on orig_rsp. */
+	.globl	goro__asyncpreempt
+	.hidden	goro__asyncpreempt
+	.type	goro__asyncpreempt, @function
+goro__asyncpreempt:
+	.cfi_startproc
+	.cfi_def_cfa_offset 8
+	pushfq
+	.cfi_adjust_cfa_offset 8
+	push	%rbp
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset rbp, -24
+	mov	%rsp, %rbp
+	.cfi_def_cfa_register rbp
+	push	%rax
+	push	%rbx
+	push	%rcx
+	push	%rdx
+	push	%rsi
+	push	%rdi
+	push	%r8
+	push	%r9
+	push	%r10
+	push	%r11
+	push	%r12
+	push	%r13
+	push	%r14
+	push	%r15
+	mov	%rsp, %r12
+	mov	goro__xsave_size(%rip), %rax
+	sub	%rax, %rsp
+	and	$-64, %rsp
+	/* xsave needs a zeroed header (bytes 512..575). */
+	xor	%eax, %eax
+	mov	$8, %ecx
+	lea	512(%rsp), %rdi
+1:	mov	%rax, (%rdi)
+	add	$8, %rdi
+	dec	%ecx
+	jnz	1b
+	mov	$-1, %eax
+	mov	$-1, %edx
+	xsave64	(%rsp)
+	call	goro__asyncpreempt2
+	mov	$-1, %eax
+	mov	$-1, %edx
+	xrstor64 (%rsp)
+	mov	%r12, %rsp
+	pop	%r15
+	pop	%r14
+	pop	%r13
+	pop	%r12
+	pop	%r11
+	pop	%r10
+	pop	%r9
+	pop	%r8
+	pop	%rdi
+	pop	%rsi
+	pop	%rdx
+	pop	%rcx
+	pop	%rbx
+	pop	%rax
+	pop	%rbp
+	.cfi_def_cfa rsp, 16
+	popfq
+	.cfi_def_cfa_offset 8
+	ret	$128
+	.cfi_endproc
+	.size	goro__asyncpreempt, .-goro__asyncpreempt
+
 	.section .note.GNU-stack,"",@progbits

@@ -799,7 +799,8 @@ void goro__print_stats(void)
 	}
 	goro__errorf("goro: stats: gs_created=%llu max_live_gs=%lld ms_created=%lld "
 		     "context_switches=%llu steals=%llu globrunq_takes=%llu gomaxprocs=%d "
-		     "syscalls=%llu handoffs=%llu preempt_requests=%llu netpoll_parks=%llu\n",
+		     "syscalls=%llu handoffs=%llu preempt_requests=%llu async_preemptions=%llu "
+		     "netpoll_parks=%llu\n",
 		     (unsigned long long)a_load_rlx(&goro__sched.gcreated),
 		     (long long)a_load_rlx(&goro__sched.maxgcount),
 		     (long long)goro__sched.mnext, (unsigned long long)nswitch,
@@ -807,6 +808,7 @@ void goro__print_stats(void)
 		     (unsigned long long)a_load_rlx(&goro__sched.nsyscall),
 		     (unsigned long long)a_load_rlx(&goro__sched.nhandoff),
 		     (unsigned long long)a_load_rlx(&goro__sched.npreempt),
+		     (unsigned long long)a_load_rlx(&goro__sched.nasyncpreempt),
 		     (unsigned long long)a_load_rlx(&goro__sched.nnetpollpark));
 }
 
@@ -941,7 +943,21 @@ int64_t goro__sysmon_retake(int64_t now)
 			if (gp && !a_load_rlx(&gp->preempt)) {
 				a_store_rlx(&gp->preempt, true);
 				a_fetch_add_rlx(&goro__sched.npreempt, 1);
+				goro__preemptone(gp, mp);
 				n++;
+			}
+			if (gp && goro__cfg.preempt_off && now - pp->sysmon_when >= GORO_STUCK_REPORT_NS &&
+			    pp->sysmon_reported != t &&
+			    (!goro__runqempty(pp) || a_load_rlx(&goro__sched.runqsize) > 0 || goro__timers_due(now))) {
+				/* Progress diagnostic: say why the others cannot run. */
+				pp->sysmon_reported = t;
+				goro__errorf("goro: thread %llu%s%s%s has run for %lld ms on P%d without yielding, "
+					     "and other threads are waiting for that P; asynchronous preemption is "
+					     "off (GORO_PREEMPT=off), so it keeps the P until it makes a call goro "
+					     "intercepts\n",
+					     (unsigned long long)gp->goid, gp->name[0] ? " \"" : "", gp->name,
+					     gp->name[0] ? "\"" : "", (long long)((now - pp->sysmon_when) / 1000000),
+					     pp->id);
 			}
 		}
 	}

@@ -44,8 +44,11 @@
 #define GORO_KEY_BLOCK 32         /* keys per lazily allocated block */
 #define GORO_DESTRUCTOR_ITERATIONS 4 /* PTHREAD_DESTRUCTOR_ITERATIONS */
 #define GORO_FORCE_PREEMPT_NS (10LL * 1000 * 1000) /* Go: forcePreemptNS */
+#define GORO_STUCK_REPORT_NS (1000LL * 1000 * 1000) /* progress diagnostic */
 #define GORO_TID_BASE (1 << 22)   /* fake tids sit above PID_MAX_LIMIT */
-#define GORO_SIGNUDGE SIGURG      /* Go's sigPreempt; the runtime's signal */
+/* The runtime's signal: SIGURG as Go's sigPreempt, or GORO_PREEMPT=SIG. */
+#define GORO_SIGNUDGE goro__sigpreempt
+extern GORO_HIDDEN int goro__sigpreempt;
 
 /* ---- locks (sched/lock.c) ------------------------------------------------
  * Futex mutex for runtime state (Go: lock_futex.go).  Held only for short
@@ -220,6 +223,7 @@ struct p {
 	/* sysmon's view (Go: sysmontick) */
 	uint32_t sysmon_tick;
 	int64_t sysmon_when;
+	uint32_t sysmon_reported; /* schedtick of the last stuck report */
 	uint32_t sysmon_syscalltick;
 	int64_t sysmon_syscallwhen;
 
@@ -252,6 +256,7 @@ struct schedt {
 	_Atomic int32_t tidgen;
 	_Atomic uint64_t nhandoff;   /* Ps retaken from system calls */
 	_Atomic uint64_t npreempt;   /* preemption requests by sysmon */
+	_Atomic uint64_t nasyncpreempt; /* Gs preempted by the signal */
 	_Atomic uint64_t nnetpollpark; /* Gs parked on the netpoller */
 	_Atomic uint64_t nsyscall;   /* blocking calls entered */
 };
@@ -317,6 +322,10 @@ void goro__sig_deliver(struct g *gp);
 void goro__sigmask_apply(struct m *mp, uint64_t mask);
 /* Cooperative preemption point, at interposed calls. */
 void goro__preempt_park(void);
+void goro__preempt_init(void);
+void goro__preemptone(struct g *gp, struct m *mp);
+struct ucontext_t;
+bool goro__preempt_at(struct g *gp, struct ucontext_t *uc);
 static inline void goro__coop(void)
 {
 	if (__builtin_expect(a_load_rlx(&getg()->preempt), 0))
@@ -360,6 +369,7 @@ int64_t goro__checktimers(int64_t now);
 bool goro__timers_pending(void);
 bool goro__timer_sleep(struct m *mp);
 bool goro__timer_sleeper(void);
+bool goro__timers_due(int64_t now);
 
 /* ---- parking on an address (sched/sema.c) -------------------------------- */
 /* Park on addr while stillwait(addr, arg) holds (checked under the bucket
@@ -407,6 +417,7 @@ struct goro_config {
 	size_t stack;    /* 0: RLIMIT_STACK default */
 	bool stats;
 	const char *trace;
+	bool preempt_off;  /* GORO_PREEMPT=off: no asynchronous preemption */
 };
 extern GORO_HIDDEN struct goro_config goro__cfg;
 

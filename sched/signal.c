@@ -43,8 +43,11 @@ static void nudge_handler(int sig, siginfo_t *si, void *uc)
 {
 	struct g *gp = getg();
 	int saved = errno;
-	if (gp && gp->m && gp->m->curg == gp && a_load_rlx(&gp->sigpending))
-		goro__sig_deliver(gp);
+	if (gp && gp->m && gp->m->curg == gp) {
+		if (a_load_rlx(&gp->sigpending))
+			goro__sig_deliver(gp);
+		goro__preempt_at(gp, uc);
+	}
 	errno = saved;
 	/* A program's own handler for the signal still runs. */
 	if (si->si_code != SI_TKILL || si->si_pid != getpid()) {
@@ -65,6 +68,7 @@ void goro__signal_init(void)
 	nu.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
 	sigemptyset(&nu.sa_mask);
 	goro__real.sigaction(GORO_SIGNUDGE, &nu, &old_nudge);
+	goro__preempt_init();
 
 	sigemptyset(&goro__m_sigmask);
 	struct sigaction sa;
@@ -89,4 +93,32 @@ void goro__signal_minit(struct m *mp)
 	stack_t ss = { .ss_sp = (void *)r, .ss_flags = 0, .ss_size = ALTSTACK_SIZE };
 	goro__sys2(SYS_sigaltstack, &ss, NULL);
 	(void)mp;
+}
+
+/* ---- the program's own handler for the runtime's signal ------------------
+ * sigaction/signal on goro's signal record the program's disposition (run
+ * from nudge_handler) instead of replacing goro's handler. */
+
+GORO_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	if (!goro__started || sig != GORO_SIGNUDGE)
+		return goro__real.sigaction(sig, act, old);
+	struct sigaction prev = old_nudge;
+	if (act)
+		old_nudge = *act;
+	if (old)
+		*old = prev;
+	return 0;
+}
+
+GORO_EXPORT __sighandler_t signal(int sig, __sighandler_t h)
+{
+	if (!goro__started || sig != GORO_SIGNUDGE)
+		return goro__real.signal(sig, h);
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = h;
+	sa.sa_flags = SA_RESTART; /* BSD semantics, as glibc's signal() */
+	sigaction(sig, &sa, &old);
+	return old.sa_handler;
 }

@@ -107,9 +107,13 @@ bool goro__timer_sleep(struct m *mp)
 	a_store_rlx(&tsleeper_flag, true);
 	tsleep_until = nheap ? heap[0]->wake_when : INT64_MAX;
 	goro__unlock(&tlock);
-	int64_t left = tsleep_until == INT64_MAX ? -1 : tsleep_until - goro__nanotime();
-	if (left != 0)
-		goro__netpoll(left < 0 ? -1 : left);
+	if (tsleep_until == INT64_MAX) {
+		goro__netpoll(-1); /* only I/O waiters: until an event or a kick */
+	} else {
+		int64_t left = tsleep_until - goro__nanotime();
+		if (left > 0)
+			goro__netpoll(left);
+	}
 	goro__lock(&tlock);
 	tsleeper = false;
 	a_store_rlx(&tsleeper_flag, false);
@@ -119,6 +123,17 @@ bool goro__timer_sleep(struct m *mp)
 }
 
 bool goro__timer_sleeper(void) { return a_load_rlx(&tsleeper_flag); }
+
+/* A timer is due (sysmon's progress diagnostic). */
+bool goro__timers_due(int64_t now)
+{
+	if (!goro__timers_pending())
+		return false;
+	goro__lock(&tlock);
+	bool due = nheap > 0 && heap[0]->wake_when <= now;
+	goro__unlock(&tlock);
+	return due;
+}
 
 /* sysmon's backstop: timers due and nobody waiting for them. */
 void goro__timers_sysmon(int64_t now)

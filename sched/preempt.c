@@ -1,0 +1,112 @@
+/* Asynchronous preemption (Go: preemptone / doSigPreempt / asyncPreempt).
+ *
+ * sysmon flags a G that has held its P for 10 ms (cooperative preemption
+ * at the next interposed call) and signals its M.  The handler preempts
+ * only at a safe point: the G is the one running on this M, the M is not
+ * inside runtime code (m->locks), and the interrupted pc is in neither
+ * libc, ld.so, libgcc_s, the vDSO nor goro itself: code there may hold a
+ * libc-internal lock (stdio, malloc arenas, the loader lock), and a G
+ * descheduled while holding one would block every M that needs it
+ * (notes item 7).  At a safe point the handler does not switch stacks: it
+ * rewrites the signal context so that the G "calls" goro__asyncpreempt
+ * when the handler returns. */
+#include <link.h>
+#include <signal.h>
+#include <string.h>
+#include <ucontext.h>
+
+#include "sched/runtime.h"
+#include "sched/sys.h"
+
+#define MAX_UNSAFE 16
+#define RED_ZONE 128
+
+GORO_HIDDEN uint64_t goro__xsave_size = 4096;
+GORO_HIDDEN int goro__sigpreempt = SIGURG;
+static struct { uintptr_t lo, hi; } unsafe[MAX_UNSAFE];
+static int nunsafe;
+
+void goro__asyncpreempt(void);
+void goro__asyncpreempt2(void);
+
+static bool unsafe_object(const char *name)
+{
+	static const char *const prefixes[] = { "libc.so", "ld-linux", "libgcc_s.so", "linux-vdso",
+						"libgoro", "libpthread.so", "libdl.so", NULL };
+	const char *base = strrchr(name, '/');
+	base = base ? base + 1 : name;
+	for (int i = 0; prefixes[i]; i++)
+		if (strncmp(base, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
+static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	if (!info->dlpi_name || !unsafe_object(info->dlpi_name) || nunsafe >= MAX_UNSAFE)
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) || nunsafe >= MAX_UNSAFE)
+			continue;
+		unsafe[nunsafe].lo = info->dlpi_addr + ph->p_vaddr;
+		unsafe[nunsafe].hi = unsafe[nunsafe].lo + ph->p_memsz;
+		nunsafe++;
+	}
+	return 0;
+}
+
+void goro__preempt_init(void)
+{
+	/* CPUID leaf 0xD, sub-leaf 0: ebx = xsave area size for the
+	 * components enabled in XCR0. */
+	uint32_t a = 0xD, b, c = 0, d;
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	if (b >= 576)
+		goro__xsave_size = b + 64;
+	dl_iterate_phdr(phdr_cb, NULL);
+}
+
+static bool safe_pc(uintptr_t pc)
+{
+	for (int i = 0; i < nunsafe; i++)
+		if (pc >= unsafe[i].lo && pc < unsafe[i].hi)
+			return false;
+	return true;
+}
+
+/* In the signal handler, on the M running gp.  Returns true if the
+ * context now calls goro__asyncpreempt. */
+bool goro__preempt_at(struct g *gp, struct ucontext_t *uc)
+{
+	struct m *mp = gp->m;
+	if (!mp || mp->curg != gp || gp == mp->g0 || mp->locks > 0 || !a_load_rlx(&gp->preempt) ||
+	    a_load_rlx(&gp->status) != G_RUNNING)
+		return false;
+	greg_t *r = uc->uc_mcontext.gregs;
+	uintptr_t pc = (uintptr_t)r[REG_RIP];
+	if (!safe_pc(pc))
+		return false;
+	uintptr_t sp = (uintptr_t)r[REG_RSP] - RED_ZONE - 8;
+	if (sp - goro__xsave_size - 512 < (uintptr_t)gp->stack_lo && gp->stack_map)
+		return false; /* too close to the guard: leave it to the next call */
+	*(uintptr_t *)sp = pc;
+	r[REG_RSP] = (greg_t)sp;
+	r[REG_RIP] = (greg_t)(uintptr_t)goro__asyncpreempt;
+	return true;
+}
+
+/* Called by goro__asyncpreempt on the G's stack, all registers saved. */
+void goro__asyncpreempt2(void)
+{
+	a_fetch_add_rlx(&goro__sched.nasyncpreempt, 1);
+	goro__preempt_park();
+}
+
+/* sysmon: ask the M running gp to preempt it now. */
+void goro__preemptone(struct g *gp, struct m *mp)
+{
+	if (goro__cfg.preempt_off || !mp)
+		return;
+	goro__sys3(SYS_tgkill, goro__sys0(SYS_getpid), mp->tid, goro__sigpreempt);
+}
