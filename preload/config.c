@@ -94,6 +94,40 @@ void goro__config_parse(void)
 	}
 	goro__cfg.trace = getenv("GORO_TRACE");
 
+	v = getenv("GORO_DEBUG");
+	if (v && *v) {
+		static const char accepted[] = "comma-separated schedtrace=MS, scheddetail=0|1, deadlock=abort|hang";
+		const char *p = v;
+		while (*p) {
+			size_t n = strcspn(p, ",");
+			const char *eq = memchr(p, '=', n);
+			if (!eq)
+				bad("GORO_DEBUG", v, accepted);
+			size_t klen = (size_t)(eq - p);
+			const char *val = eq + 1;
+			size_t vlen = n - klen - 1;
+			const char *end;
+			if (klen == 10 && strncmp(p, "schedtrace", 10) == 0) {
+				long long ms = parse_uint(val, &end);
+				if (ms < 0 || end != val + vlen || ms > 3600000)
+					bad("GORO_DEBUG", v, accepted);
+				goro__cfg.schedtrace_ms = ms;
+			} else if (klen == 11 && strncmp(p, "scheddetail", 11) == 0 && vlen == 1 &&
+				   (*val == '0' || *val == '1')) {
+				goro__cfg.scheddetail = *val == '1';
+			} else if (klen == 8 && strncmp(p, "deadlock", 8) == 0 &&
+				   ((vlen == 5 && strncmp(val, "abort", 5) == 0) ||
+				    (vlen == 4 && strncmp(val, "hang", 4) == 0))) {
+				goro__cfg.deadlock_abort = *val == 'a';
+			} else {
+				bad("GORO_DEBUG", v, accepted);
+			}
+			p += n;
+			if (*p == ',')
+				p++;
+		}
+	}
+
 	v = getenv("GORO_PREEMPT");
 	if (v) {
 		static const struct { const char *name; int sig; } sigs[] = {

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dlfcn.h>
 
 #include "sched/runtime.h"
 #include "sched/sys.h"
@@ -962,4 +963,95 @@ int64_t goro__sysmon_retake(int64_t now)
 		}
 	}
 	return n;
+}
+
+/* ---- diagnostics ---------------------------------------------------------- */
+
+static const char *const gstatus_name[] = { "idle", "runnable", "running", "syscall", "waiting", "dead" };
+
+/* Go's schedtrace line (proc.go schedtrace). */
+void goro__schedtrace(bool detail)
+{
+	static int64_t start;
+	int64_t now = goro__nanotime();
+	if (!start)
+		start = now;
+	char buf[4096];
+	int n = snprintf(buf, sizeof buf,
+			 "SCHED %lldms: gomaxprocs=%d idleprocs=%d threads=%lld spinningthreads=%d "
+			 "idlethreads=%d runqueue=%d [",
+			 (long long)((now - start) / 1000000), goro__gomaxprocs,
+			 a_load_rlx(&goro__sched.npidle), (long long)goro__sched.mnext,
+			 a_load_rlx(&goro__sched.nmspinning), goro__sched.nmidle,
+			 a_load_rlx(&goro__sched.runqsize));
+	for (int32_t i = 0; i < goro__gomaxprocs && n < (int)sizeof buf - 16; i++) {
+		struct p *pp = &goro__allp[i];
+		uint32_t len = a_load_rlx(&pp->runqtail) - a_load_rlx(&pp->runqhead);
+		n += snprintf(buf + n, sizeof buf - (size_t)n, "%s%u", i ? " " : "", len);
+	}
+	if (n < (int)sizeof buf - 2)
+		(void)snprintf(buf + n, sizeof buf - (size_t)n, "]\n");
+	goro__write_err(buf);
+	if (!detail)
+		return;
+	for (int32_t i = 0; i < goro__gomaxprocs; i++) {
+		struct p *pp = &goro__allp[i];
+		struct m *mp = pp->m;
+		goro__errorf("  P%d: status=%d schedtick=%u syscalltick=%u m=%lld runqsize=%u\n", i,
+			     a_load_rlx(&pp->status), pp->schedtick, pp->syscalltick,
+			     mp ? (long long)mp->id : -1LL,
+			     a_load_rlx(&pp->runqtail) - a_load_rlx(&pp->runqhead));
+	}
+	goro__dump_gs();
+}
+
+/* Every live G: id, name, state, wait reason, start routine. */
+void goro__dump_gs(void)
+{
+	goro__lock(&goro__allglock);
+	for (struct g *gp = goro__allgs; gp; gp = gp->alllink) {
+		int st = a_load_rlx(&gp->status);
+		if (st == G_IDLE || st == G_DEAD)
+			continue;
+		Dl_info di;
+		const char *fn = "main";
+		char where[256] = "";
+		if (gp != &goro__g1) {
+			fn = "?";
+			if (dladdr((void *)gp->start, &di)) {
+				if (di.dli_sname)
+					fn = di.dli_sname;
+				/* static functions have no dynamic symbol: give the
+				 * offset, for addr2line */
+				(void)snprintf(where, sizeof where, " (%s+%#lx)", di.dli_fname ? di.dli_fname : "?",
+					       (unsigned long)((uintptr_t)gp->start - (uintptr_t)di.dli_fbase));
+			}
+		}
+		const char *reason = st == G_WAITING && gp->waitreason ? gp->waitreason : gstatus_name[st];
+		goro__errorf("  goroutine %llu [%s]: thread \"%s\" tid %d, %s, start routine %s%s\n",
+			     (unsigned long long)gp->goid, reason, gp->name, gp->tid, gstatus_name[st], fn,
+			     where);
+	}
+	goro__unlock(&goro__allglock);
+}
+
+/* Go: checkdead.  Every M idle, nothing runnable, no timer or I/O wait
+ * pending, no G in a system call, yet live Gs: nothing can ever wake
+ * them (short of a signal handler calling sem_post, which sysmon would
+ * see). */
+bool goro__all_asleep(void)
+{
+	if (a_load_rlx(&goro__sched.gcount) == 0 || goro__timers_pending() || goro__netpoll_waiters() ||
+	    a_load_rlx(&goro__sched.runqsize) > 0 || a_load_rlx(&goro__sched.nmspinning) > 0)
+		return false;
+	goro__lock(&goro__sched.lock);
+	bool dead = goro__sched.nmidle == goro__sched.mnext &&
+		    a_load_rlx(&goro__sched.npidle) == goro__gomaxprocs;
+	goro__unlock(&goro__sched.lock);
+	if (!dead)
+		return false;
+	for (int32_t i = 0; i < goro__gomaxprocs; i++)
+		if (!goro__runqempty(&goro__allp[i]))
+			return false;
+	return true;
 }

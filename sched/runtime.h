@@ -314,6 +314,9 @@ void goro__spin_unlock(_Atomic uint32_t *l);
 void goro__dropg_exit_hook(void);
 uint32_t goro__fastrand(void);
 void goro__print_stats(void);
+void goro__schedtrace(bool detail);
+bool goro__all_asleep(void);
+void goro__dump_gs(void);
 struct g *goro__newproc_err(void *(*fn)(void *), void *arg, size_t stacksize, size_t guard,
 			    void *ustack, size_t ustacksize, bool detached, int *err);
 void goro__gfree(struct g *gp);
@@ -418,6 +421,10 @@ struct goro_config {
 	bool stats;
 	const char *trace;
 	bool preempt_off;  /* GORO_PREEMPT=off: no asynchronous preemption */
+	/* GORO_DEBUG, as Go's GODEBUG */
+	int64_t schedtrace_ms; /* schedtrace=N: scheduler summary every N ms */
+	bool scheddetail;      /* scheddetail=1: with every P, M and G */
+	bool deadlock_abort;   /* deadlock=abort: abort after the report */
 };
 extern GORO_HIDDEN struct goro_config goro__cfg;
 

@@ -1,6 +1,7 @@
 /* sysmon: a thread with no P that watches the scheduler (Go: sysmon).
  * It sleeps 20 us, doubling to 10 ms while it finds nothing to do. */
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 
 #include "preload/real.h"
@@ -10,11 +11,46 @@
 #define SYSMON_MIN_DELAY_US 20
 #define SYSMON_MAX_DELAY_US 10000
 #define SYSMON_IDLE_CYCLES 50          /* Go: idle > 50 */
+#define DEADLOCK_CONFIRM_NS (50LL * 1000 * 1000)
 #define SYSMON_POLL_NS (10LL * 1000 * 1000)
 
 static struct g sysmon_g; /* identity for getg() on the sysmon thread */
 void goro__timers_sysmon(int64_t now);
 int goro__tls_check_mthread(void *tp, void *stack, size_t size, char *why, size_t whylen);
+
+/* The deadlock report (Go's "all goroutines are asleep"): the condition
+ * must hold on two checks at least 50 ms apart with no scheduling in
+ * between, then it is printed once.  Natively such a program hangs, and so
+ * it does here unless GORO_DEBUG=deadlock=abort. */
+static void checkdead(int64_t now)
+{
+	static int64_t since;
+	static uint64_t ticks;
+	static bool reported;
+	if (reported)
+		return;
+	if (!goro__all_asleep()) {
+		since = 0;
+		return;
+	}
+	uint64_t t = 0;
+	for (int32_t i = 0; i < goro__gomaxprocs; i++)
+		t += goro__allp[i].schedtick;
+	if (!since || t != ticks) {
+		since = now;
+		ticks = t;
+		return;
+	}
+	if (now - since < DEADLOCK_CONFIRM_NS)
+		return;
+	reported = true;
+	goro__write_err("goro: all threads are asleep - deadlock!\n\n");
+	goro__dump_gs();
+	if (goro__cfg.deadlock_abort) {
+		goro__write_err("goro: aborting (GORO_DEBUG=deadlock=abort)\n");
+		goro__sys2(SYS_kill, goro__sys0(SYS_getpid), SIGABRT);
+	}
+}
 
 static void *sysmon(void *arg)
 {
@@ -22,6 +58,7 @@ static void *sysmon(void *arg)
 	uint32_t delay = SYSMON_MIN_DELAY_US;
 	int idle = 0;
 	int64_t lastpoll = goro__nanotime();
+	int64_t lasttrace = lastpoll;
 	for (;;) {
 		/* Go: 20 us while it finds work, doubling after 1 ms idle. */
 		if (idle == 0)
@@ -42,6 +79,11 @@ static void *sysmon(void *arg)
 			idle = 0;
 		else
 			idle++;
+		if (goro__cfg.schedtrace_ms > 0 && now - lasttrace >= goro__cfg.schedtrace_ms * 1000000) {
+			goro__schedtrace(goro__cfg.scheddetail);
+			lasttrace = now;
+		}
+		checkdead(now);
 	}
 	return arg;
 }
