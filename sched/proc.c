@@ -201,7 +201,14 @@ static void newm(struct p *pp, bool spinning)
 	mp->spinning = spinning;
 	pthread_attr_t attr;
 	goro__real.pthread_attr_init(&attr);
-	goro__real.pthread_attr_setstacksize(&attr, GORO_G0_STACK);
+	/* A stack of our own, not nptl's: after fork() nptl's child puts every
+	 * stack it allocated, except THREAD_SELF's (a G's TCB), into its cache
+	 * and would hand the forking M's stack to the next pthread_create
+	 * (nptl/fork.c reclaim_stacks); user stacks are left alone. */
+	struct goro_stack st;
+	if (goro__stackalloc(&st, GORO_G0_STACK, 4096))
+		goro__throw("cannot allocate an M's stack");
+	goro__real.pthread_attr_setstack(&attr, st.lo, (size_t)((char *)st.hi - (char *)st.lo));
 	goro__real.pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	/* The M must not inherit the creating G's signal mask. */
 	sigset_t all, old;
@@ -819,11 +826,20 @@ void goro__entersyscall(void)
 {
 	struct g *gp = getg();
 	struct m *mp = gp->m;
-	if (!goro__started || !mp || !mp->p || mp->curg != gp)
+	if (!goro__started || !mp || mp->curg != gp)
 		return;
+	/* Nested (system() waits through waitpid): the outer call owns it. */
+	if (gp->syscalldepth++ > 0 || !mp->p)
+		return;
+	/* Detach the P as Go does: whoever wins the status CAS (this M on
+	 * return, or sysmon) wires it again, so a P retaken, handed to
+	 * another M and put back in P_SYSCALL by that M cannot be owned
+	 * twice. */
 	struct p *pp = mp->p;
 	mp->oldp = pp;
 	pp->syscalltick++;
+	mp->p = NULL;
+	pp->m = NULL;
 	a_store_rlx(&gp->status, G_SYSCALL);
 	a_store_rel(&pp->status, P_SYSCALL);
 	a_fetch_add_rlx(&goro__sched.nsyscall, 1);
@@ -851,19 +867,20 @@ void goro__exitsyscall(void)
 {
 	struct g *gp = getg();
 	struct m *mp = gp->m;
-	if (!mp || !mp->oldp)
+	if (!mp || gp->syscalldepth == 0 || --gp->syscalldepth > 0 || !mp->oldp)
 		return;
 	int saved = errno;
 	struct p *pp = mp->oldp;
 	mp->oldp = NULL;
 	int32_t s = P_SYSCALL;
-	if (a_cas(&pp->status, &s, P_RUNNING)) {
+	if (a_cas(&pp->status, &s, P_IDLE)) {
+		/* Still ours (Go: exitsyscallfast). */
+		acquirep(mp, pp);
 		a_store_rlx(&gp->status, G_RUNNING);
 		return;
 	}
 	/* sysmon handed our P to another M: take an idle one, else queue
 	 * the G and park the M (Go: exitsyscallfast, exitsyscall0). */
-	mp->p = NULL;
 	goro__lock(&goro__sched.lock);
 	struct p *np = pidleget();
 	goro__unlock(&goro__sched.lock);
@@ -925,7 +942,6 @@ int64_t goro__sysmon_retake(int64_t now)
 			    now - pp->sysmon_syscallwhen < GORO_FORCE_PREEMPT_NS)
 				continue;
 			if (a_cas(&pp->status, &s, P_IDLE)) {
-				pp->m = NULL;
 				a_fetch_add_rlx(&goro__sched.nhandoff, 1);
 				n++;
 				handoffp(pp);

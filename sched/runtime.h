@@ -163,6 +163,7 @@ struct g {
 	/* sysmon asks a G that ran too long to yield at its next interposed
 	 * call (Go: g.preempt, the cooperative half). */
 	_Atomic bool preempt;
+	int syscalldepth;       /* entersyscall nesting (system() -> waitpid) */
 
 	/* thread-specific data (shim/keys.c): blocks of GORO_KEY_BLOCK */
 	struct goro_keydata { uint64_t seq; void *val; } *spec[GORO_KEYS_MAX / GORO_KEY_BLOCK];

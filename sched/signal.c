@@ -38,11 +38,13 @@ static void segv_handler(int sig, siginfo_t *si, void *uc)
  * whatever G the M runs now.  If that G has signals recorded by
  * pthread_kill, raise them here, inside it. */
 static struct sigaction old_nudge;
+void goro__setxid_handle(void);
 
 static void nudge_handler(int sig, siginfo_t *si, void *uc)
 {
 	struct g *gp = getg();
 	int saved = errno;
+	goro__setxid_handle();
 	if (gp && gp->m && gp->m->curg == gp) {
 		if (a_load_rlx(&gp->sigpending))
 			goro__sig_deliver(gp);

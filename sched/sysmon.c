@@ -52,9 +52,14 @@ static void checkdead(int64_t now)
 	}
 }
 
+static _Atomic int sysmon_tid;
+
+int goro__sysmon_tid(void) { return a_load_acq(&sysmon_tid); }
+
 static void *sysmon(void *arg)
 {
 	goro__curg = &sysmon_g;
+	a_store_rel(&sysmon_tid, goro__gettid());
 	uint32_t delay = SYSMON_MIN_DELAY_US;
 	int idle = 0;
 	int64_t lastpoll = goro__nanotime();
