@@ -1,0 +1,67 @@
+#!/usr/bin/env bats
+# Synchronisation primitives: every subject program runs natively and under
+# goro with GOMAXPROCS in $GORO_PROCS (default 1 2 4); stdout and exit status
+# must be identical (see compare_native_goro in helpers.bash).  Programs are
+# tests/progs/sync_*.c.
+
+load helpers
+
+@test "sync_mutex_stress: 64 threads x 100,000 increments per mutex kind; recursive, errorcheck, trylock, timedlock, clocklock" {
+  compare_native_goro sync_mutex_stress
+}
+
+@test "sync_static_init: every static mutex/cond/rwlock initialiser under contention" {
+  compare_native_goro sync_static_init
+}
+
+@test "sync_prodcons: bounded producer/consumer with condvars (signal, broadcast) and semaphores" {
+  compare_native_goro sync_prodcons
+}
+
+@test "sync_rwlock: no reader/writer overlap; EBUSY, ETIMEDOUT, EDEADLK; reader and writer preference" {
+  compare_native_goro sync_rwlock
+}
+
+@test "sync_barrier: 8 threads x 1,000 rounds, one serial thread per round, rounds never overlap" {
+  compare_native_goro sync_barrier
+}
+
+@test "sync_spin: contended spin lock whose holder yields and sleeps completes (GOMAXPROCS=1 too)" {
+  compare_native_goro sync_spin
+}
+
+@test "sync_sleepers: 1,000 nanosleeping threads; clock_nanosleep clocks, TIMER_ABSTIME, EINVAL" {
+  compare_native_goro sync_sleepers
+}
+
+@test "sync_sleepers: sleepers park on timers (ms_created <= GOMAXPROCS + 2)" {
+  for p in $GORO_PROCS; do
+    GORO_STATS=1 goro_run "$p" sync_sleepers
+    if [ "$goro_status" -ne 0 ]; then
+      fail "GOMAXPROCS=$p: exit status $(describe_status "$goro_status"); stdout:
+$(cat "$GORO_OUT")
+stderr:
+$(head -c 2000 "$GORO_ERR")"
+    fi
+    gs=$(goro_stat gs_created)
+    ms=$(goro_stat ms_created)
+    if [ "$gs" -lt 1000 ]; then
+      fail "GOMAXPROCS=$p: gs_created: expected >= 1000, saw $gs"
+    fi
+    if [ "$ms" -gt $((p + 2)) ]; then
+      fail "GOMAXPROCS=$p: ms_created: expected <= $((p + 2)), saw $ms"
+    fi
+  done
+}
+
+@test "sync_cancel_cond: a thread cancelled in cond_wait/cond_timedwait cleans up with the mutex held" {
+  compare_native_goro sync_cancel_cond
+}
+
+@test "sync_pshared: process-shared mutex, condvar and semaphores between parent and forked child" {
+  compare_native_goro sync_pshared
+}
+
+@test "sync_c11: mtx kinds under contention, mtx_timedlock, cnd_timedwait, cnd_broadcast to 16 waiters" {
+  compare_native_goro sync_c11
+}
