@@ -7,7 +7,8 @@
  *   - pthread_rwlock_timedwrlock (CLOCK_REALTIME) while a reader holds it and
  *     pthread_rwlock_clockrdlock (CLOCK_MONOTONIC) while a writer holds it:
  *     ETIMEDOUT, never before the deadline;
- *   - wrlock and rdlock by the thread that holds the write lock: EDEADLK;
+ *   - wrlock and rdlock by the thread that holds the write lock: EDEADLK
+ *     (its trywrlock and tryrdlock: EBUSY, as glibc);
  *   - default kind (prefer readers): a reader may re-lock for reading while a
  *     writer waits (glibc's documented recursive-read guarantee);
  *   - PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP: once a writer waits, new
@@ -162,6 +163,8 @@ static void edges(void)
     CHECK_EQ(ETIMEDOUT, on_other(CLOCKRD), "clockrdlock(CLOCK_MONOTONIC) while another thread writes");
     CHECK_EQ(EDEADLK, pthread_rwlock_wrlock(&rw), "wrlock by the writer");
     CHECK_EQ(EDEADLK, pthread_rwlock_rdlock(&rw), "rdlock by the writer");
+    CHECK_EQ(EBUSY, pthread_rwlock_trywrlock(&rw), "trywrlock by the writer");
+    CHECK_EQ(EBUSY, pthread_rwlock_tryrdlock(&rw), "tryrdlock by the writer");
     CHECK_OK(pthread_rwlock_unlock(&rw));
 
     CHECK_EQ(0, on_other(TRYWR), "trywrlock of a free rwlock");
