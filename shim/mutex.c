@@ -82,10 +82,10 @@ static int lock_common(pthread_mutex_t *m, clockid_t clk, const struct timespec 
 	}
 	int z = 0;
 	if (!a_cas(M_LOCK(m), &z, 1)) {
+		if (trylock)
+			return EBUSY; /* glibc: even for an errorcheck mutex's owner */
 		if (kind == PTHREAD_MUTEX_ERRORCHECK_NP && m->__data.__owner == tid)
 			return EDEADLK;
-		if (trylock)
-			return EBUSY;
 		int64_t deadline = -1;
 		if (abs) {
 			if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC)
@@ -187,3 +187,14 @@ GORO_EXPORT int pthread_spin_unlock(pthread_spinlock_t *s)
 	a_store_rel((_Atomic int *)s, 0);
 	return 0;
 }
+
+/* glibc's x86_64 spin lock counts down from 1 (unlocked); goro's word is
+ * 0 unlocked, 1 locked, so goro owns init too.  pshared changes nothing
+ * for a word that is only ever CASed. */
+GORO_EXPORT int pthread_spin_init(pthread_spinlock_t *s, int pshared)
+{
+	a_store_rel((_Atomic int *)s, 0);
+	return 0;
+}
+
+GORO_EXPORT int pthread_spin_destroy(pthread_spinlock_t *s) { return 0; }

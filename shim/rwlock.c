@@ -52,8 +52,8 @@ static int deadline_of(clockid_t clk, const struct timespec *abs, int64_t *d)
 
 static int rdlock(pthread_rwlock_t *rw, clockid_t clk, const struct timespec *abs, bool try)
 {
-	if (rw->__data.__cur_writer == getg()->tid && (a_load_rlx(RW_STATE(rw)) & W_HELD))
-		return EDEADLK;
+	if (!try && rw->__data.__cur_writer == getg()->tid && (a_load_rlx(RW_STATE(rw)) & W_HELD))
+		return EDEADLK; /* the try variants say EBUSY, as glibc */
 	int64_t deadline = -2;
 	for (;;) {
 		uint32_t s = a_load_acq(RW_STATE(rw));
@@ -84,10 +84,10 @@ static int wrlock(pthread_rwlock_t *rw, clockid_t clk, const struct timespec *ab
 	uint32_t z = 0;
 	if (a_cas(RW_STATE(rw), &z, W_HELD))
 		goto got;
-	if (rw->__data.__cur_writer == tid && (a_load_rlx(RW_STATE(rw)) & W_HELD))
-		return EDEADLK;
 	if (try)
 		return EBUSY;
+	if (rw->__data.__cur_writer == tid && (a_load_rlx(RW_STATE(rw)) & W_HELD))
+		return EDEADLK;
 	int64_t deadline;
 	int e = deadline_of(clk, abs, &deadline);
 	if (e)
