@@ -19,6 +19,7 @@
 GORO_HIDDEN uint8_t goro__fsgsbase;
 
 void goro__config_parse(void);
+int goro__sync_check(char *why, size_t whylen);
 void goro__sysmon_start(void);
 void goro__fork_init(void);
 
@@ -45,7 +46,7 @@ void goro__ensure_init(void)
 	goro__real_init();
 	goro__config_parse();
 	char why[256];
-	if (goro__tls_check(why, sizeof why) != 0)
+	if (goro__tls_check(why, sizeof why) != 0 || goro__sync_check(why, sizeof why) != 0)
 		refuse(why);
 	goro__fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
 	prctl(PR_GET_NAME, goro__g1.name);
