@@ -73,6 +73,51 @@ goro__gogo:
 	.cfi_endproc
 	.size	goro__gogo, .-goro__gogo
 
+/* void goro__gswitch(struct goro_gctx *save, _Atomic uint32_t *saved,
+ *                    struct goro_gctx *to, void *to_tp)
+ * Direct G-to-G switch (Gosched's fast path): save the current context,
+ * publish *saved = 1 (a plain x86 store is a release) so an M that took
+ * the G off a run queue may now resume it, then load `to`. */
+	.globl	goro__gswitch
+	.hidden	goro__gswitch
+	.type	goro__gswitch, @function
+goro__gswitch:
+	.cfi_startproc
+	mov	%rsp, 0(%rdi)
+	mov	%rbx, 8(%rdi)
+	mov	%rbp, 16(%rdi)
+	mov	%r12, 24(%rdi)
+	mov	%r13, 32(%rdi)
+	mov	%r14, 40(%rdi)
+	mov	%r15, 48(%rdi)
+	stmxcsr	56(%rdi)
+	fnstcw	60(%rdi)
+	mov	%rdx, %r8
+	mov	%rdi, %r9
+	movl	$1, (%rsi)
+	mov	%rcx, %rdi
+	SETFS
+	/* Reload the control words only when they differ: ldmxcsr and fldcw
+	 * are slow and nearly every G runs with the defaults. */
+	mov	56(%r8), %eax
+	cmp	56(%r9), %eax
+	je	3f
+	ldmxcsr	56(%r8)
+3:	movzwl	60(%r8), %eax
+	cmpw	60(%r9), %ax
+	je	4f
+	fldcw	60(%r8)
+4:	mov	0(%r8), %rsp
+	mov	8(%r8), %rbx
+	mov	16(%r8), %rbp
+	mov	24(%r8), %r12
+	mov	32(%r8), %r13
+	mov	40(%r8), %r14
+	mov	48(%r8), %r15
+	ret
+	.cfi_endproc
+	.size	goro__gswitch, .-goro__gswitch
+
 /* First frame of a new G: goro__newproc stores gp in r12 and makes the
  * first gogo "return" here with rsp 16-byte aligned.  The undefined return
  * address ends every unwind (backtraces, pthread_exit's forced unwind) at

@@ -417,7 +417,8 @@ top:
 }
 
 /* Run gp on the current M; never returns (Go: execute). */
-static __attribute__((noreturn)) void execute(struct m *mp, struct g *gp)
+/* Make gp the M's current G (Go: the first half of execute). */
+static void wireg(struct m *mp, struct g *gp)
 {
 	if (mp->sigmask != gp->sigmask)
 		goro__sigmask_apply(mp, gp->sigmask);
@@ -427,6 +428,14 @@ static __attribute__((noreturn)) void execute(struct m *mp, struct g *gp)
 	a_store_rlx(&gp->status, G_RUNNING);
 	mp->p->schedtick++;
 	mp->p->nswitch++;
+	/* A G another M queued from its own stack may still be saving it. */
+	while (!a_load_acq(&gp->ctxsaved))
+		a_spin();
+}
+
+static __attribute__((noreturn)) void execute(struct m *mp, struct g *gp)
+{
+	wireg(mp, gp);
 	goro__gogo(&gp->ctx, gp->tp);
 }
 
@@ -451,13 +460,15 @@ static inline void mcall(struct g *gp, void (*fn)(struct g *))
 static void park_m(struct g *gp)
 {
 	struct m *mp = gp->m;
-	a_store_rlx(&gp->status, G_WAITING);
-	mp->curg = NULL;
-	if (gp->unlockf && !gp->unlockf(gp, gp->unlockarg)) {
-		gp->unlockf = NULL;
-		execute(mp, gp);
-	}
+	/* Take unlockf before the G can be woken: once unlockf has run, a
+	 * waker may ready gp and it may park again elsewhere with a new one. */
+	goro_unlockf unlockf = gp->unlockf;
+	void *arg = gp->unlockarg;
 	gp->unlockf = NULL;
+	mp->curg = NULL;
+	a_store_rel(&gp->status, G_WAITING);
+	if (unlockf && !unlockf(gp, arg))
+		execute(mp, gp);
 	schedule(mp);
 }
 
@@ -532,7 +543,37 @@ void goro__gosched(void)
 	if (!goro__started)
 		return;
 	struct g *gp = getg();
-	mcall(gp, gosched_m);
+	struct m *mp = gp->m;
+	struct p *pp = mp->p;
+	/* Fast path for yield loops: switch straight to the next G of the
+	 * global queue without going through g0.  Only when findrunnable
+	 * would pick exactly that G: nothing local, no timer, no netpoll, not
+	 * the 1-in-61 tick. */
+	/* Only the owner adds to its own queue, so a plain look at it is
+	 * exact enough here: a stealer can only make it emptier. */
+	if (a_load_rlx(&goro__sched.runqsize) > 0 && a_load_rlx(&pp->runnext) == NULL &&
+	    a_load_rlx(&pp->runqhead) == a_load_rlx(&pp->runqtail) && !goro__timers_pending() &&
+	    !goro__netpoll_waiters() && (pp->schedtick + 1) % GORO_GLOBRUNQ_TICK != 0) {
+		mp->locks++; /* no async preemption or signal re-entry meanwhile */
+		a_store_rlx(&gp->ctxsaved, 0);
+		a_store_rlx(&gp->status, G_RUNNABLE);
+		goro__lock(&goro__sched.lock);
+		goro__globrunqput(gp);
+		struct g *next = goro__globrunqget(pp, 0);
+		goro__unlock(&goro__sched.lock);
+		if (next == gp) {
+			a_store_rlx(&gp->status, G_RUNNING);
+			a_store_rlx(&gp->ctxsaved, 1);
+			mp->locks--;
+			return;
+		}
+		goro__wakep();
+		mp->locks--;
+		wireg(mp, next);
+		goro__gswitch(&gp->ctx, &gp->ctxsaved, &next->ctx, next->tp);
+	} else {
+		mcall(gp, gosched_m);
+	}
 	if (a_load_rlx(&gp->sigpending))
 		goro__sig_deliver(gp);
 }
@@ -638,6 +679,7 @@ struct g *goro__newproc_err(void *(*fn)(void *), void *arg, size_t stacksize, si
 
 	gp->start = fn;
 	gp->arg = arg;
+	a_store_rlx(&gp->ctxsaved, 1);
 	gp->result = NULL;
 	gp->detached = detached;
 	a_store_rlx(&gp->exited, 0);
@@ -782,6 +824,7 @@ void goro__schedinit(int32_t procs)
 	goro__sys4(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &g1->sigmask, 8);
 	m0->sigmask = g1->sigmask;
 	a_store_rlx(&g1->status, G_RUNNING);
+	a_store_rlx(&g1->ctxsaved, 1);
 	goro__sched.goidgen = 1;
 	goro__sched.gcount = 1;
 	goro__sched.maxgcount = 1;

@@ -192,7 +192,7 @@ struct g *goro__globrunqget(struct p *pp, int32_t max)
 	int32_t size = a_load_rlx(&goro__sched.runqsize);
 	if (size == 0)
 		return NULL;
-	int32_t n = size / goro__gomaxprocs + 1;
+	int32_t n = (goro__gomaxprocs == 1 ? size : size / goro__gomaxprocs) + 1;
 	if (n > size)
 		n = size;
 	if (max > 0 && n > max)

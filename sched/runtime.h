@@ -164,6 +164,9 @@ struct g {
 	 * call (Go: g.preempt, the cooperative half). */
 	_Atomic bool preempt;
 	int syscalldepth;       /* entersyscall nesting (system() -> waitpid) */
+	/* 0 while the G is on a run queue but still switching off its own
+	 * stack (goro__gswitch); execute waits for 1. */
+	_Atomic uint32_t ctxsaved;
 
 	/* thread-specific data (shim/keys.c): blocks of GORO_KEY_BLOCK */
 	struct goro_keydata { uint64_t seq; void *val; } *spec[GORO_KEYS_MAX / GORO_KEY_BLOCK];
@@ -285,6 +288,7 @@ void goro__mcall(struct goro_gctx *save, void (*fn)(struct g *), struct g *gp,
 __attribute__((noreturn)) void goro__gogo(struct goro_gctx *ctx, void *tp);
 /* First frame of every G: calls goro__gmain(r12). */
 void goro__gstart(void);
+void goro__gswitch(struct goro_gctx *save, _Atomic uint32_t *saved, struct goro_gctx *to, void *to_tp);
 void goro__setfs(void *tp);
 void *goro__getfs(void);
 
