@@ -172,6 +172,11 @@ struct g {
 	struct goro_keydata { uint64_t seq; void *val; } *spec[GORO_KEYS_MAX / GORO_KEY_BLOCK];
 	struct goro_keydata spec0[GORO_KEY_BLOCK];
 
+	/* scheduling attributes given at creation or later (recorded; goro
+	 * schedules every G alike) */
+	int sched_policy;
+	int sched_prio;
+	bool sched_explicit;
 	char name[16];
 	bool locked_tls_init;   /* TCB holds a live TLS block */
 };

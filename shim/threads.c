@@ -44,11 +44,24 @@ GORO_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 			ustack = (char *)top - sz;
 		}
 	}
+	int inherit = PTHREAD_INHERIT_SCHED, policy = SCHED_OTHER;
+	struct sched_param sp = { 0 };
+	if (attr) {
+		pthread_attr_getinheritsched(attr, &inherit);
+		pthread_attr_getschedpolicy(attr, &policy);
+		pthread_attr_getschedparam(attr, &sp);
+	}
+	struct g *self = getg();
 	int err = 0;
 	struct g *gp = goro__newproc_err(fn, arg, stacksize, guard, ustack, usize,
 					 detach == PTHREAD_CREATE_DETACHED, &err);
 	if (!gp)
 		return err;
+	/* Accepted and recorded (pthread_getschedparam, getattr_np report
+	 * them); goro runs every G under the same scheduler. */
+	gp->sched_explicit = inherit == PTHREAD_EXPLICIT_SCHED;
+	gp->sched_policy = gp->sched_explicit ? policy : self->sched_policy;
+	gp->sched_prio = gp->sched_explicit ? sp.sched_priority : self->sched_prio;
 	*thread = (pthread_t)gp->tp;
 	return 0;
 }
@@ -147,6 +160,32 @@ GORO_EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 	goro__real.pthread_attr_setguardsize(attr, gp->guardsize);
 	goro__real.pthread_attr_setdetachstate(attr, gp->detached ? PTHREAD_CREATE_DETACHED
 								  : PTHREAD_CREATE_JOINABLE);
+	struct sched_param sp = { .sched_priority = gp->sched_prio };
+	pthread_attr_setschedpolicy(attr, gp->sched_policy);
+	pthread_attr_setschedparam(attr, &sp);
+	return 0;
+}
+
+GORO_EXPORT int pthread_getschedparam(pthread_t t, int *policy, struct sched_param *param)
+{
+	struct g *gp = goro__g_of(t);
+	if (!gp)
+		return ESRCH;
+	*policy = gp->sched_policy;
+	param->sched_priority = gp->sched_prio;
+	return 0;
+}
+
+GORO_EXPORT int pthread_setschedparam(pthread_t t, int policy, const struct sched_param *param)
+{
+	struct g *gp = goro__g_of(t);
+	if (!gp)
+		return ESRCH;
+	int lo = sched_get_priority_min(policy), hi = sched_get_priority_max(policy);
+	if (lo < 0 || param->sched_priority < lo || param->sched_priority > hi)
+		return EINVAL;
+	gp->sched_policy = policy;
+	gp->sched_prio = param->sched_priority;
 	return 0;
 }
 
