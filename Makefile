@@ -96,5 +96,8 @@ demo:
 lint:
 	bash scripts/lint.sh
 
+lab: all
+	bash scripts/lab.sh
+
 clean:
 	rm -rf $(BUILD)

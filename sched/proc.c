@@ -559,7 +559,7 @@ void goro__gosched(void)
 		a_store_rlx(&gp->status, G_RUNNABLE);
 		goro__lock(&goro__sched.lock);
 		goro__globrunqput(gp);
-		struct g *next = goro__globrunqget(pp, 0);
+		struct g *next = goro__globrunqget(pp, 1); /* leave the rest global: the next yield stays on this path */
 		goro__unlock(&goro__sched.lock);
 		if (next == gp) {
 			a_store_rlx(&gp->status, G_RUNNING);
