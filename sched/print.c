@@ -9,11 +9,13 @@
 #include "sched/runtime.h"
 #include "sched/sys.h"
 
-void goro__write_err(const char *s)
+void goro__write_err(const char *s) { goro__write_fd(2, s); }
+
+void goro__write_fd(int fd, const char *s)
 {
 	size_t n = strlen(s);
 	while (n > 0) {
-		long w = goro__sys3(SYS_write, 2, s, n);
+		long w = goro__sys3(SYS_write, fd, s, n);
 		if (w <= 0)
 			return;
 		s += w;
@@ -29,6 +31,16 @@ void goro__errorf(const char *fmt, ...)
 	(void)vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
 	goro__write_err(buf);
+}
+
+void goro__fdprintf(int fd, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	goro__write_fd(fd, buf);
 }
 
 void goro__throw(const char *fmt, ...)

@@ -840,6 +840,33 @@ void goro__schedinit(int32_t procs)
 	goro__started = true;
 }
 
+/* The counters as one JSON object (the /debug/vars endpoint). */
+void goro__stats_json_fd(int fd)
+{
+	uint64_t nswitch = 0, nsteal = 0, nglob = 0;
+	for (int32_t i = 0; i < goro__gomaxprocs; i++) {
+		nswitch += goro__allp[i].nswitch;
+		nsteal += goro__allp[i].nsteal;
+		nglob += goro__allp[i].nglobtake;
+	}
+	goro__fdprintf(fd,
+		       "{\"gomaxprocs\": %d, \"gs_created\": %llu, \"live_gs\": %lld, \"max_live_gs\": %lld, "
+		       "\"ms_created\": %lld, \"idle_ms\": %d, \"idle_ps\": %d, \"global_runq\": %d, "
+		       "\"context_switches\": %llu, \"steals\": %llu, \"globrunq_takes\": %llu, "
+		       "\"syscalls\": %llu, \"handoffs\": %llu, \"preempt_requests\": %llu, "
+		       "\"async_preemptions\": %llu, \"netpoll_parks\": %llu}\n",
+		       goro__gomaxprocs, (unsigned long long)a_load_rlx(&goro__sched.gcreated),
+		       (long long)a_load_rlx(&goro__sched.gcount), (long long)a_load_rlx(&goro__sched.maxgcount),
+		       (long long)goro__sched.mnext, goro__sched.nmidle, a_load_rlx(&goro__sched.npidle),
+		       a_load_rlx(&goro__sched.runqsize), (unsigned long long)nswitch,
+		       (unsigned long long)nsteal, (unsigned long long)nglob,
+		       (unsigned long long)a_load_rlx(&goro__sched.nsyscall),
+		       (unsigned long long)a_load_rlx(&goro__sched.nhandoff),
+		       (unsigned long long)a_load_rlx(&goro__sched.npreempt),
+		       (unsigned long long)a_load_rlx(&goro__sched.nasyncpreempt),
+		       (unsigned long long)a_load_rlx(&goro__sched.nnetpollpark));
+}
+
 void goro__print_stats(void)
 {
 	uint64_t nswitch = 0, nsteal = 0, nglob = 0;
@@ -1029,7 +1056,9 @@ int64_t goro__sysmon_retake(int64_t now)
 static const char *const gstatus_name[] = { "idle", "runnable", "running", "syscall", "waiting", "dead" };
 
 /* Go's schedtrace line (proc.go schedtrace). */
-void goro__schedtrace(bool detail)
+void goro__schedtrace(bool detail) { goro__schedtrace_fd(2, detail); }
+
+void goro__schedtrace_fd(int fd, bool detail)
 {
 	static int64_t start;
 	int64_t now = goro__nanotime();
@@ -1050,22 +1079,24 @@ void goro__schedtrace(bool detail)
 	}
 	if (n < (int)sizeof buf - 2)
 		(void)snprintf(buf + n, sizeof buf - (size_t)n, "]\n");
-	goro__write_err(buf);
+	goro__write_fd(fd, buf);
 	if (!detail)
 		return;
 	for (int32_t i = 0; i < goro__gomaxprocs; i++) {
 		struct p *pp = &goro__allp[i];
 		struct m *mp = pp->m;
-		goro__errorf("  P%d: status=%d schedtick=%u syscalltick=%u m=%lld runqsize=%u\n", i,
+		goro__fdprintf(fd, "  P%d: status=%d schedtick=%u syscalltick=%u m=%lld runqsize=%u\n", i,
 			     a_load_rlx(&pp->status), pp->schedtick, pp->syscalltick,
 			     mp ? (long long)mp->id : -1LL,
 			     a_load_rlx(&pp->runqtail) - a_load_rlx(&pp->runqhead));
 	}
-	goro__dump_gs();
+	goro__dump_gs_fd(fd);
 }
 
+void goro__dump_gs(void) { goro__dump_gs_fd(2); }
+
 /* Every live G: id, name, state, wait reason, start routine. */
-void goro__dump_gs(void)
+void goro__dump_gs_fd(int fd)
 {
 	goro__lock(&goro__allglock);
 	for (struct g *gp = goro__allgs; gp; gp = gp->alllink) {
@@ -1087,7 +1118,7 @@ void goro__dump_gs(void)
 			}
 		}
 		const char *reason = st == G_WAITING && gp->waitreason ? gp->waitreason : gstatus_name[st];
-		goro__errorf("  goroutine %llu [%s]: thread \"%s\" tid %d, %s, start routine %s%s\n",
+		goro__fdprintf(fd, "  goroutine %llu [%s]: thread \"%s\" tid %d, %s, start routine %s%s\n",
 			     (unsigned long long)gp->goid, reason, gp->name, gp->tid, gstatus_name[st], fn,
 			     where);
 	}

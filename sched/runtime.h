@@ -325,6 +325,10 @@ void goro__dropg_exit_hook(void);
 uint32_t goro__fastrand(void);
 void goro__print_stats(void);
 void goro__schedtrace(bool detail);
+/* The same reports on any fd (debug endpoints); raw writes only. */
+void goro__schedtrace_fd(int fd, bool detail);
+void goro__dump_gs_fd(int fd);
+void goro__stats_json_fd(int fd);
 bool goro__all_asleep(void);
 void goro__dump_gs(void);
 struct g *goro__newproc_err(void *(*fn)(void *), void *arg, size_t stacksize, size_t guard,

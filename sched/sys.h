@@ -53,6 +53,9 @@ static inline int64_t goro__nanotime(void)
 
 /* Write a message to stderr without stdio (usable anywhere, any state). */
 void goro__write_err(const char *s);
+/* The same on any fd (raw write, loops on short writes). */
+void goro__write_fd(int fd, const char *s);
+void goro__fdprintf(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* printf-like into a stack buffer, then goro__write_err. */
 void goro__errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "goro: fatal: ..." and abort. */
