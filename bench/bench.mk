@@ -10,3 +10,6 @@ BENCHES += $(BENCH_NAMES:%=$(BUILD)/bench/%)
 $(BUILD)/bench/%: bench/%.c bench/bench.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) $< -o $@ -pthread
+
+# forensics: the "Schedule Forensics" lab (scripts/lab.sh, make lab)
+BENCHES += $(BUILD)/bench/forensics
