@@ -13,3 +13,6 @@ $(BUILD)/bench/%: bench/%.c bench/bench.h
 
 # forensics: the "Schedule Forensics" lab (scripts/lab.sh, make lab)
 BENCHES += $(BUILD)/bench/forensics
+
+# handoff_latency, preempt, pipe_pingpong, echo_server: scripts/bench.sh
+BENCHES += $(BUILD)/bench/handoff_latency $(BUILD)/bench/preempt $(BUILD)/bench/pipe_pingpong $(BUILD)/bench/echo_server
