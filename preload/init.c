@@ -22,6 +22,9 @@ void goro__config_parse(void);
 int goro__sync_check(char *why, size_t whylen);
 void goro__sysmon_start(void);
 void goro__fork_init(void);
+#ifdef GORO_DEBUG_BUILD
+void goro__debug_start(void);
+#endif
 
 static void refuse(const char *why)
 {
@@ -56,8 +59,12 @@ void goro__ensure_init(void)
 	goro__signal_minit(&goro__m0);
 	goro__sysmon_start();
 	goro__fork_init();
+	goro__trace_init();
 	if (atexit(print_stats_at_exit) != 0)
 		goro__write_err("goro: cannot register the GORO_STATS report\n");
+#ifdef GORO_DEBUG_BUILD
+	goro__debug_start();
+#endif
 }
 
 __attribute__((constructor(101))) static void goro_init(void) { goro__ensure_init(); }

@@ -214,6 +214,10 @@ int goro__netpoll(int64_t ns)
 		if (pd->rg || pd->wg)
 			arm(fd, pd); /* one-shot fired for one direction only */
 		goro__unlock(&pd->lock);
+		if (r)
+			GORO_TRACE(TEV_NETPOLL, r, (uint64_t)fd, "read");
+		if (w)
+			GORO_TRACE(TEV_NETPOLL, w, (uint64_t)fd, "write");
 		if (r && goro__wake(r))
 			woken++;
 		if (w && goro__wake(w))

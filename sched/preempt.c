@@ -100,6 +100,7 @@ bool goro__preempt_at(struct g *gp, struct ucontext_t *uc)
 void goro__asyncpreempt2(void)
 {
 	a_fetch_add_rlx(&goro__sched.nasyncpreempt, 1);
+	GORO_TRACE(TEV_PREEMPT, getg(), 0, "async");
 	goro__preempt_park();
 }
 

@@ -109,6 +109,7 @@ static void acquirep(struct m *mp, struct p *pp)
 	mp->p = pp;
 	pp->m = mp;
 	pp->status = P_RUNNING;
+	GORO_TRACE(TEV_PSTART, NULL, pp->id, NULL);
 }
 
 static struct p *releasep(struct m *mp)
@@ -116,6 +117,7 @@ static struct p *releasep(struct m *mp)
 	struct p *pp = mp->p;
 	if (!pp || pp->m != mp)
 		goro__throw("releasep: invalid P state");
+	GORO_TRACE(TEV_PSTOP, NULL, pp->id, NULL);
 	pp->m = NULL;
 	mp->p = NULL;
 	pp->status = P_IDLE;
@@ -315,6 +317,7 @@ static struct g *stealwork(struct m *mp, struct p *pp)
 			struct g *gp = goro__runqsteal(pp, victim, stealnext);
 			if (gp) {
 				pp->nsteal++;
+				GORO_TRACE(TEV_STEAL, gp, victim->id, NULL);
 				return gp;
 			}
 		}
@@ -431,6 +434,7 @@ static void wireg(struct m *mp, struct g *gp)
 	/* A G another M queued from its own stack may still be saving it. */
 	while (!a_load_acq(&gp->ctxsaved))
 		a_spin();
+	GORO_TRACE(TEV_GSTART, gp, 0, NULL);
 }
 
 static __attribute__((noreturn)) void execute(struct m *mp, struct g *gp)
@@ -466,6 +470,7 @@ static void park_m(struct g *gp)
 	void *arg = gp->unlockarg;
 	gp->unlockf = NULL;
 	mp->curg = NULL;
+	GORO_TRACE(TEV_GSTOP, gp, 0, gp->waitreason);
 	a_store_rel(&gp->status, G_WAITING);
 	if (unlockf && !unlockf(gp, arg))
 		execute(mp, gp);
@@ -492,6 +497,7 @@ void goro__park(goro_unlockf unlockf, void *arg, const char *reason)
 void goro__ready(struct g *gp)
 {
 	struct m *mp = getg()->m;
+	GORO_TRACE(TEV_GUNBLOCK, gp, 0, NULL);
 	a_store_rlx(&gp->status, G_RUNNABLE);
 	if (mp && mp->p) {
 		mp->locks++;
@@ -509,6 +515,7 @@ static void gosched_m(struct g *gp)
 {
 	struct m *mp = gp->m;
 	struct p *pp = mp->p;
+	GORO_TRACE(TEV_GSTOP, gp, 0, "yield");
 	a_store_rlx(&gp->status, G_RUNNABLE);
 	mp->curg = NULL;
 	/* Fast path for yield loops: with nothing local, no timers and no
@@ -555,6 +562,7 @@ void goro__gosched(void)
 	    a_load_rlx(&pp->runqhead) == a_load_rlx(&pp->runqtail) && !goro__timers_pending() &&
 	    !goro__netpoll_waiters() && (pp->schedtick + 1) % GORO_GLOBRUNQ_TICK != 0) {
 		mp->locks++; /* no async preemption or signal re-entry meanwhile */
+		GORO_TRACE(TEV_GSTOP, gp, 0, "yield");
 		a_store_rlx(&gp->ctxsaved, 0);
 		a_store_rlx(&gp->status, G_RUNNABLE);
 		goro__lock(&goro__sched.lock);
@@ -721,6 +729,7 @@ struct g *goro__newproc_err(void *(*fn)(void *), void *arg, size_t stacksize, si
 	while (n > mx && !a_cas(&goro__sched.maxgcount, &mx, n))
 		;
 	a_fetch_add_rlx(&goro__sched.gcreated, 1);
+	GORO_TRACE(TEV_GCREATE, gp, (uintptr_t)fn, NULL);
 	a_store_rlx(&gp->status, G_RUNNABLE);
 	self->m->locks++;
 	goro__runqput(pp, gp, true);
@@ -732,6 +741,7 @@ struct g *goro__newproc_err(void *(*fn)(void *), void *arg, size_t stacksize, si
 static void goexit0(struct g *gp)
 {
 	struct m *mp = gp->m;
+	GORO_TRACE(TEV_GSTOP, gp, 0, "exit");
 	a_store_rlx(&gp->status, G_DEAD);
 	mp->curg = NULL;
 	/* detached vs exited under gp->lock: exactly one of pthread_detach
@@ -906,6 +916,7 @@ void goro__entersyscall(void)
 	 * another M and put back in P_SYSCALL by that M cannot be owned
 	 * twice. */
 	struct p *pp = mp->p;
+	GORO_TRACE(TEV_GSTOP, gp, 0, "syscall");
 	mp->oldp = pp;
 	pp->syscalltick++;
 	mp->p = NULL;
@@ -947,6 +958,7 @@ void goro__exitsyscall(void)
 		/* Still ours (Go: exitsyscallfast). */
 		acquirep(mp, pp);
 		a_store_rlx(&gp->status, G_RUNNING);
+		GORO_TRACE(TEV_GSTART, gp, 0, NULL);
 		return;
 	}
 	/* sysmon handed our P to another M: take an idle one, else queue
@@ -957,6 +969,7 @@ void goro__exitsyscall(void)
 	if (np) {
 		acquirep(mp, np);
 		a_store_rlx(&gp->status, G_RUNNING);
+		GORO_TRACE(TEV_GSTART, gp, 0, NULL);
 	} else {
 		mcall(gp, exitsyscall0);
 	}
@@ -1013,6 +1026,7 @@ int64_t goro__sysmon_retake(int64_t now)
 				continue;
 			if (a_cas(&pp->status, &s, P_IDLE)) {
 				a_fetch_add_rlx(&goro__sched.nhandoff, 1);
+				GORO_TRACE(TEV_HANDOFF, NULL, pp->id, NULL);
 				n++;
 				handoffp(pp);
 			}
@@ -1030,6 +1044,7 @@ int64_t goro__sysmon_retake(int64_t now)
 			if (gp && !a_load_rlx(&gp->preempt)) {
 				a_store_rlx(&gp->preempt, true);
 				a_fetch_add_rlx(&goro__sched.npreempt, 1);
+				GORO_TRACE(TEV_PREEMPT, gp, pp->id, "sysmon");
 				goro__preemptone(gp, mp);
 				n++;
 			}

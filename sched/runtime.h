@@ -200,6 +200,7 @@ struct m {
 	uint64_t fastrand;
 	uint64_t sigmask;       /* mask currently applied to the kernel thread */
 	pthread_t thread;       /* the real pthread */
+	struct tracebuf *tracebuf; /* sched/trace.c, written by this M only */
 	void *g0stack;          /* M0 only: g0 stack we mapped */
 };
 
@@ -427,6 +428,23 @@ void *goro__tls_alloc(void);                   /* fresh TCB + static TLS */
 void goro__tls_setup(struct g *gp, bool reused);
 void goro__tls_dlopen_fixup(void);
 int *goro__errno_of(struct g *gp);
+
+/* ---- tracer (sched/trace.c) --------------------------------------------- */
+enum {
+	TEV_GCREATE, TEV_GSTART, TEV_GSTOP, TEV_GUNBLOCK, TEV_SYSCALL, TEV_HANDOFF,
+	TEV_STEAL, TEV_PREEMPT, TEV_TIMER, TEV_NETPOLL, TEV_PSTART, TEV_PSTOP,
+};
+extern GORO_HIDDEN _Atomic bool goro__tracing;
+extern GORO_HIDDEN struct g goro__sysmon_g;
+void goro__trace_ev(int type, struct g *gp, uint64_t arg, const char *reason);
+void goro__trace_init(void);
+int goro__trace_capture(int fd, int64_t ns);
+/* One predicted-not-taken branch when tracing is off. */
+#define GORO_TRACE(type, gp, arg, reason)                                          \
+	do {                                                                      \
+		if (__builtin_expect(a_load_rlx(&goro__tracing), 0))              \
+			goro__trace_ev((type), (gp), (uint64_t)(arg), (reason));  \
+	} while (0)
 
 /* ---- config (preload/config.c) ------------------------------------------ */
 struct goro_config {

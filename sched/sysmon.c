@@ -14,7 +14,7 @@
 #define DEADLOCK_CONFIRM_NS (50LL * 1000 * 1000)
 #define SYSMON_POLL_NS (10LL * 1000 * 1000)
 
-static struct g sysmon_g; /* identity for getg() on the sysmon thread */
+GORO_HIDDEN struct g goro__sysmon_g; /* identity for getg() on the sysmon thread */
 void goro__timers_sysmon(int64_t now);
 int goro__tls_check_mthread(void *tp, void *stack, size_t size, char *why, size_t whylen);
 
@@ -58,7 +58,7 @@ int goro__sysmon_tid(void) { return a_load_acq(&sysmon_tid); }
 
 static void *sysmon(void *arg)
 {
-	goro__curg = &sysmon_g;
+	goro__curg = &goro__sysmon_g;
 	a_store_rel(&sysmon_tid, goro__gettid());
 	uint32_t delay = SYSMON_MIN_DELAY_US;
 	int idle = 0;
@@ -101,8 +101,8 @@ void goro__sysmon_start(void)
 	goro__real.pthread_attr_init(&attr);
 	goro__real.pthread_attr_setstack(&attr, stack, sizeof stack);
 	goro__real.pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	sysmon_g.goid = 0;
-	strcpy(sysmon_g.name, "sysmon");
+	goro__sysmon_g.goid = 0;
+	strcpy(goro__sysmon_g.name, "sysmon");
 	int err = goro__real.pthread_create(&t, &attr, sysmon, NULL);
 	goro__real.pthread_attr_destroy(&attr);
 	if (err)

@@ -76,6 +76,7 @@ int64_t goro__checktimers(int64_t now)
 		struct g *gp = heap[0];
 		heap_remove(0);
 		if (goro__claim(gp)) {
+			GORO_TRACE(TEV_TIMER, gp, 0, NULL);
 			gp->timer_fired = true;
 			goro__gqueue_push(&q, gp);
 		}

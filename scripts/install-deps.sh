@@ -12,6 +12,7 @@ PKGS=(
   pigz xz-utils zstd                                 # real programs run under goro
   clang-tidy cppcheck                                # make lint
   file binutils                                      # ELF inspection in tests
+  python3 time                                       # trace summary, debug tests, compare
 )
 
 missing=()

@@ -1,0 +1,376 @@
+/* The execution tracer (GORO_TRACE=file; the debug build's
+ * /debug/trace?seconds=N).
+ *
+ * Each M records into its own chunked buffer (sysmon into one of its own),
+ * so recording takes no lock: the owner fills an event and then publishes
+ * it with a release store of the chunk's count; a reader takes only
+ * published events.  Chunks come from mmap (raw), never malloc.  Events
+ * are never recorded from a signal handler.  With tracing off every
+ * recording site is one predicted-not-taken branch on goro__tracing.
+ *
+ * Output: Chrome trace-event JSON (Perfetto, chrome://tracing): process
+ * "Ps" with one track per P (a slice per G run), process "Ms" with one
+ * track per M (a slice per P held), instant events for steals, hand-offs,
+ * preemptions, timers and netpoll wake-ups; scripts/goro-trace summarises
+ * it. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "sched/runtime.h"
+#include "sched/sys.h"
+
+#define CHUNK_EVENTS 8192
+
+struct tev {
+	int64_t ts;
+	uint64_t goid;
+	uint64_t arg;
+	const char *reason;
+	int32_t p;
+	int32_t m;
+	uint8_t type;
+};
+
+struct tchunk {
+	struct tchunk *next;
+	_Atomic uint32_t n;
+	struct tev ev[CHUNK_EVENTS];
+};
+
+struct tracebuf {
+	struct tchunk *head, *tail;
+	struct tracebuf *next; /* all buffers, for the reader */
+};
+
+GORO_HIDDEN _Atomic bool goro__tracing;
+static struct tracebuf *_Atomic allbufs;
+static struct tracebuf sysmon_buf;
+static _Atomic bool capture_busy;
+static int64_t trace_t0;
+
+static const char *const evname[] = {
+	[TEV_GCREATE] = "create", [TEV_GSTART] = "start", [TEV_GSTOP] = "stop",
+	[TEV_GUNBLOCK] = "unblock", [TEV_SYSCALL] = "syscall", [TEV_HANDOFF] = "handoff",
+	[TEV_STEAL] = "steal", [TEV_PREEMPT] = "preempt", [TEV_TIMER] = "timer",
+	[TEV_NETPOLL] = "netpoll", [TEV_PSTART] = "pstart", [TEV_PSTOP] = "pstop",
+};
+
+static void buf_register(struct tracebuf *b)
+{
+	struct tracebuf *h = a_load_rlx(&allbufs);
+	do
+		b->next = h;
+	while (!atomic_compare_exchange_weak_explicit(&allbufs, &h, b, memory_order_release,
+						      memory_order_relaxed));
+}
+
+static void *raw_map(size_t size)
+{
+	long r = goro__sys6(SYS_mmap, 0, (long)size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return r < 0 && r > -4096 ? NULL : (void *)r;
+}
+
+void goro__trace_ev(int type, struct g *gp, uint64_t arg, const char *reason)
+{
+	struct g *cur = getg();
+	struct m *mp = cur->m;
+	struct tracebuf *b;
+	if (mp) {
+		b = mp->tracebuf;
+		if (!b) {
+			b = raw_map(sizeof *b);
+			if (!b)
+				return;
+			mp->tracebuf = b;
+			buf_register(b);
+		}
+	} else if (cur == &goro__sysmon_g) {
+		b = &sysmon_buf;
+	} else {
+		return;
+	}
+	struct tchunk *c = b->tail;
+	if (!c || a_load_rlx(&c->n) == CHUNK_EVENTS) {
+		struct tchunk *nc = raw_map(sizeof *c);
+		if (!nc)
+			return;
+		if (c)
+			a_store_rel((struct tchunk *_Atomic *)&c->next, nc);
+		else
+			a_store_rel((struct tchunk *_Atomic *)&b->head, nc);
+		b->tail = nc;
+		c = nc;
+	}
+	uint32_t n = a_load_rlx(&c->n);
+	struct tev *e = &c->ev[n];
+	e->ts = goro__nanotime();
+	e->goid = gp ? gp->goid : 0;
+	e->arg = arg;
+	e->reason = reason;
+	e->p = mp && mp->p ? mp->p->id : -1;
+	e->m = mp ? (int32_t)mp->id : -1;
+	e->type = (uint8_t)type;
+	a_store_rel(&c->n, n + 1);
+}
+
+/* ---- output --------------------------------------------------------------- */
+
+struct out {
+	int fd;
+	size_t n;
+	char buf[65536];
+};
+
+static void out_flush(struct out *o)
+{
+	size_t off = 0;
+	while (off < o->n) {
+		long w = goro__sys3(SYS_write, o->fd, o->buf + off, o->n - off);
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	o->n = 0;
+}
+
+static void outf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void outf(struct out *o, const char *fmt, ...)
+{
+	if (o->n > sizeof o->buf - 1024)
+		out_flush(o);
+	va_list ap;
+	va_start(ap, fmt);
+	int k = vsnprintf(o->buf + o->n, sizeof o->buf - o->n, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		o->n += (size_t)k < sizeof o->buf - o->n ? (size_t)k : sizeof o->buf - o->n - 1;
+}
+
+static int cmp_ts(const void *a, const void *b)
+{
+	const struct tev *x = a, *y = b;
+	return (x->ts > y->ts) - (x->ts < y->ts);
+}
+
+struct gname {
+	uint64_t goid;
+	uintptr_t start;
+};
+
+static const char *routine(uintptr_t fn, char *buf, size_t len)
+{
+	Dl_info di;
+	if (!fn)
+		return "main";
+	if (dladdr((void *)fn, &di) && di.dli_sname)
+		return di.dli_sname;
+	(void)snprintf(buf, len, "%#lx", (unsigned long)fn);
+	return buf;
+}
+
+static uintptr_t start_of(const struct gname *names, size_t n, uint64_t goid)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (names[mid].goid < goid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && names[lo].goid == goid ? names[lo].start : 0;
+}
+
+static int cmp_goid(const void *a, const void *b)
+{
+	const struct gname *x = a, *y = b;
+	return (x->goid > y->goid) - (x->goid < y->goid);
+}
+
+#define US(ns) ((double)((ns) - trace_t0) / 1000.0)
+
+/* Write the events with ts in [from, to] as Chrome JSON. */
+static int write_json(int fd, int64_t from, int64_t to)
+{
+	size_t total = 0;
+	for (struct tracebuf *b = a_load_acq(&allbufs); b; b = b->next)
+		for (struct tchunk *c = a_load_acq((struct tchunk *_Atomic *)&b->head); c;
+		     c = a_load_acq((struct tchunk *_Atomic *)&c->next))
+			total += a_load_acq(&c->n);
+	struct tev *ev = malloc((total + 1) * sizeof *ev);
+	struct gname *names = malloc((total + 1) * sizeof *names);
+	struct out *o = malloc(sizeof *o);
+	if (!ev || !names || !o) {
+		free(ev);
+		free(names);
+		free(o);
+		return -ENOMEM;
+	}
+	size_t n = 0, nn = 0;
+	for (struct tracebuf *b = a_load_acq(&allbufs); b; b = b->next)
+		for (struct tchunk *c = a_load_acq((struct tchunk *_Atomic *)&b->head); c && n < total;
+		     c = a_load_acq((struct tchunk *_Atomic *)&c->next)) {
+			uint32_t k = a_load_acq(&c->n);
+			for (uint32_t i = 0; i < k && n < total; i++) {
+				if (c->ev[i].type == TEV_GCREATE)
+					names[nn++] = (struct gname){ c->ev[i].goid, (uintptr_t)c->ev[i].arg };
+				if (c->ev[i].ts >= from && c->ev[i].ts <= to)
+					ev[n++] = c->ev[i];
+			}
+		}
+	qsort(ev, n, sizeof *ev, cmp_ts);
+	qsort(names, nn, sizeof *names, cmp_goid);
+	trace_t0 = from;
+	o->fd = fd;
+	o->n = 0;
+	outf(o, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
+	outf(o, "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":1,\"args\":{\"name\":\"Ps\"}},\n");
+	outf(o, "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":2,\"args\":{\"name\":\"Ms\"}}");
+	for (int32_t i = 0; i < goro__gomaxprocs; i++)
+		outf(o, ",\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,\"tid\":%d,\"args\":{\"name\":\"P%d\"}}", i, i);
+	/* open slices: per P the running G, per M the held P */
+	int32_t np = goro__gomaxprocs;
+	struct { uint64_t goid; int64_t ts; } *prun = calloc((size_t)np, sizeof *prun);
+	int32_t nm = (int32_t)goro__sched.mnext + 1;
+	struct { int32_t p; int64_t ts; } *mheld = calloc((size_t)nm, sizeof *mheld);
+	if (!prun || !mheld) {
+		free(prun);
+		free(mheld);
+		free(ev);
+		free(names);
+		free(o);
+		return -ENOMEM;
+	}
+	for (int32_t i = 0; i < nm; i++)
+		mheld[i].p = -1;
+	char rb[32];
+	for (size_t i = 0; i < n; i++) {
+		struct tev *e = &ev[i];
+		bool pok = e->p >= 0 && e->p < np;
+		bool mok = e->m >= 0 && e->m < nm;
+		/* A G slice on its P ends at its stop, at the P's release, or
+		 * when the next G starts there. */
+		if (pok && prun[e->p].goid &&
+		    (e->type == TEV_GSTART || e->type == TEV_GSTOP || e->type == TEV_PSTOP)) {
+			uint64_t goid = prun[e->p].goid;
+			const char *end = e->type == TEV_GSTART ? "switch" : e->reason ? e->reason : evname[e->type];
+			outf(o, ",\n{\"ph\":\"X\",\"pid\":1,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,"
+				"\"name\":\"G%llu %s\",\"args\":{\"goid\":%llu,\"end\":\"%s\"}}",
+			     e->p, US(prun[e->p].ts), (double)(e->ts - prun[e->p].ts) / 1000.0,
+			     (unsigned long long)goid, routine(start_of(names, nn, goid), rb, sizeof rb),
+			     (unsigned long long)goid, end);
+			prun[e->p].goid = 0;
+		}
+		switch (e->type) {
+		case TEV_GSTART:
+			if (pok) {
+				prun[e->p].goid = e->goid;
+				prun[e->p].ts = e->ts;
+			}
+			break;
+		case TEV_GSTOP:
+			break;
+		case TEV_PSTART:
+			if (mok) {
+				mheld[e->m].p = (int32_t)e->arg;
+				mheld[e->m].ts = e->ts;
+			}
+			break;
+		case TEV_PSTOP:
+			if (mok && mheld[e->m].p >= 0) {
+				outf(o, ",\n{\"ph\":\"X\",\"pid\":2,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,\"name\":\"P%d\"}",
+				     e->m, US(mheld[e->m].ts), (double)(e->ts - mheld[e->m].ts) / 1000.0,
+				     mheld[e->m].p);
+				mheld[e->m].p = -1;
+			}
+			break;
+		default:
+			outf(o, ",\n{\"ph\":\"i\",\"s\":\"t\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f,\"name\":\"%s\","
+				"\"args\":{\"goid\":%llu,\"arg\":%llu%s%s%s}}",
+			     pok ? 1 : 2, pok ? e->p : (mok ? e->m : 999), US(e->ts), evname[e->type],
+			     (unsigned long long)e->goid, (unsigned long long)e->arg,
+			     e->reason ? ",\"reason\":\"" : "", e->reason ? e->reason : "", e->reason ? "\"" : "");
+		}
+	}
+	/* Close what is still open at the end of the window. */
+	int64_t end = n ? ev[n - 1].ts : from;
+	for (int32_t p = 0; p < np; p++)
+		if (prun[p].goid)
+			outf(o, ",\n{\"ph\":\"X\",\"pid\":1,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,"
+				"\"name\":\"G%llu %s\",\"args\":{\"goid\":%llu,\"end\":\"running\"}}",
+			     p, US(prun[p].ts), (double)(end - prun[p].ts) / 1000.0,
+			     (unsigned long long)prun[p].goid,
+			     routine(start_of(names, nn, prun[p].goid), rb, sizeof rb),
+			     (unsigned long long)prun[p].goid);
+	for (int32_t i = 0; i < nm; i++)
+		if (mheld[i].p >= 0)
+			outf(o, ",\n{\"ph\":\"X\",\"pid\":2,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,\"name\":\"P%d\"}",
+			     i, US(mheld[i].ts), (double)(end - mheld[i].ts) / 1000.0, mheld[i].p);
+	for (int32_t i = 0; i < nm && i < 4096; i++)
+		outf(o, ",\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":2,\"tid\":%d,\"args\":{\"name\":\"M%d\"}}", i, i);
+	outf(o, "\n]}\n");
+	out_flush(o);
+	free(prun);
+	free(mheld);
+	free(ev);
+	free(names);
+	free(o);
+	return 0;
+}
+
+/* ---- GORO_TRACE=file: the whole run ----------------------------------------- */
+
+static int64_t run_start;
+
+static void write_at_exit(void)
+{
+	if (!goro__cfg.trace)
+		return;
+	a_store_rel(&goro__tracing, false);
+	int fd = (int)goro__sys4(SYS_openat, AT_FDCWD, goro__cfg.trace, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		goro__errorf("goro: cannot write the trace to GORO_TRACE=\"%s\": %s\n", goro__cfg.trace, strerror(-fd));
+		return;
+	}
+	int e = write_json(fd, run_start, INT64_MAX);
+	goro__sys1(SYS_close, fd);
+	if (e)
+		goro__errorf("goro: trace incomplete: %s\n", strerror(-e));
+}
+
+void goro__trace_init(void)
+{
+	buf_register(&sysmon_buf);
+	if (!goro__cfg.trace)
+		return;
+	run_start = goro__nanotime();
+	a_store_rel(&goro__tracing, true);
+	if (atexit(write_at_exit) != 0)
+		goro__write_err("goro: cannot register the trace writer\n");
+}
+
+/* The debug endpoint: record for ns, then write JSON to fd. */
+int goro__trace_capture(int fd, int64_t ns)
+{
+	bool f = false;
+	if (!a_cas(&capture_busy, &f, true))
+		return -EBUSY;
+	bool was = a_load_acq(&goro__tracing);
+	int64_t from = goro__nanotime();
+	a_store_rel(&goro__tracing, true);
+	struct timespec ts = { ns / 1000000000LL, ns % 1000000000LL };
+	goro__sys2(SYS_nanosleep, &ts, NULL);
+	int64_t to = goro__nanotime();
+	if (!was)
+		a_store_rel(&goro__tracing, false);
+	int e = write_json(fd, from, to);
+	a_store_rel(&capture_busy, false);
+	return e;
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bats
+# The execution tracer: GORO_TRACE=file writes Chrome trace-event JSON with
+# one track per P and per M, and scripts/goro-trace summarises it.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+@test "GORO_TRACE writes a Chrome trace with P and M tracks; output unchanged" {
+  require_goro
+  require_prog yield_pingpong
+  native_out=$("$PROGS_DIR/yield_pingpong")
+  tr="$BATS_TEST_TMPDIR/t.json"
+  run --separate-stderr timeout "$GORO_TEST_TIMEOUT" env LD_PRELOAD="$GORO_LIB" GOMAXPROCS=2 \
+    GORO_TRACE="$tr" "$PROGS_DIR/yield_pingpong"
+  assert_success
+  [ "$output" = "$native_out" ] || fail "stdout differs under tracing: $output"
+  run python3 - "$tr" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+ev = d["traceEvents"]
+names = {(e["pid"], e["args"]["name"]) for e in ev if e.get("ph") == "M" and e["name"] == "thread_name"}
+assert (1, "P0") in names and (1, "P1") in names, names
+assert any(p == 2 and n.startswith("M") for p, n in names), names
+xs = [e for e in ev if e.get("ph") == "X"]
+gs = {e["args"]["goid"] for e in xs if e["pid"] == 1}
+assert {1, 2, 3} <= gs, gs            # main and the two ping-pong threads ran
+assert any(e["args"].get("end") == "yield" for e in xs if e["pid"] == 1)
+assert any(e["pid"] == 2 for e in xs)  # Ms held Ps
+assert sum(1 for e in ev if e.get("ph") == "i" and e["name"] == "create") >= 2
+print("ok", len(ev))
+PY
+  assert_success
+  assert_output --partial "ok"
+}
+
+@test "goro-trace summarises a trace and draws an SVG timeline" {
+  require_goro
+  require_prog yield_pingpong
+  tr="$BATS_TEST_TMPDIR/t.json"
+  env LD_PRELOAD="$GORO_LIB" GOMAXPROCS=1 GORO_TRACE="$tr" "$PROGS_DIR/yield_pingpong" >/dev/null
+  run "$BATS_TEST_DIRNAME/../scripts/goro-trace" "$tr" --svg "$BATS_TEST_TMPDIR/t.svg"
+  assert_success
+  assert_output --partial "P0: busy"
+  assert_output --partial "scheduling latency (us): p50="
+  assert_output --partial "slice ends:"
+  grep -q "<rect" "$BATS_TEST_TMPDIR/t.svg" || fail "SVG has no slices"
+}
+
+@test "GORO_TRACE to an unwritable path: one clear message, program unaffected" {
+  require_goro
+  require_prog hello
+  run --separate-stderr env LD_PRELOAD="$GORO_LIB" GORO_TRACE=/nonexistent/dir/t.json "$PROGS_DIR/hello"
+  assert_success
+  assert_output "hello"
+  [[ "$stderr" == *'GORO_TRACE="/nonexistent/dir/t.json"'* ]] || fail "stderr: $stderr"
+}
