@@ -294,6 +294,7 @@ void goro__mcall(struct goro_gctx *save, void (*fn)(struct g *), struct g *gp,
 __attribute__((noreturn)) void goro__gogo(struct goro_gctx *ctx, void *tp);
 /* First frame of every G: calls goro__gmain(r12). */
 void goro__gstart(void);
+void goro__asyncpreempt2(void);
 void goro__gswitch(struct goro_gctx *save, _Atomic uint32_t *saved, struct goro_gctx *to, void *to_tp);
 void goro__setfs(void *tp);
 void *goro__getfs(void);

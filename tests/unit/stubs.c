@@ -18,6 +18,11 @@ void goro__gmain(struct g *gp)
 {
 	goro__throw("unit test: goro__gmain called");
 }
+GORO_HIDDEN uint64_t goro__xsave_size = 4096;
+void goro__asyncpreempt2(void)
+{
+	goro__throw("unit test: goro__asyncpreempt2 called");
+}
 #else
 GORO_HIDDEN __thread struct g *goro__curg = &goro__g1;
 #endif
