@@ -1,6 +1,7 @@
 /* forensics.c - "Schedule Forensics": who finishes when?
  *
- *   forensics [--threads N] [--ms N] [--yield | --sleep] [--quiet]
+ *   forensics [--threads N] [--ms N] [--yield | --sleep] [--quiet] [--iters-per-ms I]
+ *   forensics --calibrate          print iters_per_ms=I and exit
  *
  * Spawns N threads (default 1000).  Each waits at a start gate; when all of
  * them are there, main opens the gate (t0) and every thread does ~MS ms
@@ -24,7 +25,9 @@
  * spawn_ms: the pthread_create loop; ready_ms: from the first create until
  * the last thread reached the gate.  wall_ms: t0 until every thread was
  * joined.  cpu_s: user+sys of the whole process (getrusage), calibration
- * included.  --quiet leaves out the T lines.
+ * included.  --quiet leaves out the T lines.  --iters-per-ms I skips the
+ * calibration and uses I (scripts/lab.sh calibrates once and passes the same
+ * count to every configuration, so each does the same work on a noisy host).
  */
 #include <pthread.h>
 #include <sched.h>
@@ -65,25 +68,34 @@ static uint64_t spin(uint64_t n, uint64_t x)
     return x;
 }
 
-/* Iterations per millisecond: grow the count until one run takes >= 20 ms,
- * then keep the fastest of 5 such runs (the least disturbed one). */
+/* CPU time of the calling kernel thread: the calibration measures the CPU
+ * the loop needs, not the wall time other processes on the host stole. */
+static long long cpu_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Iterations per millisecond of CPU: grow the count until one run takes
+ * >= 20 ms, then keep the fastest of 5 such runs (the least disturbed). */
 static uint64_t calibrate(void)
 {
     uint64_t n = 1 << 16, x = 1;
     long long dt;
     for (;;) {
-        long long a = bench_now_ns();
+        long long a = cpu_now_ns();
         x = spin(n, x);
-        dt = bench_now_ns() - a;
+        dt = cpu_now_ns() - a;
         if (dt >= 20000000LL)
             break;
         n *= 2;
     }
     long long best = dt;
     for (int i = 0; i < 5; i++) {
-        long long a = bench_now_ns();
+        long long a = cpu_now_ns();
         x = spin(n, x);
-        dt = bench_now_ns() - a;
+        dt = cpu_now_ns() - a;
         if (dt < best)
             best = dt;
     }
@@ -151,12 +163,14 @@ static long long pct(const long long *v, long n, double p)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: forensics [--threads N] [--ms N] [--yield | --sleep] [--quiet]\n");
+    fprintf(f, "usage: forensics [--threads N] [--ms N] [--yield | --sleep] [--quiet] "
+               "[--iters-per-ms I]\n       forensics --calibrate\n");
 }
 
 int main(int argc, char **argv)
 {
-    int quiet = 0;
+    int quiet = 0, calib_only = 0;
+    long ipm_opt = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--yield"))
@@ -165,6 +179,10 @@ int main(int argc, char **argv)
             mode = MODE_SLEEP;
         else if (!strcmp(a, "--quiet"))
             quiet = 1;
+        else if (!strcmp(a, "--calibrate"))
+            calib_only = 1;
+        else if (!strcmp(a, "--iters-per-ms") && i + 1 < argc)
+            ipm_opt = bench_parse_long(a, argv[++i]);
         else if ((!strcmp(a, "--threads") || !strcmp(a, "-n")) && i + 1 < argc)
             nthreads = bench_parse_long(a, argv[++i]);
         else if ((!strcmp(a, "--ms") || !strcmp(a, "-m")) && i + 1 < argc)
@@ -178,7 +196,11 @@ int main(int argc, char **argv)
         }
     }
 
-    iters_per_ms = mode == MODE_SLEEP ? 0 : calibrate();
+    if (calib_only) {
+        printf("iters_per_ms=%llu\n", (unsigned long long)calibrate());
+        return 0;
+    }
+    iters_per_ms = mode == MODE_SLEEP ? 0 : ipm_opt ? (uint64_t)ipm_opt : calibrate();
     printf("CONFIG threads=%ld ms=%ld mode=%s iters_per_ms=%llu yield_every=%llu\n", nthreads,
            work_ms, mode_name[mode], (unsigned long long)iters_per_ms,
            (unsigned long long)(mode == MODE_YIELD ? (iters_per_ms / 10 ? iters_per_ms / 10 : 1) : 0));

@@ -37,6 +37,10 @@
 #   LAB_PROCS="1 2 $(nproc)"   GOMAXPROCS values (duplicates dropped)
 #   LAB_TIMEOUT=90         seconds before one run is killed (TIMEOUT)
 #   LAB_NO_GO=1            skip Go even if it is installed
+#   LAB_IPM, LAB_GO_IPM    loop iterations per ms for the C / Go program
+#                          (default: the best of 5 `--calibrate` runs, once
+#                          for the whole lab, so that every configuration does
+#                          the same work even when the host is noisy)
 #   LAB_NOTES=NOTES.md     file that receives the tables
 #   BUILD=build, GORO_LIB  as in scripts/bench.sh
 
@@ -111,6 +115,27 @@ command -v timeout >/dev/null 2>&1 || { HAVE_TIMEOUT=0; log "lab.sh: no 'timeout
 HAVE_GDB=0
 command -v gdb >/dev/null 2>&1 && HAVE_GDB=1
 
+# --- calibration: one iteration count for every run of a program ----------------
+
+calib() { # calib CMD... -> the highest iters_per_ms of 5 runs (the least disturbed)
+    local i best=0 v
+    for ((i = 0; i < 5; i++)); do
+        v=$(env -u LD_PRELOAD "$@" --calibrate 2>/dev/null | sed -n 's/^iters_per_ms=//p')
+        [[ $v =~ ^[0-9]+$ ]] && ((v > best)) && best=$v
+    done
+    echo "$best"
+}
+IPM=${LAB_IPM:-}
+[[ -n $IPM ]] || IPM=$(calib "$PROG")
+[[ $IPM =~ ^[1-9][0-9]*$ ]] || { log "lab.sh: calibration of $PROG failed; each run calibrates itself"; IPM=""; }
+GO_IPM=""
+if ((HAVE_GO)); then
+    GO_IPM=${LAB_GO_IPM:-}
+    [[ -n $GO_IPM ]] || GO_IPM=$(calib "$GOPROG")
+    [[ $GO_IPM =~ ^[1-9][0-9]*$ ]] || { log "lab.sh: calibration of $GOPROG failed; each run calibrates itself"; GO_IPM=""; }
+fi
+log "lab.sh: iterations per ms: C ${IPM:-per run}, Go ${GO_IPM:-per run}"
+
 # --- configurations ----------------------------------------------------------------
 
 MODES=(native-1cpu native-all)
@@ -164,6 +189,13 @@ run_one() { # run_one GROUP MODE REP
     local g=$1 m=$2 rep=$3 logf rc t0 t1 wd=""
     local -a args cmd
     read -r -a args <<<"$(group_args "$g")"
+    if [[ $g != sleep ]]; then
+        if [[ $m == go-* ]]; then
+            [[ -z $GO_IPM ]] || args+=(--iters-per-ms "$GO_IPM")
+        else
+            [[ -z $IPM ]] || args+=(--iters-per-ms "$IPM")
+        fi
+    fi
     logf=$LOGS/$g.$m.$rep.log
     case $m in
     native-1cpu) cmd=(taskset -c 0 env -u LD_PRELOAD "$PROG" "${args[@]}")
@@ -312,6 +344,8 @@ GEN=$LAB/generated.md
     echo "- machine: nproc $NCPU, CPU ${cpu:-unknown}, kernel $(uname -sr); $(ldd --version 2>/dev/null | head -n 1)"
     echo "- commit $commit; medians of $REPS repetitions, configurations interleaved; timeout ${TMO}s per run"
     echo "- $GO_NOTE"
+    echo "- work loop: ${IPM:-calibrated per run} iterations/ms (C), ${GO_IPM:-calibrated per run} (Go):"
+    echo "  the best of 5 calibration runs at the start of the lab, the same count in every run"
     echo "- times in ms from the common start (t0: main opens the gate once every thread"
     echo "  waits at it); wall = t0 to the last join; spawn = the pthread_create loop"
     echo "  (before t0); CPU s = user+sys of the process (calibration included);"

@@ -5,7 +5,8 @@
 // (runtime.Gosched every ~100 us with --yield) or one time.Sleep(MS) with
 // --sleep; prints the same CONFIG / T / SUMMARY / RESULT lines.
 //
-//	go run bench/go/forensics.go [--threads N] [--ms N] [--yield | --sleep] [--quiet]
+//	go run bench/go/forensics.go [--threads N] [--ms N] [--yield | --sleep] [--quiet] [--iters-per-ms I]
+//	go run bench/go/forensics.go --calibrate   (print iters_per_ms=I and exit)
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // spin: one LCG step per iteration, no clock, no call (Go >= 1.14 can still
@@ -32,15 +34,24 @@ func spin(n, x uint64) uint64 {
 
 var sink uint64
 
-// calibrate: iterations per ms; grow until one run takes >= 20 ms, then the
-// fastest of 5 runs.
+// threadCPU: CPU time of the calling OS thread (the goroutine is locked to it).
+func threadCPU() time.Duration {
+	var ts syscall.Timespec
+	syscall.Syscall(syscall.SYS_CLOCK_GETTIME, 3 /* CLOCK_THREAD_CPUTIME_ID */, uintptr(unsafe.Pointer(&ts)), 0)
+	return time.Duration(ts.Nano())
+}
+
+// calibrate: iterations per ms of CPU; grow until one run takes >= 20 ms,
+// then the fastest of 5 runs.
 func calibrate() uint64 {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	n, x := uint64(1<<16), uint64(1)
 	var dt time.Duration
 	for {
-		a := time.Now()
+		a := threadCPU()
 		x = spin(n, x)
-		dt = time.Since(a)
+		dt = threadCPU() - a
 		if dt >= 20*time.Millisecond {
 			break
 		}
@@ -48,9 +59,9 @@ func calibrate() uint64 {
 	}
 	best := dt
 	for i := 0; i < 5; i++ {
-		a := time.Now()
+		a := threadCPU()
 		x = spin(n, x)
-		if d := time.Since(a); d < best {
+		if d := threadCPU() - a; d < best {
 			best = d
 		}
 	}
@@ -81,10 +92,16 @@ func main() {
 	yield := flag.Bool("yield", false, "runtime.Gosched every ~100 us of work")
 	sleep := flag.Bool("sleep", false, "one time.Sleep(ms) instead of the loop")
 	quiet := flag.Bool("quiet", false, "no per-goroutine T lines")
+	calib := flag.Bool("calibrate", false, "print iters_per_ms=I and exit")
+	ipmOpt := flag.Uint64("iters-per-ms", 0, "skip the calibration, use this count")
 	flag.Parse()
 	if *threads <= 0 || *workMs <= 0 {
 		fmt.Fprintln(os.Stderr, "forensics: --threads and --ms must be positive")
 		os.Exit(2)
+	}
+	if *calib {
+		fmt.Printf("iters_per_ms=%d\n", calibrate())
+		return
 	}
 	mode := "plain"
 	if *yield {
@@ -96,7 +113,10 @@ func main() {
 
 	var ipm, chunk uint64
 	if mode != "sleep" {
-		ipm = calibrate()
+		ipm = *ipmOpt
+		if ipm == 0 {
+			ipm = calibrate()
+		}
 	}
 	if mode == "yield" {
 		chunk = ipm / 10
