@@ -7,6 +7,16 @@
 # and (when `go` is installed) as its Go reference, interleaved, BENCH_REPS
 # times; the table shows medians.  A goro run that crashes, hangs (timeout) or
 # prints no RESULT line shows as FAILED/TIMEOUT in its cell; nothing aborts.
+# Some rows are variants of one program (other arguments, other environment:
+# preempt_off runs bench/preempt with GORO_PREEMPT=off and, for Go,
+# GODEBUG=asyncpreemptoff=1).
+#
+# Then real multi-threaded programs, when installed (pigz -p 4, xz -T4 -1,
+# zstd -T4), compress a generated ~30 MB file natively and under goro
+# (LD_PRELOAD set directly, as scripts/goro would, so its start-up is not
+# timed), with hyperfine when installed (and jq to read its JSON), else timed
+# here; a second table shows medians, ratios and whether goro's output is
+# byte-identical to the native one.
 #
 # Environment:
 #   BENCH_REPS=5          repetitions of each (program, mode)
@@ -16,6 +26,8 @@
 #   BENCH_FILTER=REGEX    only the programs whose name matches
 #   BENCH_QUICK=1         small sizes (a smoke run, numbers less meaningful)
 #   BENCH_NO_GO=1         skip the Go references even if go is installed
+#   BENCH_NO_REAL=1       skip the real programs (pigz, xz, zstd)
+#   BENCH_NO_HYPERFINE=1  time the real programs here even if hyperfine is installed
 #   BUILD=build           build folder (programs in $BUILD/bench)
 #   GORO_LIB              library for scripts/goro (default build/libgoro.so)
 #
@@ -42,18 +54,43 @@ GORO=$ROOT/scripts/goro
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: BENCH_REPS='$REPS' is not a positive integer" >&2; exit 2; }
 [[ $TMO =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: BENCH_TIMEOUT='$TMO' is not a positive integer" >&2; exit 2; }
 
-# program -> arguments.  The order here is the order of the table.
-PROGRAMS=(create_join yield_pingpong cond_pingpong mutex_contention sleepers)
-declare -A ARGS
+# entry -> arguments.  The order here is the order of the table.  An entry is
+# a program in $BIN (and bench/go), or a variant of one: BINARY names the
+# program, GOROENV/GOENV add environment to the goro/Go runs, SUFFIX is
+# appended to the variant's RESULT names so that they get rows of their own.
+PROGRAMS=(create_join yield_pingpong cond_pingpong mutex_contention sleepers
+    handoff_latency pipe_pingpong preempt preempt_off echo_1k echo_10k)
+declare -A ARGS BINARY GOROENV GOENV SUFFIX
+BINARY=([preempt_off]=preempt [echo_1k]=echo_server [echo_10k]=echo_server)
+GOROENV=([preempt_off]="GORO_PREEMPT=off")
+GOENV=([preempt_off]="GODEBUG=asyncpreemptoff=1")
+SUFFIX=([preempt_off]=_preempt_off)
+# 10,000 connections in one process need 20,000+ fds; below that hard limit
+# (which an unprivileged or capability-less root cannot raise) the clients run
+# in a second process (-P; the peak RSS is then the sum of both).
+ECHO_SPLIT=""
+hardfd=$(ulimit -Hn)
+[[ $hardfd == unlimited ]] || ((hardfd >= 20100)) || ECHO_SPLIT=" -P"
 if [[ $QUICK == 1 ]]; then
     ARGS=([create_join]="-n 2000" [yield_pingpong]="-n 100000 -t 1"
         [cond_pingpong]="-n 20000 -t 1" [mutex_contention]="-t 64 -n 10000"
-        [sleepers]="-n 1000 -r 3 -m 10")
+        [sleepers]="-n 1000 -r 3 -m 10" [handoff_latency]="-n 500 -t 1"
+        [pipe_pingpong]="-n 100000 -t 1" [preempt]="-n 10 -i 20000000"
+        [preempt_off]="-m work -i 20000000" [echo_1k]="-c 1000 -k 5"
+        [echo_10k]="-c 2000 -k 2$ECHO_SPLIT")
 else
     ARGS=([create_join]="-n 20000" [yield_pingpong]="-n 1000000 -t 2"
         [cond_pingpong]="-n 200000 -t 2" [mutex_contention]="-t 64 -n 100000"
-        [sleepers]="-n 10000 -r 10 -m 10")
+        [sleepers]="-n 10000 -r 10 -m 10" [handoff_latency]="-n 5000 -t 2"
+        [pipe_pingpong]="-n 1000000 -t 2" [preempt]="-n 40 -s 5 -w 4 -i 200000000"
+        [preempt_off]="-m work -w 4 -i 200000000" [echo_1k]="-c 1000 -k 50"
+        [echo_10k]="-c 10000 -k 5$ECHO_SPLIT")
 fi
+binof() { printf '%s' "${BINARY[$1]:-$1}"; }
+
+# real programs: name -> compressor arguments (output on stdout)
+REAL_TOOLS=(pigz xz zstd)
+declare -A REAL_ARGS=([pigz]="-p 4 -c" [xz]="-T4 -1 -c" [zstd]="-T4 -q -c")
 
 if [[ -n $FILTER ]]; then
     sel=()
@@ -61,19 +98,34 @@ if [[ -n $FILTER ]]; then
         [[ $p =~ $FILTER ]] && sel+=("$p")
     done
     PROGRAMS=("${sel[@]}")
-    ((${#PROGRAMS[@]} > 0)) || { echo "bench.sh: BENCH_FILTER='$FILTER' matches no benchmark" >&2; exit 2; }
+    sel=()
+    for p in "${REAL_TOOLS[@]}"; do
+        [[ $p =~ $FILTER ]] && sel+=("$p")
+    done
+    REAL_TOOLS=("${sel[@]}")
+    ((${#PROGRAMS[@]} + ${#REAL_TOOLS[@]} > 0)) || { echo "bench.sh: BENCH_FILTER='$FILTER' matches no benchmark" >&2; exit 2; }
 fi
+[[ ${BENCH_NO_REAL:-0} == 1 ]] && REAL_TOOLS=()
 
 mkdir -p -- "$LOGS"
 rm -f -- "$LOGS"/*.log
 
 log() { printf '%s\n' "$*" >&2; }
 
+median() { # median VALUES... -> prints the median, nothing when empty
+    (($# > 0)) || return 0
+    printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{
+        if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2+1]+v[NR/2])/2 }'
+}
+
 # --- build what is missing ------------------------------------------------------
 
 missing=()
+declare -A seenbin
 for p in "${PROGRAMS[@]}"; do
-    [[ -x $BIN/$p ]] || missing+=("$BIN/$p")
+    b=$(binof "$p")
+    [[ -x $BIN/$b || -n ${seenbin[$b]:-} ]] || missing+=("$BIN/$b")
+    seenbin[$b]=1
 done
 if ((${#missing[@]} > 0)); then
     log "bench.sh: building ${missing[*]}"
@@ -98,7 +150,8 @@ if [[ ${BENCH_NO_GO:-0} != 1 ]] && command -v go >/dev/null 2>&1; then
         export GOCACHE=$ROOT/$BIN/go/.cache
     fi
     for p in "${PROGRAMS[@]}"; do
-        [[ -f bench/go/$p.go ]] || continue
+        p=$(binof "$p")
+        [[ -f bench/go/$p.go && -z ${GO_BUILT[$p]:-} ]] || continue
         if go build -o "$BIN/go/$p" "bench/go/$p.go" >"$LOGS/$p.go-build.log" 2>&1; then
             GO_BUILT[$p]=1
         else
@@ -136,11 +189,15 @@ guarded() {
 
 run_one() { # run_one PROG MODE REP
     local prog=$1 mode=$2 rep=$3 logf rc t0 t1 found=0 tag name value unit rest
-    local -a args cmd
+    local bin sfx=${SUFFIX[$1]:-}
+    local -a args cmd goroenv goenv
+    bin=$(binof "$prog")
     read -r -a args <<<"${ARGS[$prog]}"
+    read -r -a goroenv <<<"${GOROENV[$prog]:-}"
+    read -r -a goenv <<<"${GOENV[$prog]:-}"
     logf=$LOGS/$prog.$mode.$rep.log
     case $mode in
-    native) cmd=(env -u LD_PRELOAD "$BIN/$prog" "${args[@]}") ;;
+    native) cmd=(env -u LD_PRELOAD "$BIN/$bin" "${args[@]}") ;;
     goro-p*)
         if ((!GORO_OK)); then
             echo "libgoro.so missing" >"$logf"
@@ -148,15 +205,15 @@ run_one() { # run_one PROG MODE REP
             RUNS[$prog|$mode]=$((${RUNS[$prog|$mode]:-0} + 1))
             return
         fi
-        cmd=("$GORO" -p "${mode#goro-p}" -- "$BIN/$prog" "${args[@]}") ;;
+        cmd=(env "${goroenv[@]}" "$GORO" -p "${mode#goro-p}" -- "$BIN/$bin" "${args[@]}") ;;
     go)
-        [[ ${GO_BUILT[$prog]:-} ]] || return # no Go reference for it
-        if [[ ${GO_BUILT[$prog]} != 1 ]]; then
+        [[ ${GO_BUILT[$bin]:-} ]] || return # no Go reference for it
+        if [[ ${GO_BUILT[$bin]} != 1 ]]; then
             BAD[$prog|$mode]=$((${BAD[$prog|$mode]:-0} + 1))
             RUNS[$prog|$mode]=$((${RUNS[$prog|$mode]:-0} + 1))
             return
         fi
-        cmd=(env GOMAXPROCS="$GO_PROCS" "$BIN/go/$prog" "${args[@]}") ;;
+        cmd=(env GOMAXPROCS="$GO_PROCS" "${goenv[@]}" "$BIN/go/$bin" "${args[@]}") ;;
     esac
     RUNS[$prog|$mode]=$((${RUNS[$prog|$mode]:-0} + 1))
     t0=$(date +%s.%N)
@@ -165,7 +222,7 @@ run_one() { # run_one PROG MODE REP
     t1=$(date +%s.%N)
     while read -r tag name value unit rest; do
         [[ $tag == RESULT ]] || continue
-        name=${name#name=} value=${value#value=} unit=${unit#unit=}
+        name=${name#name=}$sfx value=${value#value=} unit=${unit#unit=}
         [[ $value =~ ^[0-9.eE+-]+$ ]] || continue
         found=1
         if [[ -z ${PROG_OF[$name]:-} ]]; then
@@ -197,7 +254,7 @@ run_one() { # run_one PROG MODE REP
     fi
 }
 
-log "bench.sh: ${#PROGRAMS[@]} programs x modes (${MODES[*]}) x $REPS reps, timeout ${TMO}s each"
+((${#PROGRAMS[@]} > 0)) && log "bench.sh: ${#PROGRAMS[@]} programs x modes (${MODES[*]}) x $REPS reps, timeout ${TMO}s each"
 for ((rep = 1; rep <= REPS; rep++)); do
     for p in "${PROGRAMS[@]}"; do
         for m in "${MODES[@]}"; do
@@ -205,6 +262,124 @@ for ((rep = 1; rep <= REPS; rep++)); do
         done
     done
 done
+
+# --- real programs --------------------------------------------------------------
+
+declare -A REAL_MED REAL_CELL REAL_CHECK # "tool|mode" -> median s, cell text; tool -> output check
+REAL_MODES=(native)
+for n in "${PROCS[@]}"; do REAL_MODES+=("goro-p$n"); done
+REAL_MISSING=()
+REAL_HOW=""
+avail=()
+for t in "${REAL_TOOLS[@]}"; do
+    if command -v "$t" >/dev/null 2>&1; then avail+=("$t"); else REAL_MISSING+=("$t"); fi
+done
+REAL_TOOLS=("${avail[@]}")
+RD=$BIN/real
+INPUT=$RD/input.dat
+
+gen_input() { # ~30 MB, deterministic: a counting sequence and a seeded pseudo-random text
+    mkdir -p -- "$RD"
+    {
+        seq 1 1900000
+        awk 'BEGIN { srand(42); n = split("alpha beta gamma delta goro thread park ready steal spin netpoll sysmon", w, " ")
+            for (i = 0; i < 350000; i++)
+                printf "%s %s %d %.6f %d\n", w[int(rand() * n) + 1], w[int(rand() * n) + 1],
+                    int(rand() * 1000000), rand(), int(rand() * 2147483647) }'
+    } >"$INPUT.tmp" && mv -f -- "$INPUT.tmp" "$INPUT"
+}
+
+real_cmd() { # real_cmd TOOL MODE -> a shell command line
+    local tool=$1 mode=$2 pre libabs
+    if [[ $mode == native ]]; then
+        pre="env -u LD_PRELOAD"
+    else
+        libabs=$(readlink -f -- "$lib")
+        pre="env LD_PRELOAD=$(printf '%q' "$libabs") GOMAXPROCS=${mode#goro-p}"
+    fi
+    local t=""
+    ((HAVE_TIMEOUT)) && t="timeout -k 5 $TMO "
+    printf '%s%s %s %s %q >%q' "$t" "$pre" "$tool" "${REAL_ARGS[$tool]}" "$ROOT/$INPUT" \
+        "$ROOT/$RD/out.$tool.$mode"
+}
+
+if ((${#REAL_TOOLS[@]} > 0)); then
+    [[ -s $INPUT ]] || { log "bench.sh: generating $INPUT"; gen_input; }
+    USE_HF=0
+    if [[ ${BENCH_NO_HYPERFINE:-0} != 1 ]] && command -v hyperfine >/dev/null 2>&1 && command -v jq >/dev/null 2>&1; then
+        USE_HF=1
+        REAL_HOW="hyperfine $(hyperfine --version | awk '{print $2}'), $REPS runs after 1 warm-up, per mode in turn"
+    else
+        REAL_HOW="timed by bench.sh, $REPS runs, interleaved"
+    fi
+    log "bench.sh: real programs (${REAL_TOOLS[*]}) x modes (${REAL_MODES[*]}): $REAL_HOW"
+    for t in "${REAL_TOOLS[@]}"; do
+        for m in "${REAL_MODES[@]}"; do rm -f -- "$RD/out.$t.$m"; done
+        declare -A rvals=() rbad=()
+        if ((USE_HF)); then
+            hf=(hyperfine -i --style basic --runs "$REPS" --warmup 1 --export-json "$RD/$t.json")
+            for m in "${REAL_MODES[@]}"; do
+                [[ $m != native ]] && ((!GORO_OK)) && continue
+                hf+=(-n "$m" "$(real_cmd "$t" "$m")")
+            done
+            "${hf[@]}" >"$LOGS/real.$t.hyperfine.log" 2>&1 || log "bench.sh: hyperfine $t failed (see $LOGS/real.$t.hyperfine.log)"
+            while read -r m med nbad; do
+                [[ -n $m ]] || continue
+                rvals[$m]=$med
+                rbad[$m]=$nbad
+            done < <(jq -r '.results[] | "\(.command) \(.median) \([.exit_codes[] | select(. != 0)] | length)"' "$RD/$t.json" 2>/dev/null)
+        else
+            declare -A all=()
+            for ((rep = 1; rep <= REPS; rep++)); do
+                for m in "${REAL_MODES[@]}"; do
+                    [[ $m != native ]] && ((!GORO_OK)) && continue
+                    t0=$(date +%s.%N)
+                    bash -c "$(real_cmd "$t" "$m")" 2>>"$LOGS/real.$t.$m.log"
+                    rc=$?
+                    t1=$(date +%s.%N)
+                    if ((rc != 0)); then
+                        rbad[$m]=$((${rbad[$m]:-0} + 1))
+                        echo "run $rep: exit $rc" >>"$LOGS/real.$t.$m.log"
+                    else
+                        all[$m]+=" $(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')"
+                    fi
+                done
+            done
+            for m in "${REAL_MODES[@]}"; do
+                read -r -a vv <<<"${all[$m]:-}"
+                ((${#vv[@]} > 0)) && rvals[$m]=$(median "${vv[@]}")
+            done
+            unset all
+        fi
+        for m in "${REAL_MODES[@]}"; do
+            if [[ -z ${rvals[$m]:-} ]] || ((${rbad[$m]:-0} >= REPS)); then
+                REAL_CELL[$t|$m]=FAILED
+            else
+                REAL_MED[$t|$m]=${rvals[$m]}
+                REAL_CELL[$t|$m]=$(awk -v x="${rvals[$m]}" 'BEGIN{printf "%.3f", x}')
+                ((${rbad[$m]:-0} == 0)) || REAL_CELL[$t|$m]+=" (${rbad[$m]} failed)"
+            fi
+            log "$(printf '  %-5s %-8s %s' "$t" "$m" "${REAL_CELL[$t|$m]}")"
+        done
+        # outputs: the native one must decompress to the input; goro's must equal it
+        chk=""
+        nat=$RD/out.$t.native
+        if [[ ! -s $nat ]]; then
+            chk="no native output"
+        elif ! "$t" -dc <"$nat" 2>/dev/null | cmp -s - "$INPUT"; then
+            chk="native output does not decompress to the input"
+        fi
+        for m in "${REAL_MODES[@]}"; do
+            [[ $m == native ]] && continue
+            if [[ ! -s $RD/out.$t.$m ]]; then chk+="${chk:+; }$m: no output"
+            elif [[ -s $nat ]] && ! cmp -s -- "$nat" "$RD/out.$t.$m"; then chk+="${chk:+; }$m: MISMATCH"
+            fi
+        done
+        REAL_CHECK[$t]=${chk:-identical}
+        [[ -z $chk ]] || log "bench.sh: $t outputs: $chk"
+        unset rvals rbad
+    done
+fi
 
 # --- summarise -------------------------------------------------------------------
 
@@ -218,12 +393,6 @@ for p in "${PROGRAMS[@]}"; do
         NAMES+=("$p")
     fi
 done
-
-median() { # median VALUES... -> prints the median, nothing when empty
-    (($# > 0)) || return 0
-    printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{
-        if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2 }'
-}
 
 fmt_num() { # human-sized number
     awk -v x="$1" 'BEGIN{
@@ -315,6 +484,41 @@ for name in "${NAMES[@]}"; do
     rows+=("$(printf '| %s ' "${r[@]}")|")
 done
 
+preempt_overhead() { # preempt_work_ms with preemption on vs off, same mode
+    local a b m label
+    for m in "${PROCS[@]/#/goro-p}" go; do
+        a=${MED[preempt_work_ms|$m]:-} b=${MED[preempt_work_ms_preempt_off|$m]:-}
+        [[ -n $a && -n $b ]] || continue
+        if [[ $m == go ]]; then label="Go p=$GO_PROCS (GODEBUG=asyncpreemptoff=1)"; else label="goro p=${m#goro-p} (GORO_PREEMPT=off)"; fi
+        awk -v a="$a" -v b="$b" -v l="$label" 'BEGIN{ if (b > 0) printf "preemption overhead, %s: preempt_work_ms %+.1f%% with preemption on vs off\n", l, (a/b-1)*100 }'
+    done
+}
+
+real_table() {
+    local t m line sep="|" h
+    local -a hdr=("program" "unit") r
+    for m in "${REAL_MODES[@]}"; do
+        if [[ $m == native ]]; then hdr+=(native); else hdr+=("goro p=${m#goro-p}"); fi
+    done
+    for n in "${PROCS[@]}"; do hdr+=("p=$n/native"); done
+    hdr+=(output)
+    printf '| %s ' "${hdr[@]}"
+    printf '|\n'
+    for h in "${hdr[@]}"; do sep+="$(printf '%*s' $((${#h} + 2)) '' | tr ' ' '-')|"; done
+    printf '%s\n' "$sep"
+    for t in "${REAL_TOOLS[@]}"; do
+        r=("$t ${REAL_ARGS[$t]% -c}" s)
+        for m in "${REAL_MODES[@]}"; do r+=("${REAL_CELL[$t|$m]:--}"); done
+        for n in "${PROCS[@]}"; do
+            r+=("$(awk -v a="${REAL_MED[$t|goro-p$n]:-}" -v b="${REAL_MED[$t|native]:-}" \
+                'BEGIN{ if (a == "" || b == "" || b == 0) print "-"; else printf "%.3fx", a/b }')")
+        done
+        r+=("${REAL_CHECK[$t]:--}")
+        printf '| %s ' "${r[@]}"
+        printf '|\n'
+    done
+}
+
 {
     echo "# goro benchmarks"
     echo
@@ -328,9 +532,25 @@ done
     fi
     [[ -z $GORO_NOTE ]] || echo "- $GORO_NOTE"
     echo
-    table | align
-    echo
-    echo "ns/... and ms: lower is better; ops/s: higher is better. The ratio is goro/native."
+    if ((${#PROGRAMS[@]} > 0)); then
+        table | align
+        echo
+        echo "ns/..., us and ms: lower is better; .../s: higher is better. The ratio is goro/native."
+        [[ -n $ECHO_SPLIT && " ${PROGRAMS[*]} " == *" echo_10k "* ]] &&
+            echo "echo_10k: clients in a second process (-P): the hard RLIMIT_NOFILE ($hardfd) is below 2 fds x 10,000 connections; maxrss is server + clients."
+        preempt_overhead
+    fi
+    if ((${#REAL_TOOLS[@]} > 0)); then
+        echo
+        echo "## real programs: compressing $(($(stat -c %s -- "$INPUT") / 1000000)) MB ($INPUT)"
+        echo
+        echo "- $REAL_HOW; goro runs get LD_PRELOAD and GOMAXPROCS directly"
+        echo
+        real_table | align
+        echo
+        echo "Seconds, lower is better; within 3% (ratio <= 1.03x) is the target. output: goro's compressed bytes vs native's."
+    fi
+    ((${#REAL_MISSING[@]} == 0)) || { echo; echo "Not installed, skipped: ${REAL_MISSING[*]}."; }
     echo "Logs of every run: $LOGS/."
 } | tee "$OUT"
 log "bench.sh: table written to $OUT"
