@@ -5,12 +5,16 @@
 #   make bench      native vs goro benchmarks, ratios printed
 #   make demo       a real pthread program natively and under goro side by side
 #   make lint       clang-tidy + cppcheck over sched/ shim/ preload/
-#   make DEBUG=1    debug build (extra endpoints compiled in)
+#   make DEBUG=1    debug build in build/debug (GORO_DEBUG_ADDR endpoints)
 
 CC      ?= gcc
 CXX     ?= g++
 BUILD   ?= build
 DEBUG   ?= 0
+# The debug build has its own tree: build/libgoro.so stays the normal one.
+ifeq ($(DEBUG),1)
+BUILD   := $(BUILD)/debug
+endif
 
 WARN     = -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS_LIB = -O2 -g $(WARN) -fPIC -fvisibility=hidden -fno-stack-protector \
