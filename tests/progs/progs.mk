@@ -72,3 +72,11 @@ PROGS += $(PROGS_IO_BINS)
 $(PROGS_IO_BINS): $(PROGS_DIR)/%: tests/progs/%.c $(PROGS_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(PROGS_CFLAGS) $< -o $@
+
+# Debug endpoints (tests/debug.bats): a long-running subject that stops when
+# a file appears.
+PROGS += $(PROGS_DIR)/debug_subject
+
+$(PROGS_DIR)/debug_subject: tests/progs/debug_subject.c $(PROGS_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGS_CFLAGS) $< -o $@
