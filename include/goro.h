@@ -13,6 +13,12 @@ int goro_active(void);
 void goro_gosched(void);
 /* The calling G's goroutine id (1 for the main thread). */
 unsigned long goro_goid(void);
+/* Go's LockOSThread/UnlockOSThread: the calling thread keeps its kernel
+ * thread (M) until it unlocks or exits; while it blocks, that M waits for
+ * it and its P runs other threads.  For code that needs thread affinity
+ * (GUI toolkits, OpenGL, per-thread kernel state). */
+void goro_lock_os_thread(void);
+void goro_unlock_os_thread(void);
 
 #ifdef __cplusplus
 }

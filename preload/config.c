@@ -93,6 +93,7 @@ void goro__config_parse(void)
 			bad("GORO_STATS", v, "1 (print counters at exit) or 0");
 	}
 	goro__cfg.trace = getenv("GORO_TRACE");
+	goro__cfg.locked = getenv("GORO_LOCKED");
 
 	v = getenv("GORO_DEBUG");
 	if (v && *v) {

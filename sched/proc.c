@@ -31,9 +31,11 @@ GORO_HIDDEN struct m goro__m0;
 GORO_HIDDEN bool goro__started;
 GORO_HIDDEN struct goro_mutex goro__allglock;
 GORO_HIDDEN struct g *goro__allgs;
+GORO_HIDDEN _Atomic int32_t goro__nlocked;
 static struct g m0_g0;
 
 static void schedule(struct m *mp) __attribute__((noreturn));
+static void handoffp(struct p *pp);
 extern void __call_tls_dtors(void); /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp): glibc's name */
 void goro__tls_start(void);
 
@@ -423,6 +425,14 @@ top:
 /* Make gp the M's current G (Go: the first half of execute). */
 static void wireg(struct m *mp, struct g *gp)
 {
+	if (__builtin_expect(gp->wantlock, 0) && !gp->lockedm && !mp->lockedg) {
+		/* GORO_LOCKED or a real-time/affinity attribute: this G keeps
+		 * the M it first runs on. */
+		gp->wantlock = false;
+		gp->lockedm = mp;
+		mp->lockedg = gp;
+		a_fetch_add(&goro__nlocked, 1);
+	}
 	if (mp->sigmask != gp->sigmask)
 		goro__sigmask_apply(mp, gp->sigmask);
 	a_store_rlx(&gp->preempt, false);
@@ -445,12 +455,45 @@ static __attribute__((noreturn)) void execute(struct m *mp, struct g *gp)
 
 /* One round of scheduler: find a runnable G and run it (Go: schedule).
  * Runs on g0. */
+/* The M of a locked G whose G stopped running: give the P away and wait
+ * until the G is runnable again and someone hands this M a P to run it
+ * (Go: stoplockedm). */
+static __attribute__((noreturn)) void stoplockedm(struct m *mp)
+{
+	if (mp->p)
+		handoffp(releasep(mp));
+	goro__notesleep(&mp->lockednote);
+	goro__noteclear(&mp->lockednote);
+	acquirep(mp, mp->nextp);
+	mp->nextp = NULL;
+	execute(mp, mp->lockedg);
+}
+
+/* gp is locked to another M: hand it our P and wake it; this M goes idle
+ * (Go: startlockedm). */
+static void startlockedm(struct m *mp, struct g *gp)
+{
+	struct m *lm = gp->lockedm;
+	struct p *pp = releasep(mp);
+	lm->nextp = pp;
+	goro__notewakeup(&lm->lockednote);
+	stopm(mp);
+}
+
 static void schedule(struct m *mp)
 {
-	struct g *gp = findrunnable(mp);
-	if (mp->spinning)
-		resetspinning(mp);
-	execute(mp, gp);
+	if (mp->lockedg)
+		stoplockedm(mp);
+	for (;;) {
+		struct g *gp = findrunnable(mp);
+		if (mp->spinning)
+			resetspinning(mp);
+		if (gp->lockedm && gp->lockedm != mp) {
+			startlockedm(mp, gp);
+			continue;
+		}
+		execute(mp, gp);
+	}
 }
 
 /* ---- switching out of a G ----------------------------------------------- */
@@ -524,7 +567,7 @@ static void gosched_m(struct g *gp)
 	 * that, with a second lock round trip). */
 	struct g *next = NULL;
 	bool local = !goro__runqempty(pp) || goro__timers_pending() ||
-		     pp->schedtick % GORO_GLOBRUNQ_TICK == 0;
+		     pp->schedtick % GORO_GLOBRUNQ_TICK == 0 || a_load_rlx(&goro__nlocked) > 0;
 	goro__lock(&goro__sched.lock);
 	goro__globrunqput(gp);
 	if (!local)
@@ -558,7 +601,8 @@ void goro__gosched(void)
 	 * the 1-in-61 tick. */
 	/* Only the owner adds to its own queue, so a plain look at it is
 	 * exact enough here: a stealer can only make it emptier. */
-	if (a_load_rlx(&goro__sched.runqsize) > 0 && a_load_rlx(&pp->runnext) == NULL &&
+	if (a_load_rlx(&goro__nlocked) == 0 && a_load_rlx(&goro__sched.runqsize) > 0 &&
+	    a_load_rlx(&pp->runnext) == NULL &&
 	    a_load_rlx(&pp->runqhead) == a_load_rlx(&pp->runqtail) && !goro__timers_pending() &&
 	    !goro__netpoll_waiters() && (pp->schedtick + 1) % GORO_GLOBRUNQ_TICK != 0) {
 		mp->locks++; /* no async preemption or signal re-entry meanwhile */
@@ -636,9 +680,13 @@ void goro__gfree(struct g *gp)
 
 /* Create a G running fn(arg) and put it in runnext (Go: newproc).
  * Returns NULL with errno-style error in *err. */
-struct g *goro__newproc_err(void *(*fn)(void *), void *arg, size_t stacksize, size_t guard,
-			    void *ustack, size_t ustacksize, bool detached, int *err)
+struct g *goro__newproc(const struct goro_newg *ng, int *err)
 {
+	void *(*fn)(void *) = ng->fn;
+	void *arg = ng->arg;
+	size_t stacksize = ng->stacksize, guard = ng->guard, ustacksize = ng->ustacksize;
+	void *ustack = ng->ustack;
+	bool detached = ng->detached;
 	struct g *self = getg();
 	struct p *pp = self->m->p;
 	self->m->locks++;
@@ -709,6 +757,13 @@ struct g *goro__newproc_err(void *(*fn)(void *), void *arg, size_t stacksize, si
 	gp->spec[0] = gp->spec0;
 	memcpy(gp->name, self->name, sizeof gp->name);
 	gp->sigmask = self->sigmask; /* a new thread inherits its creator's mask */
+	gp->wantlock = ng->wantlock;
+	gp->lockedm = NULL;
+	gp->sched_explicit = ng->sched_explicit;
+	gp->sched_policy = ng->sched_explicit ? ng->sched_policy : self->sched_policy;
+	gp->sched_prio = ng->sched_explicit ? ng->sched_prio : self->sched_prio;
+	if (ng->out)
+		*ng->out = (pthread_t)gp->tp;
 	a_store_rlx(&gp->preempt, false);
 	gp->goid = a_fetch_add(&goro__sched.goidgen, 1) + 1;
 	gp->tid = GORO_TID_BASE + (a_fetch_add(&goro__sched.tidgen, 1) & 0x3fffffff);
@@ -742,6 +797,11 @@ static void goexit0(struct g *gp)
 {
 	struct m *mp = gp->m;
 	GORO_TRACE(TEV_GSTOP, gp, 0, "exit");
+	if (gp->lockedm) {
+		gp->lockedm = NULL;
+		mp->lockedg = NULL;
+		a_fetch_add(&goro__nlocked, -1);
+	}
 	a_store_rlx(&gp->status, G_DEAD);
 	mp->curg = NULL;
 	/* detached vs exited under gp->lock: exactly one of pthread_detach
@@ -940,6 +1000,8 @@ static void exitsyscall0(struct g *gp)
 		acquirep(mp, pp);
 		execute(mp, gp);
 	}
+	if (mp->lockedg)
+		stoplockedm(mp); /* the G is queued; whoever takes it wakes us */
 	stopm(mp);
 	schedule(mp);
 }
@@ -1159,4 +1221,28 @@ bool goro__all_asleep(void)
 		if (!goro__runqempty(&goro__allp[i]))
 			return false;
 	return true;
+}
+
+/* ---- LockOSThread (Go: LockOSThread / UnlockOSThread) ------------------- */
+
+void goro__lockosthread(void)
+{
+	struct g *gp = getg();
+	struct m *mp = gp->m;
+	if (!goro__started || !mp || gp->lockedm)
+		return;
+	gp->lockedm = mp;
+	mp->lockedg = gp;
+	a_fetch_add(&goro__nlocked, 1);
+}
+
+void goro__unlockosthread(void)
+{
+	struct g *gp = getg();
+	struct m *mp = gp->lockedm;
+	if (!mp)
+		return;
+	gp->lockedm = NULL;
+	mp->lockedg = NULL;
+	a_fetch_add(&goro__nlocked, -1);
 }

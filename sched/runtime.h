@@ -164,6 +164,9 @@ struct g {
 	 * call (Go: g.preempt, the cooperative half). */
 	_Atomic bool preempt;
 	int syscalldepth;       /* entersyscall nesting (system() -> waitpid) */
+	/* LockOSThread (Go: g.lockedm): the G runs only on this M. */
+	struct m *lockedm;
+	bool wantlock;          /* GORO_LOCKED / RT policy or affinity: lock at first run */
 	/* 0 while the G is on a run queue but still switching off its own
 	 * stack (goro__gswitch); execute waits for 1. */
 	_Atomic uint32_t ctxsaved;
@@ -201,6 +204,8 @@ struct m {
 	uint64_t sigmask;       /* mask currently applied to the kernel thread */
 	pthread_t thread;       /* the real pthread */
 	struct tracebuf *tracebuf; /* sched/trace.c, written by this M only */
+	struct g *lockedg;      /* the G locked to this M (Go: m.lockedg) */
+	struct goro_note lockednote; /* a locked M waits here for its G */
 	void *g0stack;          /* M0 only: g0 stack we mapped */
 };
 
@@ -326,6 +331,9 @@ void goro__spin_unlock(_Atomic uint32_t *l);
 void goro__dropg_exit_hook(void);
 uint32_t goro__fastrand(void);
 void goro__print_stats(void);
+void goro__lockosthread(void);
+void goro__unlockosthread(void);
+extern GORO_HIDDEN _Atomic int32_t goro__nlocked; /* Gs locked to an M */
 void goro__schedtrace(bool detail);
 /* The same reports on any fd (debug endpoints); raw writes only. */
 void goro__schedtrace_fd(int fd, bool detail);
@@ -333,8 +341,20 @@ void goro__dump_gs_fd(int fd);
 void goro__stats_json_fd(int fd);
 bool goro__all_asleep(void);
 void goro__dump_gs(void);
-struct g *goro__newproc_err(void *(*fn)(void *), void *arg, size_t stacksize, size_t guard,
-			    void *ustack, size_t ustacksize, bool detached, int *err);
+/* What pthread_create asks for (Go: newproc's arguments). */
+struct goro_newg {
+	void *(*fn)(void *);
+	void *arg;
+	size_t stacksize, guard;
+	void *ustack;           /* pthread_attr_setstack, or NULL */
+	size_t ustacksize;
+	bool detached;
+	bool wantlock;          /* run locked to its own M */
+	bool sched_explicit;
+	int sched_policy, sched_prio;
+	pthread_t *out;         /* written before the G can run, as nptl does */
+};
+struct g *goro__newproc(const struct goro_newg *ng, int *err);
 void goro__gfree(struct g *gp);
 void goro__ensure_init(void);
 void goro__sig_deliver(struct g *gp);
@@ -453,6 +473,7 @@ struct goro_config {
 	size_t stack;    /* 0: RLIMIT_STACK default */
 	bool stats;
 	const char *trace;
+	const char *locked;  /* GORO_LOCKED: start-routine globs, comma-separated */
 	bool preempt_off;  /* GORO_PREEMPT=off: no asynchronous preemption */
 	/* GORO_DEBUG, as Go's GODEBUG */
 	int64_t schedtrace_ms; /* schedtrace=N: scheduler summary every N ms */

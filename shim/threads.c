@@ -1,7 +1,9 @@
 /* pthread lifecycle: create, join, detach, self, equal, attributes of a
  * running thread, names, yield.  Each function keeps glibc's return values
  * (POSIX errors as return values, errno untouched). */
+#include <dlfcn.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
@@ -15,6 +17,28 @@
 /* pthread_attr_getstackaddr is the only getter that tells "no stack
  * address set" (NULL) apart; the newer getstack computes from it. */
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+/* GORO_LOCKED=glob[,glob]: threads whose start routine's symbol matches
+ * run locked, each on its own M. */
+static bool locked_by_config(void *(*fn)(void *))
+{
+	const char *pat = goro__cfg.locked;
+	Dl_info di;
+	if (!pat || !*pat || !dladdr((void *)fn, &di) || !di.dli_sname)
+		return false;
+	char one[256];
+	while (*pat) {
+		size_t n = strcspn(pat, ",");
+		if (n < sizeof one) {
+			memcpy(one, pat, n);
+			one[n] = 0;
+			if (fnmatch(one, di.dli_sname, 0) == 0)
+				return true;
+		}
+		pat += n + (pat[n] == ',');
+	}
+	return false;
+}
 
 GORO_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 			       void *(*fn)(void *), void *arg)
@@ -51,19 +75,24 @@ GORO_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 		pthread_attr_getschedpolicy(attr, &policy);
 		pthread_attr_getschedparam(attr, &sp);
 	}
-	struct g *self = getg();
+	/* An explicit real-time policy or a CPU affinity asks for a kernel
+	 * thread of its own: such a thread runs locked.  The scheduling
+	 * attributes are recorded (getschedparam, getattr_np); goro runs
+	 * every G under the same scheduler. */
+	cpu_set_t cpus;
+	CPU_ZERO(&cpus);
+	bool affinity = attr && pthread_attr_getaffinity_np(attr, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) > 0;
+	bool explicit = inherit == PTHREAD_EXPLICIT_SCHED;
+	struct goro_newg ng = {
+		.fn = fn, .arg = arg, .stacksize = stacksize, .guard = guard,
+		.ustack = ustack, .ustacksize = usize, .detached = detach == PTHREAD_CREATE_DETACHED,
+		.wantlock = locked_by_config(fn) || affinity ||
+			    (explicit && (policy == SCHED_FIFO || policy == SCHED_RR)),
+		.sched_explicit = explicit, .sched_policy = policy, .sched_prio = sp.sched_priority,
+		.out = thread,
+	};
 	int err = 0;
-	struct g *gp = goro__newproc_err(fn, arg, stacksize, guard, ustack, usize,
-					 detach == PTHREAD_CREATE_DETACHED, &err);
-	if (!gp)
-		return err;
-	/* Accepted and recorded (pthread_getschedparam, getattr_np report
-	 * them); goro runs every G under the same scheduler. */
-	gp->sched_explicit = inherit == PTHREAD_EXPLICIT_SCHED;
-	gp->sched_policy = gp->sched_explicit ? policy : self->sched_policy;
-	gp->sched_prio = gp->sched_explicit ? sp.sched_priority : self->sched_prio;
-	*thread = (pthread_t)gp->tp;
-	return 0;
+	return goro__newproc(&ng, &err) ? 0 : err;
 }
 
 static bool not_exited(void *addr, void *arg)
@@ -229,3 +258,7 @@ int goro_pthread_yield(void) { return sched_yield(); }
 GORO_EXPORT int goro_active(void) { return goro__started; }
 GORO_EXPORT void goro_gosched(void) { goro__gosched(); }
 GORO_EXPORT unsigned long goro_goid(void) { return getg()->goid; }
+GORO_EXPORT void goro_lock_os_thread(void) { goro__lockosthread(); }
+GORO_EXPORT void goro_unlock_os_thread(void) { goro__unlockosthread(); }
+
+
