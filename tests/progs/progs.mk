@@ -80,3 +80,11 @@ PROGS += $(PROGS_DIR)/debug_subject
 $(PROGS_DIR)/debug_subject: tests/progs/debug_subject.c $(PROGS_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(PROGS_CFLAGS) $< -o $@
+
+# Thread affinity (GORO_LOCKED, goro_lock_os_thread): -rdynamic so that
+# goro's dladdr sees the start routine's name.
+PROGS += $(PROGS_DIR)/locked
+
+$(PROGS_DIR)/locked: tests/progs/locked.c $(PROGS_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGS_CFLAGS) -rdynamic $< -o $@ -ldl
