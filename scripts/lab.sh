@@ -42,6 +42,8 @@
 #                          for the whole lab, so that every configuration does
 #                          the same work even when the host is noisy)
 #   LAB_NOTES=NOTES.md     file that receives the tables
+#   LAB_REUSE=1            run nothing: redo the tables and plots from the
+#                          previous run's $BUILD/lab/runs.tsv and CDF data
 #   BUILD=build, GORO_LIB  as in scripts/bench.sh
 
 set -uo pipefail
@@ -79,8 +81,13 @@ for n in ${LAB_PROCS:-1 2 $NCPU}; do
     [[ " ${PROCS[*]} " == *" $n "* ]] || PROCS+=("$n")
 done
 
+REUSE=${LAB_REUSE:-0}
 mkdir -p -- "$LOGS" "$CDF" "$DOCS"
-rm -f -- "$LOGS"/* "$CDF"/*
+if [[ $REUSE == 1 ]]; then
+    [[ -f $LAB/runs.tsv ]] || { log "lab.sh: LAB_REUSE=1 but there is no $LAB/runs.tsv"; exit 2; }
+else
+    rm -f -- "$LOGS"/* "$CDF"/*
+fi
 
 # --- build -----------------------------------------------------------------------
 
@@ -126,6 +133,10 @@ calib() { # calib CMD... -> the highest iters_per_ms of 5 runs (the least distur
     echo "$best"
 }
 IPM=${LAB_IPM:-}
+if [[ $REUSE == 1 ]]; then # the count the previous run used
+    IPM=$(sed -n 's/.*mode=[a-z]* iters_per_ms=\([0-9]*\).*/\1/p' "$LOGS"/plain.native-1cpu.*.log 2>/dev/null | head -n 1)
+    LAB_GO_IPM=$(sed -n 's/.*mode=[a-z]* iters_per_ms=\([0-9]*\).*/\1/p' "$LOGS"/plain.go-p1.*.log 2>/dev/null | head -n 1)
+fi
 [[ -n $IPM ]] || IPM=$(calib "$PROG")
 [[ $IPM =~ ^[1-9][0-9]*$ ]] || { log "lab.sh: calibration of $PROG failed; each run calibrates itself"; IPM=""; }
 GO_IPM=""
@@ -168,7 +179,7 @@ done
 # --- run ---------------------------------------------------------------------------
 
 RUNS=$LAB/runs.tsv # group mode rep status min p50 p90 p99 max wall ratio spawn ready cpu preq pasync
-: >"$RUNS"
+((REUSE)) || : >"$RUNS"
 
 # watchdog PID LOGF: shortly before the timeout fires, save every thread's
 # backtrace of the program under timeout PID (its child).
@@ -262,7 +273,7 @@ run_one() { # run_one GROUP MODE REP
 total=0
 for g in "${GROUPS_SEL[@]}"; do total=$((total + $(group_modes "$g" | wc -l))); done
 log "lab.sh: groups (${GROUPS_SEL[*]}) x configurations (${MODES[*]}): $total runs x $REPS reps, timeout ${TMO}s each"
-for ((rep = 1; rep <= REPS; rep++)); do
+for ((rep = 1; rep <= REPS && !REUSE; rep++)); do
     for g in "${GROUPS_SEL[@]}"; do
         while read -r m; do
             run_one "$g" "$m" "$rep"
@@ -271,6 +282,11 @@ for ((rep = 1; rep <= REPS; rep++)); do
 done
 
 # --- CDFs and plots ------------------------------------------------------------------
+
+# repetitions actually recorded (fewer than LAB_REPS after an interrupted run)
+if ((REUSE)); then
+    REPS=$(awk -F'\t' '$4 == "ok" && $3 > n { n = $3 } END { print n + 0 }' "$RUNS")
+fi
 
 for f in "$CDF"/*.raw; do
     [[ -e $f ]] || continue
