@@ -139,10 +139,38 @@ GORO_EXPORT int open(const char *path, int flags, ...)
 GORO_EXPORT int open64(const char *path, int flags, ...) __attribute__((alias("open")));
 GORO_EXPORT int openat64(int dirfd, const char *path, int flags, ...) __attribute__((alias("openat")));
 
+/* connect on a blocking socket: the connection is started non-blocking and
+ * the G parks on the netpoller until it completes (10,000 threads
+ * connecting at once must not each hold a kernel thread).  The
+ * O_NONBLOCK flip lasts only for the call and is done only on sockets the
+ * program could not have shared yet through inheritance (fd > 2);
+ * anything unusual falls back to the blocking call with the P handed
+ * off. */
 GORO_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	CANCEL_POINT();
-	return (int)blocking6(SYS_connect, fd, (long)addr, len, 0, 0, 0);
+	long fl = goro__started && fd > 2 ? goro__sys2(SYS_fcntl, fd, F_GETFL) : -1;
+	if (fl < 0 || (fl & O_NONBLOCK))
+		return (int)blocking6(SYS_connect, fd, (long)addr, len, 0, 0, 0);
+	if (goro__sys3(SYS_fcntl, fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return (int)blocking6(SYS_connect, fd, (long)addr, len, 0, 0, 0);
+	long r = goro__sys3(SYS_connect, fd, addr, len);
+	if (r == -EINPROGRESS) {
+		int w = goro__netpoll_wait(fd, 'w', -1, false);
+		if (w == 0 || w == -EPERM) {
+			if (w == -EPERM) { /* cannot poll it: wait in the kernel */
+				struct pollfd p = { fd, POLLOUT, 0 };
+				blocking6(SYS_poll, (long)&p, 1, -1, 0, 0, 0);
+			}
+			int err = 0;
+			socklen_t elen = sizeof err;
+			r = goro__sys6(SYS_getsockopt, fd, SOL_SOCKET, SO_ERROR, (long)&err, (long)&elen, 0);
+			if (r == 0 && err)
+				r = -err;
+		}
+	}
+	goro__sys3(SYS_fcntl, fd, F_SETFL, fl);
+	return (int)sys_ret(r);
 }
 
 GORO_EXPORT int system(const char *cmd)

@@ -81,7 +81,10 @@ GORO_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 	 * every G under the same scheduler. */
 	cpu_set_t cpus;
 	CPU_ZERO(&cpus);
-	bool affinity = attr && pthread_attr_getaffinity_np(attr, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) > 0;
+	/* glibc reports every CPU (all bits set) for an attr whose affinity was
+	 * never set (nptl/pthread_attr_getaffinity.c): that is not a request. */
+	bool affinity = attr && pthread_attr_getaffinity_np(attr, sizeof cpus, &cpus) == 0 &&
+			CPU_COUNT(&cpus) > 0 && CPU_COUNT(&cpus) < CPU_SETSIZE;
 	bool explicit = inherit == PTHREAD_EXPLICIT_SCHED;
 	struct goro_newg ng = {
 		.fn = fn, .arg = arg, .stacksize = stacksize, .guard = guard,
