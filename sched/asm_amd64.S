@@ -21,6 +21,29 @@
 2:
 .endm
 
+/* Save / load the callee-saved context at \ctx (struct goro_gctx). */
+.macro SAVECTX ctx
+	mov	%rsp, 0(\ctx)
+	mov	%rbx, 8(\ctx)
+	mov	%rbp, 16(\ctx)
+	mov	%r12, 24(\ctx)
+	mov	%r13, 32(\ctx)
+	mov	%r14, 40(\ctx)
+	mov	%r15, 48(\ctx)
+	stmxcsr	56(\ctx)
+	fnstcw	60(\ctx)
+.endm
+
+.macro LOADGPRS ctx
+	mov	0(\ctx), %rsp
+	mov	8(\ctx), %rbx
+	mov	16(\ctx), %rbp
+	mov	24(\ctx), %r12
+	mov	32(\ctx), %r13
+	mov	40(\ctx), %r14
+	mov	48(\ctx), %r15
+.endm
+
 /* void goro__mcall(struct goro_gctx *save, void (*fn)(struct g *),
  *                  struct g *gp, uintptr_t g0top, void *g0tp) */
 	.globl	goro__mcall
@@ -28,15 +51,7 @@
 	.type	goro__mcall, @function
 goro__mcall:
 	.cfi_startproc
-	mov	%rsp, 0(%rdi)
-	mov	%rbx, 8(%rdi)
-	mov	%rbp, 16(%rdi)
-	mov	%r12, 24(%rdi)
-	mov	%r13, 32(%rdi)
-	mov	%r14, 40(%rdi)
-	mov	%r15, 48(%rdi)
-	stmxcsr	56(%rdi)
-	fnstcw	60(%rdi)
+	SAVECTX	%rdi
 	mov	%rsi, %r12		/* fn */
 	mov	%rdx, %r13		/* gp */
 	mov	%rcx, %r14		/* g0top */
@@ -62,13 +77,7 @@ goro__gogo:
 	mov	%r12, %rdi
 	ldmxcsr	56(%rdi)
 	fldcw	60(%rdi)
-	mov	0(%rdi), %rsp
-	mov	8(%rdi), %rbx
-	mov	16(%rdi), %rbp
-	mov	24(%rdi), %r12
-	mov	32(%rdi), %r13
-	mov	40(%rdi), %r14
-	mov	48(%rdi), %r15
+	LOADGPRS %rdi
 	ret
 	.cfi_endproc
 	.size	goro__gogo, .-goro__gogo
@@ -83,15 +92,7 @@ goro__gogo:
 	.type	goro__gswitch, @function
 goro__gswitch:
 	.cfi_startproc
-	mov	%rsp, 0(%rdi)
-	mov	%rbx, 8(%rdi)
-	mov	%rbp, 16(%rdi)
-	mov	%r12, 24(%rdi)
-	mov	%r13, 32(%rdi)
-	mov	%r14, 40(%rdi)
-	mov	%r15, 48(%rdi)
-	stmxcsr	56(%rdi)
-	fnstcw	60(%rdi)
+	SAVECTX	%rdi
 	mov	%rdx, %r8
 	mov	%rdi, %r9
 	movl	$1, (%rsi)
@@ -107,13 +108,7 @@ goro__gswitch:
 	cmpw	60(%r9), %ax
 	je	4f
 	fldcw	60(%r8)
-4:	mov	0(%r8), %rsp
-	mov	8(%r8), %rbx
-	mov	16(%r8), %rbp
-	mov	24(%r8), %r12
-	mov	32(%r8), %r13
-	mov	40(%r8), %r14
-	mov	48(%r8), %r15
+4:	LOADGPRS %r8
 	ret
 	.cfi_endproc
 	.size	goro__gswitch, .-goro__gswitch
