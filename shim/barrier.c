@@ -12,6 +12,7 @@
 
 #include "preload/real.h"
 #include "sched/runtime.h"
+#include "shim/shim.h"
 
 struct goro_barrier {
 	_Atomic uint64_t word;
@@ -41,7 +42,7 @@ GORO_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
 {
 	struct goro_barrier *gb = (struct goro_barrier *)b;
 	if (gb->shared)
-		return goro__real.pthread_barrier_wait(b);
+		return goro__blocking_real(goro__real.pthread_barrier_wait(b));
 	uint64_t v = a_fetch_add(&gb->word, 1);
 	uint32_t round = (uint32_t)(v >> 32);
 	if ((uint32_t)v + 1 == gb->count) {

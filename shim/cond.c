@@ -75,14 +75,14 @@ static bool ours(const pthread_cond_t *c, const pthread_mutex_t *m)
 GORO_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
 	if (!ours(c, m))
-		return goro__real.pthread_cond_wait(c, m);
+		return goro__blocking_real(goro__real.pthread_cond_wait(c, m));
 	return cond_wait(c, m, 0, NULL);
 }
 
 GORO_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abs)
 {
 	if (!ours(c, m))
-		return goro__real.pthread_cond_timedwait(c, m, abs);
+		return goro__blocking_real(goro__real.pthread_cond_timedwait(c, m, abs));
 	clockid_t clk = (c->__data.__wrefs & WREFS_MONOTONIC) ? CLOCK_MONOTONIC : CLOCK_REALTIME;
 	return cond_wait(c, m, clk, abs);
 }
@@ -91,7 +91,7 @@ GORO_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cl
 				       const struct timespec *abs)
 {
 	if (!ours(c, m))
-		return goro__real.pthread_cond_clockwait(c, m, clk, abs);
+		return goro__blocking_real(goro__real.pthread_cond_clockwait(c, m, clk, abs));
 	return cond_wait(c, m, clk, abs);
 }
 

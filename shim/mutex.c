@@ -107,7 +107,7 @@ static int lock_common(pthread_mutex_t *m, clockid_t clk, const struct timespec 
 GORO_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
 	if (!goro__mutex_is_ours(m))
-		return goro__real.pthread_mutex_lock(m);
+		return goro__blocking_real(goro__real.pthread_mutex_lock(m));
 	goro__coop();
 	return lock_common(m, 0, NULL, false);
 }
@@ -123,14 +123,14 @@ GORO_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 GORO_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const struct timespec *abs)
 {
 	if (!goro__mutex_is_ours(m))
-		return goro__real.pthread_mutex_clocklock(m, clk, abs);
+		return goro__blocking_real(goro__real.pthread_mutex_clocklock(m, clk, abs));
 	return lock_common(m, clk, abs, false);
 }
 
 GORO_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abs)
 {
 	if (!goro__mutex_is_ours(m))
-		return goro__real.pthread_mutex_timedlock(m, abs);
+		return goro__blocking_real(goro__real.pthread_mutex_timedlock(m, abs));
 	return lock_common(m, CLOCK_REALTIME, abs, false);
 }
 

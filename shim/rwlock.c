@@ -118,7 +118,7 @@ got:
 	GORO_EXPORT int name                                                            \
 	{                                                                               \
 		if (rw->__data.__shared)                                                \
-			return goro__real.realcall;                                     \
+			return goro__blocking_real(goro__real.realcall);                \
 		return body;                                                            \
 	}
 

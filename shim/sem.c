@@ -89,21 +89,21 @@ static int ret_errno(int e)
 GORO_EXPORT int sem_wait(sem_t *s)
 {
 	if (!ours(s))
-		return goro__real.sem_wait(s);
+		return goro__blocking_real(goro__real.sem_wait(s));
 	return ret_errno(sem_wait_common(s, 0, NULL));
 }
 
 GORO_EXPORT int sem_timedwait(sem_t *s, const struct timespec *abs)
 {
 	if (!ours(s))
-		return goro__real.sem_timedwait(s, abs);
+		return goro__blocking_real(goro__real.sem_timedwait(s, abs));
 	return ret_errno(sem_wait_common(s, CLOCK_REALTIME, abs));
 }
 
 GORO_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abs)
 {
 	if (!ours(s))
-		return goro__real.sem_clockwait(s, clk, abs);
+		return goro__blocking_real(goro__real.sem_clockwait(s, clk, abs));
 	return ret_errno(sem_wait_common(s, clk, abs));
 }
 

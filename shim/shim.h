@@ -13,4 +13,15 @@ __attribute__((noreturn)) void goro__do_exit(void *value);
  * EINVAL for a bad clock or timespec. */
 int goro__abs_deadline(clockid_t clk, const struct timespec *abs, int64_t *deadline);
 
+/* A call into glibc that may block the kernel thread (process-shared and
+ * robust objects, named semaphores): with the P handed off while it
+ * blocks, as a system call. */
+#define goro__blocking_real(call)                                               \
+	__extension__({                                                         \
+		goro__entersyscall();                                           \
+		__typeof__(call) r_ = (call);                                   \
+		goro__exitsyscall();                                            \
+		r_;                                                             \
+	})
+
 #endif

@@ -88,3 +88,10 @@ PROGS += $(PROGS_DIR)/locked
 $(PROGS_DIR)/locked: tests/progs/locked.c $(PROGS_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(PROGS_CFLAGS) -rdynamic $< -o $@ -ldl
+
+# The deadlock report (-rdynamic: the report names start routines).
+PROGS += $(PROGS_DIR)/deadlock
+
+$(PROGS_DIR)/deadlock: tests/progs/deadlock.c $(PROGS_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGS_CFLAGS) -rdynamic $< -o $@
