@@ -16,3 +16,6 @@ BENCHES += $(BUILD)/bench/forensics
 
 # handoff_latency, preempt, pipe_pingpong, echo_server: scripts/bench.sh
 BENCHES += $(BUILD)/bench/handoff_latency $(BUILD)/bench/preempt $(BUILD)/bench/pipe_pingpong $(BUILD)/bench/echo_server
+
+# sleep_accuracy: usleep(50) p50/p99 and CPU (scripts/bench.sh)
+BENCHES += $(BUILD)/bench/sleep_accuracy

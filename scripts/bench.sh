@@ -58,7 +58,7 @@ GORO=$ROOT/scripts/goro
 # a program in $BIN (and bench/go), or a variant of one: BINARY names the
 # program, GOROENV/GOENV add environment to the goro/Go runs, SUFFIX is
 # appended to the variant's RESULT names so that they get rows of their own.
-PROGRAMS=(create_join yield_pingpong cond_pingpong mutex_contention sleepers
+PROGRAMS=(create_join yield_pingpong cond_pingpong mutex_contention sleepers sleep_accuracy
     handoff_latency pipe_pingpong preempt preempt_off echo_1k echo_10k)
 declare -A ARGS BINARY GOROENV GOENV SUFFIX
 BINARY=([preempt_off]=preempt [echo_1k]=echo_server [echo_10k]=echo_server)
@@ -74,14 +74,14 @@ hardfd=$(ulimit -Hn)
 if [[ $QUICK == 1 ]]; then
     ARGS=([create_join]="-n 2000" [yield_pingpong]="-n 100000 -t 1"
         [cond_pingpong]="-n 20000 -t 1" [mutex_contention]="-t 64 -n 10000"
-        [sleepers]="-n 1000 -r 3 -m 10" [handoff_latency]="-n 500 -t 1"
+        [sleepers]="-n 1000 -r 3 -m 10" [sleep_accuracy]="-n 500" [handoff_latency]="-n 500 -t 1"
         [pipe_pingpong]="-n 100000 -t 1" [preempt]="-n 10 -i 20000000"
         [preempt_off]="-m work -i 20000000" [echo_1k]="-c 1000 -k 5"
         [echo_10k]="-c 2000 -k 2$ECHO_SPLIT")
 else
     ARGS=([create_join]="-n 20000" [yield_pingpong]="-n 1000000 -t 2"
         [cond_pingpong]="-n 200000 -t 2" [mutex_contention]="-t 64 -n 100000"
-        [sleepers]="-n 10000 -r 10 -m 10" [handoff_latency]="-n 5000 -t 2"
+        [sleepers]="-n 10000 -r 10 -m 10" [sleep_accuracy]="-n 2000" [handoff_latency]="-n 5000 -t 2"
         [pipe_pingpong]="-n 1000000 -t 2" [preempt]="-n 40 -s 5 -w 4 -i 200000000"
         [preempt_off]="-m work -w 4 -i 200000000" [echo_1k]="-c 1000 -k 50"
         [echo_10k]="-c 10000 -k 5$ECHO_SPLIT")

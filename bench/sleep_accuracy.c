@@ -1,0 +1,81 @@
+/* sleep_accuracy - how long usleep(US) really takes, and what it costs.
+ *
+ *   sleep_accuracy [-n SLEEPS] [-u US] [-t THREADS]
+ *
+ * THREADS threads (default 1) each call usleep(US) (default 50) SLEEPS
+ * times (default 2000) and record each call's actual duration.  Reports the
+ * p50 and p99 duration in microseconds and the CPU the process used per
+ * second of wall time (an idle sleeper should cost ~0%).  Under goro each
+ * sleep parks the thread on a timer; the idle M waits in epoll_pwait2 with
+ * a sub-millisecond timeout.
+ *
+ * RESULT sleep_p50_us, sleep_p99_us (µs), sleep_cpu_pct (% of one CPU).
+ */
+#include "bench.h"
+
+#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static long nsleeps = 2000, us = 50;
+static double *durs;
+
+static void *sleeper(void *arg)
+{
+    double *d = (double *)arg;
+    for (long i = 0; i < nsleeps; i++) {
+        long long t0 = bench_now_ns();
+        usleep((useconds_t)us);
+        d[i] = (double)(bench_now_ns() - t0) / 1000.0;
+    }
+    return NULL;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+    long threads = 1;
+    int opt;
+    while ((opt = getopt(argc, argv, "n:u:t:")) != -1) {
+        if (opt == 'n')
+            nsleeps = bench_parse_long("-n", optarg);
+        else if (opt == 'u')
+            us = bench_parse_long("-u", optarg);
+        else if (opt == 't')
+            threads = bench_parse_long("-t", optarg);
+        else {
+            fprintf(stderr, "usage: %s [-n SLEEPS] [-u US] [-t THREADS]\n", argv[0]);
+            return 2;
+        }
+    }
+    size_t total = (size_t)(nsleeps * threads);
+    durs = calloc(total, sizeof *durs);
+    pthread_t *t = calloc((size_t)threads, sizeof *t);
+    if (!durs || !t)
+        bench_die("calloc", ENOMEM);
+    struct rusage r0, r1;
+    getrusage(RUSAGE_SELF, &r0);
+    long long w0 = bench_now_ns();
+    for (long i = 0; i < threads; i++)
+        if ((errno = pthread_create(&t[i], NULL, sleeper, durs + i * nsleeps)))
+            bench_die("pthread_create", errno);
+    for (long i = 0; i < threads; i++)
+        pthread_join(t[i], NULL);
+    long long wall = bench_now_ns() - w0;
+    getrusage(RUSAGE_SELF, &r1);
+    double cpu = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) +
+                 (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) / 1e6;
+    qsort(durs, total, sizeof *durs, cmp);
+    double p50 = durs[total / 2], p99 = durs[total * 99 / 100];
+    printf("sleep_accuracy: %ld thread(s) x %ld usleep(%ld): p50 %.1f us, p99 %.1f us, CPU %.1f%% of one core\n",
+           threads, nsleeps, us, p50, p99, 100.0 * cpu / ((double)wall / 1e9));
+    bench_result("sleep_p50_us", p50, "us");
+    bench_result("sleep_p99_us", p99, "us");
+    bench_result("sleep_cpu_pct", 100.0 * cpu / ((double)wall / 1e9), "%");
+    return 0;
+}
