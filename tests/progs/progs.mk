@@ -95,3 +95,9 @@ PROGS += $(PROGS_DIR)/deadlock
 $(PROGS_DIR)/deadlock: tests/progs/deadlock.c $(PROGS_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(PROGS_CFLAGS) -rdynamic $< -o $@
+
+PROGS += $(PROGS_DIR)/spin_flag
+
+$(PROGS_DIR)/spin_flag: tests/progs/spin_flag.c $(PROGS_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGS_CFLAGS) $< -o $@

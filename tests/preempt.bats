@@ -1,0 +1,42 @@
+#!/usr/bin/env bats
+# Asynchronous preemption: a thread spinning without any call is preempted
+# (sysmon signals its M after 10 ms); with GORO_PREEMPT=off goro's progress
+# diagnostic explains why the others cannot run.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+@test "spin_flag: a call-free spin loop is preempted so a later thread can set the flag" {
+  compare_native_goro spin_flag
+}
+
+@test "spin_flag: GOMAXPROCS=1: the preemption came from the signal (async_preemptions >= 1)" {
+  require_goro
+  require_prog spin_flag
+  run --separate-stderr timeout "$GORO_TEST_TIMEOUT" env LD_PRELOAD="$GORO_LIB" GOMAXPROCS=1 GORO_STATS=1 \
+    "$PROGS_DIR/spin_flag"
+  assert_success
+  printf '%s\n' "$stderr" > "$BATS_TEST_TMPDIR/err"
+  n=$(goro_stat async_preemptions "$BATS_TEST_TMPDIR/err")
+  [ "${n:-0}" -ge 1 ] || fail "async_preemptions=$n; stderr: $stderr"
+}
+
+@test "spin_flag: GORO_PREEMPT=off: it cannot finish, and goro says why" {
+  require_goro
+  require_prog spin_flag
+  run --separate-stderr timeout 3 env LD_PRELOAD="$GORO_LIB" GOMAXPROCS=1 GORO_PREEMPT=off "$PROGS_DIR/spin_flag"
+  [ "$status" -eq 124 ] || fail "expected it to hang (124), saw $status"
+  [[ "$stderr" == *"without yielding, and other threads are waiting for that P"* ]] || fail "stderr: $stderr"
+  [[ "$stderr" == *"GORO_PREEMPT=off"* ]] || fail "stderr: $stderr"
+}
+
+@test "GORO_PREEMPT: a signal name is accepted, a bad value refused" {
+  require_goro
+  require_prog spin_flag
+  run --separate-stderr timeout "$GORO_TEST_TIMEOUT" env LD_PRELOAD="$GORO_LIB" GOMAXPROCS=1 GORO_PREEMPT=SIGUSR2 \
+    "$PROGS_DIR/spin_flag"
+  assert_success
+  run --separate-stderr env LD_PRELOAD="$GORO_LIB" GORO_PREEMPT=SIGBOGUS "$PROGS_DIR/spin_flag"
+  [ "$status" -eq 2 ] || fail "expected 2, saw $status"
+  [[ "$stderr" == *'GORO_PREEMPT="SIGBOGUS"'* ]] || fail "stderr: $stderr"
+}
