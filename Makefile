@@ -12,6 +12,12 @@ CXX     ?= g++
 BUILD   ?= build
 DEBUG   ?= 0
 # The debug build has its own tree: build/libgoro.so stays the normal one.
+# make asan / make ubsan: the runtime objects and the unit tests built with
+# a sanitizer (SAN=address|undefined) into their own directory.
+SAN ?=
+ifneq ($(SAN),)
+CFLAGS_LIB += -fsanitize=$(SAN) -fno-sanitize-recover=all
+endif
 ifeq ($(DEBUG),1)
 BUILD   := $(BUILD)/debug
 endif
@@ -58,7 +64,8 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 UNIT_OBJS  := $(BUILD)/obj/sched/runq.o $(BUILD)/obj/sched/lock.o \
               $(BUILD)/obj/sched/stack.o $(BUILD)/obj/sched/print.o
 UNIT_STUBS := tests/unit/stubs.c tests/unit/stubs.h
-UNIT_CFLAGS = -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -I. -Iinclude $(GLIB_CFLAGS) -pthread
+UNIT_CFLAGS = -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -I. -Iinclude $(GLIB_CFLAGS) -pthread \
+              $(if $(SAN),-fsanitize=$(SAN) -fno-sanitize-recover=all)
 
 # test_tls also links the TLS code, goro__getfs (asm) and the real-symbol
 # table; tls.o defines goro__curg, so the stubs leave it out.
@@ -87,6 +94,7 @@ test:
 	bash scripts/install-deps.sh
 	$(MAKE) all unit
 	bash scripts/lint.sh
+	$(MAKE) asan ubsan
 	bash scripts/run-tests.sh
 
 bench: all
@@ -102,6 +110,11 @@ lint:
 
 lab: all
 	bash scripts/lab.sh
+
+# The unit tests under AddressSanitizer / UndefinedBehaviorSanitizer.
+asan ubsan:
+	$(MAKE) BUILD=build/$@ SAN=$(if $(filter asan,$@),address,undefined) unit
+	set -e; for t in build/$@/unit/test_*; do echo "== $$t"; $$t --tap; done
 
 clean:
 	rm -rf $(BUILD)
