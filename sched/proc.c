@@ -1172,6 +1172,38 @@ void goro__schedtrace_fd(int fd, bool detail)
 
 void goro__dump_gs(void) { goro__dump_gs_fd(2); }
 
+/* The call stack of a switched-out G, from its saved context along the
+ * frame-pointer chain (goro is built with frame pointers; a program built
+ * without them ends the chain early).  Every read stays inside the G's
+ * stack. */
+static void backtrace_parked(int fd, struct g *gp)
+{
+	uintptr_t lo = (uintptr_t)gp->stack_lo, hi = (uintptr_t)gp->stack_hi;
+	uintptr_t sp = gp->ctx.rsp, fp = gp->ctx.rbp;
+	if (!lo) { /* G1: the main thread's stack */
+		lo = sp;
+		hi = sp + (8UL << 20);
+	}
+	if (sp < lo || sp + 8 > hi)
+		return;
+	uintptr_t pc = *(uintptr_t *)sp;
+	for (int depth = 0; depth < 24 && pc; depth++) {
+		Dl_info di;
+		if (dladdr((void *)pc, &di) && di.dli_fname) {
+			uintptr_t base = di.dli_sname ? (uintptr_t)di.dli_saddr : (uintptr_t)di.dli_fbase;
+			goro__fdprintf(fd, "      %s+%#lx (%s)\n", di.dli_sname ? di.dli_sname : "?",
+				       (unsigned long)(pc - base), di.dli_fname);
+		} else {
+			goro__fdprintf(fd, "      %#lx\n", (unsigned long)pc);
+		}
+		if (fp < sp || fp < lo || fp + 16 > hi || (fp & 7))
+			break;
+		pc = ((uintptr_t *)fp)[1];
+		sp = fp;
+		fp = ((uintptr_t *)fp)[0];
+	}
+}
+
 /* Every live G: id, name, state, wait reason, start routine. */
 void goro__dump_gs_fd(int fd)
 {
@@ -1198,6 +1230,8 @@ void goro__dump_gs_fd(int fd)
 		goro__fdprintf(fd, "  goroutine %llu [%s]: thread \"%s\" tid %d, %s, start routine %s%s\n",
 			     (unsigned long long)gp->goid, reason, gp->name, gp->tid, gstatus_name[st], fn,
 			     where);
+		if (st == G_WAITING || st == G_RUNNABLE)
+			backtrace_parked(fd, gp);
 	}
 	goro__unlock(&goro__allglock);
 }
