@@ -14,6 +14,8 @@ DEBUG   ?= 0
 # The debug build has its own tree: build/libgoro.so stays the normal one.
 # make asan / make ubsan: the runtime objects and the unit tests built with
 # a sanitizer (SAN=address|undefined) into their own directory.
+CFLAGS_EXTRA ?=
+CFLAGS_LIB += $(CFLAGS_EXTRA)
 SAN ?=
 ifneq ($(SAN),)
 CFLAGS_LIB += -fsanitize=$(SAN) -fno-sanitize-recover=all
@@ -36,7 +38,7 @@ LIB_ASMS := $(wildcard sched/*.S)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB_ASMS:%.S=$(BUILD)/obj/%.o)
 LIB_HDRS := $(wildcard sched/*.h shim/*.h preload/*.h include/*.h)
 
-.PHONY: all lib progs unit test bench demo lint clean lab asan ubsan
+.PHONY: all lib progs unit test bench demo lint clean lab asan ubsan notrace
 
 all: lib progs
 
@@ -110,6 +112,11 @@ lint:
 
 lab: all
 	bash scripts/lab.sh
+
+# libgoro.so with the tracer's recording sites compiled out: the baseline of
+# scripts/bench-trace-off.sh (tracing off must cost nothing measurable).
+notrace:
+	$(MAKE) BUILD=build/notrace CFLAGS_EXTRA=-DGORO_NO_TRACE lib
 
 # The unit tests under AddressSanitizer / UndefinedBehaviorSanitizer.
 asan ubsan:

@@ -161,7 +161,7 @@ static void *mstart(void *arg)
 	struct m *mp = arg;
 	struct g *g0 = mp->g0;
 	g0->tp = goro__getfs(); /* the M's own nptl TCB */
-	mp->sigmask = 0;        /* newm started it with nothing blocked */
+	mp->sigmask = *(uint64_t *)&goro__m_sigmask; /* newm started it so */
 	goro__curg = g0;
 	mp->tid = goro__gettid();
 	goro__signal_minit(mp);
@@ -407,7 +407,9 @@ top:
 	}
 	(void)was_spinning;
 
-	/* Sleep until a timer is due or someone hands us a P. */
+	/* Sleep until a timer is due or someone hands us a P; meanwhile no
+	 * program signal lands here. */
+	goro__sigmask_idle(mp);
 	if (goro__timer_sleep(mp)) {
 		goro__lock(&goro__sched.lock);
 		pp = pidleget();
@@ -462,6 +464,7 @@ static __attribute__((noreturn)) void stoplockedm(struct m *mp)
 {
 	if (mp->p)
 		handoffp(releasep(mp));
+	goro__sigmask_idle(mp);
 	goro__notesleep(&mp->lockednote);
 	goro__noteclear(&mp->lockednote);
 	acquirep(mp, mp->nextp);

@@ -63,6 +63,35 @@ static void nudge_handler(int sig, siginfo_t *si, void *uc)
 	}
 }
 
+/* The mask of an M without a G (and of sysmon: runtime_mask).  A signal
+ * the program catches is blocked there, so a process-directed one goes to
+ * a thread whose G accepts it, or stays pending until one does, and the
+ * program's handler never runs outside a G (sigsuspend/sigwait in a G
+ * would never see it).  Signals left at SIG_DFL/SIG_IGN stay open, so a
+ * SIGTERM still ends a process whose threads are all parked.  Kept up to
+ * date by the interposed sigaction. */
+static sigset_t runtime_mask;
+static struct goro_mutex idlemask_lock;
+
+static bool sync_signal(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP ||
+	       sig == SIGSYS || sig == GORO_SIGNUDGE;
+}
+
+static void idlemask_note(int sig, const struct sigaction *sa)
+{
+	if (sig <= 0 || sig >= 64 || sync_signal(sig))
+		return;
+	bool caught = sa->sa_handler != SIG_DFL && sa->sa_handler != SIG_IGN;
+	goro__lock(&idlemask_lock);
+	if (caught)
+		sigaddset(&goro__m_sigmask, sig);
+	else
+		sigdelset(&goro__m_sigmask, sig);
+	goro__unlock(&idlemask_lock);
+}
+
 void goro__signal_init(void)
 {
 	struct sigaction nu;
@@ -73,7 +102,17 @@ void goro__signal_init(void)
 	goro__real.sigaction(GORO_SIGNUDGE, &nu, &old_nudge);
 	goro__preempt_init();
 
+	sigfillset(&runtime_mask);
 	sigemptyset(&goro__m_sigmask);
+	for (int sig = 1; sig < 64; sig++) {
+		if (sync_signal(sig)) {
+			sigdelset(&runtime_mask, sig);
+			continue;
+		}
+		struct sigaction cur;
+		if (goro__real.sigaction(sig, NULL, &cur) == 0)
+			idlemask_note(sig, &cur);
+	}
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = segv_handler;
@@ -109,8 +148,12 @@ void goro__signal_minit(struct m *mp)
 
 GORO_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	if (!goro__started || sig != GORO_SIGNUDGE)
-		return goro__real.sigaction(sig, act, old);
+	if (!goro__started || sig != GORO_SIGNUDGE) {
+		int r = goro__real.sigaction(sig, act, old);
+		if (r == 0 && act && goro__started)
+			idlemask_note(sig, act);
+		return r;
+	}
 	struct sigaction prev = old_nudge;
 	if (act)
 		old_nudge = *act;
@@ -121,12 +164,25 @@ GORO_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction
 
 GORO_EXPORT __sighandler_t signal(int sig, __sighandler_t h)
 {
-	if (!goro__started || sig != GORO_SIGNUDGE)
+	if (!goro__started)
 		return goro__real.signal(sig, h);
 	struct sigaction sa, old;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = h;
 	sa.sa_flags = SA_RESTART; /* BSD semantics, as glibc's signal() */
-	sigaction(sig, &sa, &old);
+	if (sigaction(sig, &sa, &old) != 0)
+		return SIG_ERR;
 	return old.sa_handler;
 }
+
+/* An M about to wait without a G (Go: the idle M's signal mask). */
+void goro__sigmask_idle(struct m *mp)
+{
+	uint64_t idle = *(volatile uint64_t *)&goro__m_sigmask;
+	if (mp->sigmask != idle) {
+		goro__sys4(SYS_rt_sigprocmask, SIG_SETMASK, &idle, NULL, 8);
+		mp->sigmask = idle;
+	}
+}
+
+const sigset_t *goro__runtime_sigmask(void) { return &runtime_mask; }

@@ -358,3 +358,22 @@ GORO_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fds
 		__chk_fail();
 	return poll(fds, n, timeout);
 }
+
+/* sigsuspend/pause wait in the kernel for a signal to this thread: the
+ * M's mask is the G's (idle Ms and sysmon block program signals), so the
+ * signal comes here.  The runtime's own signal stays deliverable. */
+GORO_EXPORT int sigsuspend(const sigset_t *mask)
+{
+	CANCEL_POINT();
+	sigset_t m = *mask;
+	if (goro__started)
+		sigdelset(&m, GORO_SIGNUDGE);
+	return (int)blocking6(SYS_rt_sigsuspend, (long)&m, 8, 0, 0, 0, 0);
+}
+
+GORO_EXPORT int pause(void)
+{
+	sigset_t cur;
+	pthread_sigmask(SIG_BLOCK, NULL, &cur);
+	return sigsuspend(&cur);
+}
