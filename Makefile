@@ -101,6 +101,7 @@ test:
 
 bench: all
 	bash scripts/bench.sh
+	bash scripts/bench-trace-off.sh
 
 demo:
 	bash scripts/install-deps.sh
