@@ -561,7 +561,7 @@ static void gosched_m(struct g *gp)
 {
 	struct m *mp = gp->m;
 	struct p *pp = mp->p;
-	GORO_TRACE(TEV_GSTOP, gp, 0, "yield");
+	GORO_TRACE(TEV_GSTOP, gp, 0, gp->yieldreason ? gp->yieldreason : "yield");
 	a_store_rlx(&gp->status, G_RUNNABLE);
 	mp->curg = NULL;
 	/* Fast path for yield loops: with nothing local, no timers and no
@@ -586,7 +586,9 @@ static void gosched_m(struct g *gp)
  * reached from a stack check; here from goro__coop). */
 void goro__preempt_park(void)
 {
-	a_store_rlx(&getg()->preempt, false);
+	struct g *gp = getg();
+	a_store_rlx(&gp->preempt, false);
+	gp->yieldreason = "preempted";
 	goro__gosched();
 }
 
@@ -609,7 +611,7 @@ void goro__gosched(void)
 	    a_load_rlx(&pp->runqhead) == a_load_rlx(&pp->runqtail) && !goro__timers_pending() &&
 	    !goro__netpoll_waiters() && (pp->schedtick + 1) % GORO_GLOBRUNQ_TICK != 0) {
 		mp->locks++; /* no async preemption or signal re-entry meanwhile */
-		GORO_TRACE(TEV_GSTOP, gp, 0, "yield");
+		GORO_TRACE(TEV_GSTOP, gp, 0, gp->yieldreason ? gp->yieldreason : "yield");
 		a_store_rlx(&gp->ctxsaved, 0);
 		a_store_rlx(&gp->status, G_RUNNABLE);
 		goro__lock(&goro__sched.lock);
@@ -629,6 +631,7 @@ void goro__gosched(void)
 	} else {
 		mcall(gp, gosched_m);
 	}
+	gp->yieldreason = NULL;
 	if (a_load_rlx(&gp->sigpending))
 		goro__sig_deliver(gp);
 }

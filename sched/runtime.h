@@ -114,6 +114,7 @@ struct g {
 	uint64_t goid;          /* 1 for main */
 	int tid;                /* fake kernel tid written into the TCB */
 	const char *waitreason; /* why it is parked (Go: waitReason) */
+	const char *yieldreason; /* trace: why it yielded ("preempted"), else NULL */
 
 	/* stack */
 	void *stack_lo, *stack_hi; /* usable range */

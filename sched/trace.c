@@ -315,6 +315,7 @@ static int write_json(int fd, int64_t from, int64_t to)
 			     i, US(mheld[i].ts), (double)(end - mheld[i].ts) / 1000.0, mheld[i].p);
 	for (int32_t i = 0; i < nm && i < 4096; i++)
 		outf(o, ",\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":2,\"tid\":%d,\"args\":{\"name\":\"M%d\"}}", i, i);
+	outf(o, ",\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":2,\"tid\":999,\"args\":{\"name\":\"sysmon\"}}");
 	outf(o, "\n]}\n");
 	out_flush(o);
 	free(prun);
@@ -352,6 +353,8 @@ void goro__trace_init(void)
 		return;
 	run_start = goro__nanotime();
 	a_store_rel(&goro__tracing, true);
+	/* M0 took P0 before the tracer started: open its slice. */
+	goro__trace_ev(TEV_PSTART, NULL, 0, NULL);
 	if (atexit(write_at_exit) != 0)
 		goro__write_err("goro: cannot register the trace writer\n");
 }
