@@ -200,6 +200,7 @@ goro__asyncpreempt:
 	mov	$-1, %eax
 	mov	$-1, %edx
 	xsave64	(%rsp)
+	mov	%r12, %rdi		/* the saved GPRs: r15 first, rax last */
 	call	goro__asyncpreempt2
 	mov	$-1, %eax
 	mov	$-1, %edx

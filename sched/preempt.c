@@ -12,6 +12,8 @@
  * when the handler returns. */
 #include <link.h>
 #include <signal.h>
+#include <stdio.h>
+#include <sys/syscall.h>
 #include <string.h>
 #include <ucontext.h>
 
@@ -27,7 +29,6 @@ static struct { uintptr_t lo, hi; } unsafe[MAX_UNSAFE];
 static int nunsafe;
 
 void goro__asyncpreempt(void);
-void goro__asyncpreempt2(void);
 
 static bool unsafe_object(const char *name)
 {
@@ -96,12 +97,76 @@ bool goro__preempt_at(struct g *gp, struct ucontext_t *uc)
 	return true;
 }
 
+/* The GPRs goro__asyncpreempt pushed, lowest address first. */
+enum { R_R15, R_R14, R_R13, R_R12, R_R11, R_R10, R_R9, R_R8, R_RDI, R_RSI, R_RDX, R_RCX, R_RBX, R_RAX };
+
 /* Called by goro__asyncpreempt on the G's stack, all registers saved. */
-void goro__asyncpreempt2(void)
+void goro__asyncpreempt2(uint64_t *regs)
 {
+	struct g *gp = getg();
+	if (gp->resume_syscall) {
+		/* A system call goro did not intercept had blocked the M: issue
+		 * it again as an intercepted one (the P is handed off while it
+		 * blocks), and resume after it with its result in rax. */
+		gp->resume_syscall = false;
+		goro__entersyscall();
+		long r = goro__sys6((long)regs[R_RAX], (long)regs[R_RDI], (long)regs[R_RSI], (long)regs[R_RDX],
+				    (long)regs[R_R10], (long)regs[R_R8], (long)regs[R_R9]);
+		goro__exitsyscall();
+		regs[R_RAX] = (uint64_t)r;
+		a_fetch_add_rlx(&goro__sched.nblockedm, 1);
+		return;
+	}
 	a_fetch_add_rlx(&goro__sched.nasyncpreempt, 1);
-	GORO_TRACE(TEV_PREEMPT, getg(), 0, "async");
+	GORO_TRACE(TEV_PREEMPT, gp, 0, "async");
 	goro__preempt_park();
+}
+
+/* In the signal handler, asked by sysmon (m->blockcheck): the M has been
+ * asleep in the kernel for 20 ms in a call goro did not intercept (libc's
+ * internal write of stdio, an internal futex).  If the signal interrupted
+ * a restartable system call (the kernel rewound rip to the `syscall`
+ * instruction and put the call number back in rax: SA_RESTART), make the
+ * G redo it through goro__asyncpreempt as an intercepted call instead. */
+bool goro__blocked_at(struct g *gp, struct ucontext_t *uc)
+{
+	struct m *mp = gp->m;
+	if (!mp || mp->curg != gp || gp == mp->g0 || mp->locks > 0 || a_load_rlx(&gp->status) != G_RUNNING ||
+	    gp->syscalldepth > 0)
+		return false;
+	greg_t *r = uc->uc_mcontext.gregs;
+	uintptr_t pc = (uintptr_t)r[REG_RIP];
+	long nr = (long)r[REG_RAX];
+	if (*(const uint16_t *)pc != 0x050f || nr < 0 || nr >= 512 || nr == SYS_restart_syscall)
+		return false;
+	uintptr_t sp = (uintptr_t)r[REG_RSP] - RED_ZONE - 8;
+	if (sp - goro__xsave_size - 512 < (uintptr_t)gp->stack_lo && gp->stack_map)
+		return false;
+	*(uintptr_t *)sp = pc + 2; /* resume after the syscall instruction */
+	r[REG_RSP] = (greg_t)sp;
+	r[REG_RIP] = (greg_t)(uintptr_t)goro__asyncpreempt;
+	gp->resume_syscall = true;
+	return true;
+}
+
+/* sysmon: the M running gp seems stuck in the kernel; look and ask. */
+void goro__check_blocked(struct m *mp)
+{
+	char path[64], buf[256];
+	(void)snprintf(path, sizeof path, "/proc/self/task/%d/stat", mp->tid);
+	long fd = goro__sys4(SYS_openat, -100, path, 0 /* O_RDONLY */, 0);
+	if (fd < 0)
+		return;
+	long n = goro__sys3(SYS_read, fd, buf, sizeof buf - 1);
+	goro__sys1(SYS_close, fd);
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	const char *st = strrchr(buf, ')');
+	if (!st || (st[2] != 'S' && st[2] != 'D'))
+		return; /* running: a CPU hog, which preemption handles */
+	a_store_rel(&mp->blockcheck, true);
+	goro__sys3(SYS_tgkill, goro__sys0(SYS_getpid), mp->tid, goro__sigpreempt);
 }
 
 /* sysmon: ask the M running gp to preempt it now. */

@@ -954,7 +954,7 @@ void goro__print_stats(void)
 	goro__errorf("goro: stats: gs_created=%llu max_live_gs=%lld ms_created=%lld "
 		     "context_switches=%llu steals=%llu globrunq_takes=%llu gomaxprocs=%d "
 		     "syscalls=%llu handoffs=%llu preempt_requests=%llu async_preemptions=%llu "
-		     "netpoll_parks=%llu\n",
+		     "netpoll_parks=%llu blocked_calls_redone=%llu\n",
 		     (unsigned long long)a_load_rlx(&goro__sched.gcreated),
 		     (long long)a_load_rlx(&goro__sched.maxgcount),
 		     (long long)goro__sched.mnext, (unsigned long long)nswitch,
@@ -963,7 +963,8 @@ void goro__print_stats(void)
 		     (unsigned long long)a_load_rlx(&goro__sched.nhandoff),
 		     (unsigned long long)a_load_rlx(&goro__sched.npreempt),
 		     (unsigned long long)a_load_rlx(&goro__sched.nasyncpreempt),
-		     (unsigned long long)a_load_rlx(&goro__sched.nnetpollpark));
+		     (unsigned long long)a_load_rlx(&goro__sched.nnetpollpark),
+		     (unsigned long long)a_load_rlx(&goro__sched.nblockedm));
 }
 
 /* ---- system calls --------------------------------------------------------- */
@@ -1109,6 +1110,10 @@ int64_t goro__sysmon_retake(int64_t now)
 			pp->sysmon_when = now;
 		} else if (now - pp->sysmon_when >= GORO_FORCE_PREEMPT_NS) {
 			struct g *gp = mp->curg;
+			if (gp && now - pp->sysmon_when >= GORO_BLOCKED_CHECK_NS && pp->sysmon_blockcheck != t) {
+				pp->sysmon_blockcheck = t;
+				goro__check_blocked(mp);
+			}
 			if (gp && !a_load_rlx(&gp->preempt)) {
 				a_store_rlx(&gp->preempt, true);
 				a_fetch_add_rlx(&goro__sched.npreempt, 1);

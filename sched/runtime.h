@@ -44,6 +44,7 @@
 #define GORO_KEY_BLOCK 32         /* keys per lazily allocated block */
 #define GORO_DESTRUCTOR_ITERATIONS 4 /* PTHREAD_DESTRUCTOR_ITERATIONS */
 #define GORO_FORCE_PREEMPT_NS (10LL * 1000 * 1000) /* Go: forcePreemptNS */
+#define GORO_BLOCKED_CHECK_NS (20LL * 1000 * 1000) /* an M asleep in an uninterposed call */
 #define GORO_STUCK_REPORT_NS (1000LL * 1000 * 1000) /* progress diagnostic */
 #define GORO_TID_BASE (1 << 22)   /* fake tids sit above PID_MAX_LIMIT */
 /* The runtime's signal: SIGURG as Go's sigPreempt, or GORO_PREEMPT=SIG. */
@@ -164,6 +165,7 @@ struct g {
 	/* sysmon asks a G that ran too long to yield at its next interposed
 	 * call (Go: g.preempt, the cooperative half). */
 	_Atomic bool preempt;
+	bool resume_syscall;    /* goro__blocked_at: redo the interrupted call */
 	int syscalldepth;       /* entersyscall nesting (system() -> waitpid) */
 	/* LockOSThread (Go: g.lockedm): the G runs only on this M. */
 	struct m *lockedm;
@@ -204,6 +206,7 @@ struct m {
 	uint64_t fastrand;
 	uint64_t sigmask;       /* mask currently applied to the kernel thread */
 	pthread_t thread;       /* the real pthread */
+	_Atomic bool blockcheck; /* sysmon: see if a stuck call can be redone */
 	struct tracebuf *tracebuf; /* sched/trace.c, written by this M only */
 	struct g *lockedg;      /* the G locked to this M (Go: m.lockedg) */
 	struct goro_note lockednote; /* a locked M waits here for its G */
@@ -240,6 +243,7 @@ struct p {
 	uint32_t sysmon_tick;
 	int64_t sysmon_when;
 	uint32_t sysmon_reported; /* schedtick of the last stuck report */
+	uint32_t sysmon_blockcheck; /* schedtick of the last blocked-M check */
 	uint32_t sysmon_syscalltick;
 	int64_t sysmon_syscallwhen;
 
@@ -273,6 +277,7 @@ struct schedt {
 	_Atomic uint64_t nhandoff;   /* Ps retaken from system calls */
 	_Atomic uint64_t npreempt;   /* preemption requests by sysmon */
 	_Atomic uint64_t nasyncpreempt; /* Gs preempted by the signal */
+	_Atomic uint64_t nblockedm;  /* uninterposed blocking calls redone */
 	_Atomic uint64_t nnetpollpark; /* Gs parked on the netpoller */
 	_Atomic uint64_t nsyscall;   /* blocking calls entered */
 };
@@ -300,7 +305,7 @@ void goro__mcall(struct goro_gctx *save, void (*fn)(struct g *), struct g *gp,
 __attribute__((noreturn)) void goro__gogo(struct goro_gctx *ctx, void *tp);
 /* First frame of every G: calls goro__gmain(r12). */
 void goro__gstart(void);
-void goro__asyncpreempt2(void);
+void goro__asyncpreempt2(uint64_t *regs);
 void goro__gswitch(struct goro_gctx *save, _Atomic uint32_t *saved, struct goro_gctx *to, void *to_tp);
 void goro__setfs(void *tp);
 void *goro__getfs(void);
@@ -368,6 +373,8 @@ void goro__preempt_init(void);
 void goro__preemptone(struct g *gp, struct m *mp);
 struct ucontext_t;
 bool goro__preempt_at(struct g *gp, struct ucontext_t *uc);
+bool goro__blocked_at(struct g *gp, struct ucontext_t *uc);
+void goro__check_blocked(struct m *mp);
 static inline void goro__coop(void)
 {
 	if (__builtin_expect(a_load_rlx(&getg()->preempt), 0))

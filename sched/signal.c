@@ -49,7 +49,10 @@ static void nudge_handler(int sig, siginfo_t *si, void *uc)
 	if (gp && gp->m && gp->m->curg == gp) {
 		if (a_load_rlx(&gp->sigpending))
 			goro__sig_deliver(gp);
-		goro__preempt_at(gp, uc);
+		bool f = true;
+		if (!(a_load_acq(&gp->m->blockcheck) && a_cas(&gp->m->blockcheck, &f, false) &&
+		      goro__blocked_at(gp, uc)))
+			goro__preempt_at(gp, uc);
 	}
 	errno = saved;
 	/* A program's own handler for the signal still runs. */

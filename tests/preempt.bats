@@ -40,3 +40,19 @@ load helpers
   [ "$status" -eq 2 ] || fail "expected 2, saw $status"
   [[ "$stderr" == *'GORO_PREEMPT="SIGBOGUS"'* ]] || fail "stderr: $stderr"
 }
+
+@test "io_stdio_block: a thread blocked in libc's internal write does not starve the others" {
+  compare_native_goro io_stdio_block
+}
+
+@test "io_stdio_block: GOMAXPROCS=1: sysmon saw the blocked M and the call was redone with a hand-off" {
+  require_goro
+  require_prog io_stdio_block
+  run --separate-stderr timeout "$GORO_TEST_TIMEOUT" env LD_PRELOAD="$GORO_LIB" GOMAXPROCS=1 GORO_STATS=1 \
+    "$PROGS_DIR/io_stdio_block"
+  assert_success
+  printf '%s\n' "$stderr" > "$BATS_TEST_TMPDIR/err"
+  n=$(goro_stat blocked_calls_redone "$BATS_TEST_TMPDIR/err")
+  h=$(goro_stat handoffs "$BATS_TEST_TMPDIR/err")
+  [ "${n:-0}" -ge 1 ] && [ "${h:-0}" -ge 1 ] || fail "blocked_calls_redone=$n handoffs=$h; stderr: $stderr"
+}

@@ -101,3 +101,9 @@ PROGS += $(PROGS_DIR)/spin_flag
 $(PROGS_DIR)/spin_flag: tests/progs/spin_flag.c $(PROGS_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(PROGS_CFLAGS) $< -o $@
+
+PROGS += $(PROGS_DIR)/io_stdio_block
+
+$(PROGS_DIR)/io_stdio_block: tests/progs/io_stdio_block.c $(PROGS_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGS_CFLAGS) $< -o $@

@@ -19,7 +19,7 @@ void goro__gmain(struct g *gp)
 	goro__throw("unit test: goro__gmain called");
 }
 GORO_HIDDEN uint64_t goro__xsave_size = 4096;
-void goro__asyncpreempt2(void)
+void goro__asyncpreempt2(uint64_t *regs)
 {
 	goro__throw("unit test: goro__asyncpreempt2 called");
 }
