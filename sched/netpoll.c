@@ -241,3 +241,90 @@ void goro__netpoll_afterfork(void)
 	a_store_rlx(&nwaiters, 0);
 	goro__netpoll_init();
 }
+
+/* ---- waiting on several fds (poll, select) ----------------------------- */
+
+struct manylock {
+	struct polldesc **pds;
+	int n;
+};
+
+static bool unlock_many(struct g *gp, void *arg)
+{
+	struct manylock *ml = arg;
+	for (int i = ml->n - 1; i >= 0; i--)
+		goro__unlock(&ml->pds[i]->lock);
+	return true;
+}
+
+/* Park until any of req[0..n) (sorted by fd) is ready.  The descriptors
+ * are locked in fd order (two pollers cannot deadlock) and stay locked
+ * until the G is parked, as in goro__netpoll_wait.  Returns as that. */
+int goro__netpoll_wait_many(const struct goro_pollreq *req, int n, int64_t deadline, bool cancelable)
+{
+	struct g *gp = getg();
+	if (n <= 0 || n > GORO_POLL_MANY)
+		return -EPERM;
+	struct polldesc *pds[GORO_POLL_MANY] = { 0 }, *locked[GORO_POLL_MANY] = { 0 };
+	int nl = 0;
+	for (int i = 0; i < n; i++) {
+		pds[i] = pd_of(req[i].fd);
+		if (!pds[i] || (i > 0 && req[i].fd < req[i - 1].fd))
+			return -EPERM;
+	}
+	for (int i = 0; i < n; i++)
+		if (nl == 0 || locked[nl - 1] != pds[i]) {
+			goro__lock(&pds[i]->lock);
+			locked[nl++] = pds[i];
+		}
+	struct manylock ml = { locked, nl };
+	int set = 0;
+	long err = 0;
+	for (; set < n; set++) {
+		struct g **slot = req[set].mode == 'r' ? &pds[set]->rg : &pds[set]->wg;
+		if (*slot) {
+			err = -EPERM; /* another G waits there: the caller blocks in the kernel */
+			break;
+		}
+		*slot = gp;
+		err = arm(req[set].fd, pds[set]);
+		if (err < 0) {
+			*slot = NULL;
+			break;
+		}
+	}
+	if (!err && cancelable) {
+		a_store_rel(&gp->cancelable, true);
+		atomic_thread_fence(memory_order_seq_cst); /* pairs with pthread_cancel */
+		if (goro__cancel_requested(gp))
+			err = -EINTR;
+	}
+	if (err) {
+		for (int i = 0; i < set; i++) {
+			struct g **slot = req[i].mode == 'r' ? &pds[i]->rg : &pds[i]->wg;
+			if (*slot == gp)
+				*slot = NULL;
+		}
+		a_store_rlx(&gp->cancelable, false);
+		unlock_many(gp, &ml);
+		return err == -EINTR ? -EINTR : -EPERM;
+	}
+	a_fetch_add(&nwaiters, 1);
+	a_fetch_add_rlx(&goro__sched.nnetpollpark, 1);
+	enum goro_wake w = goro__park_until(unlock_many, &ml, "IO wait (poll)", deadline);
+	a_store_rlx(&gp->cancelable, false);
+	a_fetch_add(&nwaiters, -1);
+	/* Take ourselves off every descriptor the event did not. */
+	for (int i = 0; i < n; i++) {
+		struct g **slot = req[i].mode == 'r' ? &pds[i]->rg : &pds[i]->wg;
+		goro__lock(&pds[i]->lock);
+		if (*slot == gp)
+			*slot = NULL;
+		goro__unlock(&pds[i]->lock);
+	}
+	if (w == GORO_WAKE_TIMEOUT)
+		return -ETIMEDOUT;
+	if (w == GORO_WAKE_INTERRUPTED)
+		return -EINTR;
+	return 0;
+}

@@ -402,6 +402,12 @@ int goro__netpoll(int64_t ns);
 bool goro__netpoll_waiters(void);
 void goro__netpoll_break(void);
 void goro__netpoll_close(int fd);
+#define GORO_POLL_MANY 64 /* more fds than this: poll blocks in the kernel */
+struct goro_pollreq {
+	int fd;
+	int mode; /* 'r' or 'w' */
+};
+int goro__netpoll_wait_many(const struct goro_pollreq *req, int n, int64_t deadline, bool cancelable);
 
 /* ---- timers and wake-ups (sched/time.c) ---------------------------------- */
 enum goro_wake { GORO_WAKE_EVENT, GORO_WAKE_TIMEOUT, GORO_WAKE_INTERRUPTED };

@@ -107,3 +107,9 @@ PROGS += $(PROGS_DIR)/io_stdio_block
 $(PROGS_DIR)/io_stdio_block: tests/progs/io_stdio_block.c $(PROGS_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(PROGS_CFLAGS) $< -o $@
+
+PROGS += $(PROGS_DIR)/io_pollmany
+
+$(PROGS_DIR)/io_pollmany: tests/progs/io_pollmany.c $(PROGS_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGS_CFLAGS) $< -o $@
