@@ -27,8 +27,11 @@ static void prepare(void)
 	goro__lock(&goro__sched.lock);
 }
 
+void goro__own_sockets_forget(void);
+
 static void parent(void)
 {
+	goro__own_sockets_forget();
 	goro__unlock(&goro__sched.lock);
 	goro__unlock(&goro__allglock);
 }
@@ -85,6 +88,7 @@ static void child(void)
 	}
 	a_store_rlx(&goro__sched.gcount, 1);
 
+	goro__own_sockets_forget();
 	goro__timers_afterfork();
 	goro__sema_afterfork();
 	goro__netpoll_afterfork();

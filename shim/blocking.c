@@ -139,17 +139,44 @@ GORO_EXPORT int open(const char *path, int flags, ...)
 GORO_EXPORT int open64(const char *path, int flags, ...) __attribute__((alias("open")));
 GORO_EXPORT int openat64(int dirfd, const char *path, int flags, ...) __attribute__((alias("openat")));
 
+/* Sockets this process made itself (socket(2) under goro), so no other
+ * process can share their file description yet: only those may have their
+ * blocking mode flipped for the length of a connect. */
+#define OWN_SOCKETS 65536
+static _Atomic uint8_t own_socket[OWN_SOCKETS];
+
+GORO_EXPORT int socket(int domain, int type, int proto)
+{
+	long fd = goro__sys3(SYS_socket, domain, type, proto);
+	if (fd >= 0 && fd < OWN_SOCKETS)
+		a_store_rlx(&own_socket[fd], 1);
+	return (int)sys_ret(fd);
+}
+
+/* After fork() every socket is shared with the other process. */
+void goro__own_sockets_forget(void)
+{
+	for (int i = 0; i < OWN_SOCKETS; i++)
+		a_store_rlx(&own_socket[i], 0);
+}
+
+void goro__fd_closed(int fd)
+{
+	if (fd >= 0 && fd < OWN_SOCKETS)
+		a_store_rlx(&own_socket[fd], 0);
+}
+
 /* connect on a blocking socket: the connection is started non-blocking and
  * the G parks on the netpoller until it completes (10,000 threads
  * connecting at once must not each hold a kernel thread).  The
- * O_NONBLOCK flip lasts only for the call and is done only on sockets the
- * program could not have shared yet through inheritance (fd > 2);
- * anything unusual falls back to the blocking call with the P handed
- * off. */
+ * O_NONBLOCK flip lasts only for the call and is done only on a socket
+ * this process created (never an inherited one); anything else blocks in
+ * the kernel with the P handed off. */
 GORO_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	CANCEL_POINT();
-	long fl = goro__started && fd > 2 ? goro__sys2(SYS_fcntl, fd, F_GETFL) : -1;
+	bool own = fd >= 0 && fd < OWN_SOCKETS && a_load_rlx(&own_socket[fd]);
+	long fl = goro__started && own ? goro__sys2(SYS_fcntl, fd, F_GETFL) : -1;
 	if (fl < 0 || (fl & O_NONBLOCK))
 		return (int)blocking6(SYS_connect, fd, (long)addr, len, 0, 0, 0);
 	if (goro__sys3(SYS_fcntl, fd, F_SETFL, fl | O_NONBLOCK) < 0)

@@ -260,6 +260,7 @@ GORO_EXPORT int close(int fd)
 {
 	if (goro__started)
 		goro__netpoll_close(fd);
+	goro__fd_closed(fd);
 	/* close is a cancellation point, but a cancelled close must still
 	 * close (POSIX leaves the fd state unspecified; glibc closes). */
 	return (int)ret(goro__sys1(SYS_close, fd));

@@ -13,6 +13,9 @@ __attribute__((noreturn)) void goro__do_exit(void *value);
  * EINVAL for a bad clock or timespec. */
 int goro__abs_deadline(clockid_t clk, const struct timespec *abs, int64_t *deadline);
 
+/* close(fd): forget what goro knew of fd (shim/blocking.c). */
+void goro__fd_closed(int fd);
+
 /* A call into glibc that may block the kernel thread (process-shared and
  * robust objects, named semaphores): with the P handed off while it
  * blocks, as a system call. */
