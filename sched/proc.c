@@ -1253,8 +1253,10 @@ void goro__dump_gs_fd(int fd)
  * see). */
 bool goro__all_asleep(void)
 {
-	if (a_load_rlx(&goro__sched.gcount) == 0 || goro__timers_pending() || goro__netpoll_waiters() ||
-	    a_load_rlx(&goro__sched.runqsize) > 0 || a_load_rlx(&goro__sched.nmspinning) > 0)
+	/* Lock-free answers first: sysmon asks every cycle. */
+	if (a_load_rlx(&goro__sched.npidle) != goro__gomaxprocs || a_load_rlx(&goro__sched.gcount) == 0 ||
+	    goro__timers_pending() || goro__netpoll_waiters() || a_load_rlx(&goro__sched.runqsize) > 0 ||
+	    a_load_rlx(&goro__sched.nmspinning) > 0)
 		return false;
 	goro__lock(&goro__sched.lock);
 	bool dead = goro__sched.nmidle == goro__sched.mnext &&
