@@ -12,10 +12,12 @@
 #define GORO_BENCH_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static inline long long bench_now_ns(void)
 {
@@ -47,6 +49,98 @@ static inline void bench_die(const char *what, int err)
 {
     fprintf(stderr, "%s: %s\n", what, strerror(err));
     exit(1);
+}
+
+/* Print "usage: PROG ARGS" to stderr and exit 2. */
+static inline void bench_usage(const char *prog, const char *args)
+{
+    fprintf(stderr, "usage: %s %s\n", prog, args);
+    exit(2);
+}
+
+/* One command-line option: -LETTER VALUE, stored as a positive integer in
+ * *num (checked by bench_parse_long) or, when num is NULL, as the string
+ * itself in *str. */
+struct bench_opt {
+    char letter;
+    long *num;
+    const char **str;
+};
+#define BENCH_NUM(letter, num) {(letter), (num), NULL}
+#define BENCH_STR(letter, str) {(letter), NULL, (str)}
+#define BENCH_END {0, NULL, NULL}
+/* bench_options' table: BENCH_OPTS(BENCH_NUM('n', &n), ...) */
+#define BENCH_OPTS(...) ((const struct bench_opt[]){__VA_ARGS__, BENCH_END})
+
+/* getopt over opts (ended by an entry with letter 0), plus -h; anything
+ * else, -h, or a left-over argument prints the usage line (ARGS, see
+ * bench_usage) and exits 2. */
+static inline void bench_options(int argc, char **argv, const char *args,
+                                 const struct bench_opt *opts)
+{
+    char optstring[64];
+    size_t k = 0;
+    for (const struct bench_opt *o = opts; o->letter; o++) {
+        optstring[k++] = o->letter;
+        optstring[k++] = ':';
+    }
+    optstring[k++] = 'h';
+    optstring[k] = '\0';
+    int opt;
+    while ((opt = getopt(argc, argv, optstring)) != -1) {
+        const struct bench_opt *o = opts;
+        while (o->letter && o->letter != opt)
+            o++;
+        if (!o->letter)
+            bench_usage(argv[0], args);
+        if (o->num) {
+            char name[3] = {'-', o->letter, '\0'};
+            *o->num = bench_parse_long(name, optarg);
+        } else {
+            *o->str = optarg;
+        }
+    }
+    if (optind != argc)
+        bench_usage(argv[0], args);
+}
+
+/* pthread_create(t, attr, fn, arg), exiting 1 if it fails. */
+static inline void bench_start(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
+                               void *arg)
+{
+    int rc = pthread_create(t, attr, fn, arg);
+    if (rc != 0)
+        bench_die("pthread_create", rc);
+}
+
+/* The two-player ping-pongs (yield_pingpong, cond_pingpong): run
+ * player((void *)0) and player((void *)1) to completion, setting
+ * *deadline_ns to MAX_S seconds after the start first, then report the
+ * hand-offs the players counted in handoffs[] as NAME's RESULT in UNIT
+ * (ns/...).  Returns main's exit status. */
+static inline int bench_pingpong(const char *name, const char *unit, void *(*player)(void *),
+                                 long max_s, long long *deadline_ns, const long handoffs[2],
+                                 const int *capped)
+{
+    pthread_t t[2];
+    long long t0 = bench_now_ns();
+    *deadline_ns = t0 + max_s * 1000000000LL;
+    for (long i = 0; i < 2; i++)
+        bench_start(&t[i], NULL, player, (void *)i);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    long long t1 = bench_now_ns();
+
+    long total = handoffs[0] + handoffs[1];
+    if (total <= 0) {
+        fprintf(stderr, "%s: no hand-offs happened\n", name);
+        return 1;
+    }
+    double ns = (double)(t1 - t0) / (double)total;
+    printf("%s: %ld hand-offs in %.1f ms: %.0f %s%s\n", name, total, (double)(t1 - t0) / 1e6, ns,
+           unit, *capped ? " (stopped at the time cap)" : "");
+    bench_result(name, ns, unit);
+    return 0;
 }
 
 #endif

@@ -43,47 +43,12 @@ static void *player(void *arg)
     return NULL;
 }
 
-static void usage(const char *prog)
-{
-    fprintf(stderr, "usage: %s [-n HANDOFFS] [-t MAX_SECONDS]\n", prog);
-    exit(2);
-}
-
 int main(int argc, char **argv)
 {
     long n = 200000, max_s = 2;
-    int opt;
-    while ((opt = getopt(argc, argv, "n:t:h")) != -1) {
-        switch (opt) {
-        case 'n': n = bench_parse_long("-n", optarg); break;
-        case 't': max_s = bench_parse_long("-t", optarg); break;
-        default: usage(argv[0]);
-        }
-    }
-    if (optind != argc)
-        usage(argv[0]);
+    bench_options(argc, argv, "[-n HANDOFFS] [-t MAX_SECONDS]",
+                  BENCH_OPTS(BENCH_NUM('n', &n), BENCH_NUM('t', &max_s)));
     target = n;
-
-    pthread_t t[2];
-    long long t0 = bench_now_ns();
-    deadline_ns = t0 + max_s * 1000000000LL;
-    for (long i = 0; i < 2; i++) {
-        int rc = pthread_create(&t[i], NULL, player, (void *)i);
-        if (rc != 0)
-            bench_die("pthread_create", rc);
-    }
-    for (int i = 0; i < 2; i++)
-        pthread_join(t[i], NULL);
-    long long t1 = bench_now_ns();
-
-    long total = handoffs[0] + handoffs[1];
-    if (total <= 0) {
-        fprintf(stderr, "cond_pingpong: no hand-offs happened\n");
-        return 1;
-    }
-    double ns = (double)(t1 - t0) / (double)total;
-    printf("cond_pingpong: %ld hand-offs in %.1f ms: %.0f ns/handoff%s\n", total,
-           (double)(t1 - t0) / 1e6, ns, capped ? " (stopped at the time cap)" : "");
-    bench_result("cond_pingpong", ns, "ns/handoff");
-    return 0;
+    return bench_pingpong("cond_pingpong", "ns/handoff", player, max_s, &deadline_ns, handoffs,
+                          &capped);
 }

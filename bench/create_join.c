@@ -17,35 +17,19 @@ static void *worker(void *arg)
     return (void *)((char *)arg + 1);
 }
 
-static void usage(const char *prog)
-{
-    fprintf(stderr, "usage: %s [-n THREADS] [-b BATCH]\n", prog);
-    exit(2);
-}
-
 int main(int argc, char **argv)
 {
     long n = 20000, batch = 100;
-    int opt;
-    while ((opt = getopt(argc, argv, "n:b:h")) != -1) {
-        switch (opt) {
-        case 'n': n = bench_parse_long("-n", optarg); break;
-        case 'b': batch = bench_parse_long("-b", optarg); break;
-        default: usage(argv[0]);
-        }
-    }
-    if (optind != argc)
-        usage(argv[0]);
+    bench_options(argc, argv, "[-n THREADS] [-b BATCH]",
+                  BENCH_OPTS(BENCH_NUM('n', &n), BENCH_NUM('b', &batch)));
 
     /* Phase 1: one at a time. */
     long long t0 = bench_now_ns();
     for (long i = 0; i < n; i++) {
         pthread_t t;
         void *ret = NULL;
-        int rc = pthread_create(&t, NULL, worker, (void *)i);
-        if (rc != 0)
-            bench_die("pthread_create", rc);
-        rc = pthread_join(t, &ret);
+        bench_start(&t, NULL, worker, (void *)i);
+        int rc = pthread_join(t, &ret);
         if (rc != 0)
             bench_die("pthread_join", rc);
         if (ret != (void *)((char *)i + 1)) {
@@ -65,9 +49,7 @@ int main(int argc, char **argv)
     while (done < n) {
         long k = n - done < batch ? n - done : batch;
         for (long i = 0; i < k; i++) {
-            int rc = pthread_create(&ts[i], NULL, worker, (void *)(done + i));
-            if (rc != 0)
-                bench_die("pthread_create", rc);
+            bench_start(&ts[i], NULL, worker, (void *)(done + i));
         }
         for (long i = 0; i < k; i++) {
             void *ret = NULL;

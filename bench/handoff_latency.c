@@ -58,25 +58,11 @@ static int cmp_ll(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void usage(const char *prog)
-{
-    fprintf(stderr, "usage: %s [-n TRIALS] [-t MAX_SECONDS]\n", prog);
-    exit(2);
-}
-
 int main(int argc, char **argv)
 {
     long n = 5000, max_s = 2;
-    int opt;
-    while ((opt = getopt(argc, argv, "n:t:h")) != -1) {
-        switch (opt) {
-        case 'n': n = bench_parse_long("-n", optarg); break;
-        case 't': max_s = bench_parse_long("-t", optarg); break;
-        default: usage(argv[0]);
-        }
-    }
-    if (optind != argc)
-        usage(argv[0]);
+    bench_options(argc, argv, "[-n TRIALS] [-t MAX_SECONDS]",
+                  BENCH_OPTS(BENCH_NUM('n', &n), BENCH_NUM('t', &max_s)));
     if (pipe(pfd) != 0)
         bench_die("pipe", errno);
     long long *lat = calloc((size_t)n, sizeof *lat);
@@ -84,9 +70,7 @@ int main(int argc, char **argv)
         bench_die("calloc", ENOMEM);
 
     pthread_t tb;
-    int rc = pthread_create(&tb, NULL, thread_b, NULL);
-    if (rc != 0)
-        bench_die("pthread_create", rc);
+    bench_start(&tb, NULL, thread_b, NULL);
 
     /* The main thread is A. */
     long long start = bench_now_ns(), deadline = start + max_s * 1000000000LL;

@@ -33,34 +33,18 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static void usage(const char *prog)
-{
-    fprintf(stderr, "usage: %s [-t THREADS] [-n INCREMENTS_PER_THREAD]\n", prog);
-    exit(2);
-}
-
 int main(int argc, char **argv)
 {
     long nthreads = 64;
-    int opt;
     iters = 100000;
-    while ((opt = getopt(argc, argv, "t:n:h")) != -1) {
-        switch (opt) {
-        case 't': nthreads = bench_parse_long("-t", optarg); break;
-        case 'n': iters = bench_parse_long("-n", optarg); break;
-        default: usage(argv[0]);
-        }
-    }
-    if (optind != argc)
-        usage(argv[0]);
+    bench_options(argc, argv, "[-t THREADS] [-n INCREMENTS_PER_THREAD]",
+                  BENCH_OPTS(BENCH_NUM('t', &nthreads), BENCH_NUM('n', &iters)));
 
     pthread_t *ts = calloc((size_t)nthreads, sizeof *ts);
     if (ts == NULL)
         bench_die("calloc", ENOMEM);
     for (long i = 0; i < nthreads; i++) {
-        int rc = pthread_create(&ts[i], NULL, worker, NULL);
-        if (rc != 0)
-            bench_die("pthread_create", rc);
+        bench_start(&ts[i], NULL, worker, NULL);
     }
     long long t0 = bench_now_ns();
     pthread_mutex_lock(&mu);

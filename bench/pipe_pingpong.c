@@ -31,32 +31,16 @@ static void *echoer(void *arg)
     }
 }
 
-static void usage(const char *prog)
-{
-    fprintf(stderr, "usage: %s [-n ROUND_TRIPS] [-t MAX_SECONDS]\n", prog);
-    exit(2);
-}
-
 int main(int argc, char **argv)
 {
     long n = 1000000, max_s = 2;
-    int opt;
-    while ((opt = getopt(argc, argv, "n:t:h")) != -1) {
-        switch (opt) {
-        case 'n': n = bench_parse_long("-n", optarg); break;
-        case 't': max_s = bench_parse_long("-t", optarg); break;
-        default: usage(argv[0]);
-        }
-    }
-    if (optind != argc)
-        usage(argv[0]);
+    bench_options(argc, argv, "[-n ROUND_TRIPS] [-t MAX_SECONDS]",
+                  BENCH_OPTS(BENCH_NUM('n', &n), BENCH_NUM('t', &max_s)));
     if (pipe(p1) != 0 || pipe(p2) != 0)
         bench_die("pipe", errno);
 
     pthread_t tb;
-    int rc = pthread_create(&tb, NULL, echoer, NULL);
-    if (rc != 0)
-        bench_die("pthread_create", rc);
+    bench_start(&tb, NULL, echoer, NULL);
 
     long long t0 = bench_now_ns(), deadline = t0 + max_s * 1000000000LL;
     long done = 0;

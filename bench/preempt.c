@@ -67,12 +67,8 @@ static void run_latency(void)
     if (!late)
         bench_die("calloc", ENOMEM);
     pthread_t th, ts;
-    int rc = pthread_create(&th, NULL, hog, NULL);
-    if (rc != 0)
-        bench_die("pthread_create", rc);
-    rc = pthread_create(&ts, NULL, sleeper, NULL);
-    if (rc != 0)
-        bench_die("pthread_create", rc);
+    bench_start(&th, NULL, hog, NULL);
+    bench_start(&ts, NULL, sleeper, NULL);
     pthread_join(ts, NULL);
     atomic_store(&hog_stop, 1);
     pthread_join(th, NULL);
@@ -106,9 +102,7 @@ static void run_work(long nthreads)
         bench_die("calloc", ENOMEM);
     long long t0 = bench_now_ns();
     for (long i = 0; i < nthreads; i++) {
-        int rc = pthread_create(&t[i], NULL, worker, (void *)i);
-        if (rc != 0)
-            bench_die("pthread_create", rc);
+        bench_start(&t[i], NULL, worker, (void *)i);
     }
     for (long i = 0; i < nthreads; i++)
         pthread_join(t[i], NULL);
@@ -122,35 +116,20 @@ static void run_work(long nthreads)
     free(t);
 }
 
-static void usage(const char *prog)
-{
-    fprintf(stderr,
-            "usage: %s [-m latency|work|both] [-n TRIALS] [-s SLEEP_MS] [-w THREADS] [-i ITERS]\n",
-            prog);
-    exit(2);
-}
+#define USAGE_ARGS "[-m latency|work|both] [-n TRIALS] [-s SLEEP_MS] [-w THREADS] [-i ITERS]"
 
 int main(int argc, char **argv)
 {
     const char *mode = "both";
     long nthreads = 4;
-    int opt;
-    while ((opt = getopt(argc, argv, "m:n:s:w:i:h")) != -1) {
-        switch (opt) {
-        case 'm': mode = optarg; break;
-        case 'n': trials = bench_parse_long("-n", optarg); break;
-        case 's': sleep_ms = bench_parse_long("-s", optarg); break;
-        case 'w': nthreads = bench_parse_long("-w", optarg); break;
-        case 'i': iters = bench_parse_long("-i", optarg); break;
-        default: usage(argv[0]);
-        }
-    }
-    if (optind != argc)
-        usage(argv[0]);
+    bench_options(argc, argv, USAGE_ARGS,
+                  BENCH_OPTS(BENCH_STR('m', &mode), BENCH_NUM('n', &trials),
+                             BENCH_NUM('s', &sleep_ms), BENCH_NUM('w', &nthreads),
+                             BENCH_NUM('i', &iters)));
     int lat = !strcmp(mode, "latency") || !strcmp(mode, "both");
     int work = !strcmp(mode, "work") || !strcmp(mode, "both");
     if (!lat && !work)
-        usage(argv[0]);
+        bench_usage(argv[0], USAGE_ARGS);
     if (lat)
         run_latency();
     if (work)

@@ -26,27 +26,12 @@ static void *sleeper(void *arg)
     return NULL;
 }
 
-static void usage(const char *prog)
-{
-    fprintf(stderr, "usage: %s [-n THREADS] [-r ROUNDS] [-m SLEEP_MS] [-s STACK_KIB]\n", prog);
-    exit(2);
-}
-
 int main(int argc, char **argv)
 {
     long n = 10000, stack_kib = 0;
-    int opt;
-    while ((opt = getopt(argc, argv, "n:r:m:s:h")) != -1) {
-        switch (opt) {
-        case 'n': n = bench_parse_long("-n", optarg); break;
-        case 'r': rounds = bench_parse_long("-r", optarg); break;
-        case 'm': sleep_ms = bench_parse_long("-m", optarg); break;
-        case 's': stack_kib = bench_parse_long("-s", optarg); break;
-        default: usage(argv[0]);
-        }
-    }
-    if (optind != argc)
-        usage(argv[0]);
+    bench_options(argc, argv, "[-n THREADS] [-r ROUNDS] [-m SLEEP_MS] [-s STACK_KIB]",
+                  BENCH_OPTS(BENCH_NUM('n', &n), BENCH_NUM('r', &rounds), BENCH_NUM('m', &sleep_ms),
+                             BENCH_NUM('s', &stack_kib)));
 
     pthread_attr_t attr;
     pthread_attr_init(&attr);
