@@ -7,51 +7,6 @@
 
 load helpers
 
-# compare_native_goro_procs PROG ARGS...: compare_native_goro for a program
-# that starts other processes which also run under goro (LD_PRELOAD and
-# GORO_STATS are inherited) and print their own 'goro: stats:' line: at
-# least one such line is required (proof that goro ran), not exactly one.
-compare_native_goro_procs() {
-  local prog=$1; shift
-  local p failed=0
-
-  native_run "$prog" "$@"
-  if [ "$native_status" -ne 0 ]; then
-    {
-      echo "native run of $prog $* exited $(describe_status "$native_status"), expected 0"
-      echo "--- native stdout"; cat "$NATIVE_OUT"
-      echo "--- native stderr"; cat "$NATIVE_ERR"
-    } >&2
-    return 1
-  fi
-  for p in $GORO_PROCS; do
-    GORO_STATS=1 goro_run "$p" "$prog" "$@"
-    local why=()
-    cmp -s "$NATIVE_OUT" "$GORO_OUT" || why+=("stdout differs from native")
-    [ "$goro_status" -eq 0 ] ||
-      why+=("exit status: expected 0, saw $(describe_status "$goro_status")")
-    [ "$goro_status" -ne 0 ] || grep -q '^goro: stats: ' "$GORO_ERR" ||
-      why+=("expected a 'goro: stats:' line on stderr (GORO_STATS=1)")
-    if [ ${#why[@]} -gt 0 ]; then
-      failed=1
-      {
-        echo "=== ${prog}${*:+ $*} under goro, GOMAXPROCS=$p:"
-        printf '  %s\n' "${why[@]}"
-        echo "--- diff of stdout (native = expected, goro = seen)"
-        diff -u --label "native" --label "goro GOMAXPROCS=$p" "$NATIVE_OUT" "$GORO_OUT" || true
-        echo "--- goro stderr"
-        head -c 4000 "$GORO_ERR"
-        echo "---"
-      } >&2
-      if [ "$goro_status" -eq 124 ]; then
-        echo "(GOMAXPROCS values after $p not tried: the run timed out)" >&2
-        break
-      fi
-    fi
-  done
-  return "$failed"
-}
-
 # ---- 1. a read() that blocks before its writer ever ran -------------------
 
 @test "io_pipe_block: read() on an empty pipe blocks until a later thread writes" {
@@ -93,7 +48,7 @@ $(cat "$GORO_ERR")"
 # ---- 3. sockets ------------------------------------------------------------
 
 @test "io_echo: echo server, 1,000 client threads (TCP, unix; in-process and in a child process)" {
-  compare_native_goro_procs io_echo
+  STATS_MANY=1 compare_native_goro io_echo
 }
 
 # ---- 4. the program's own blocking mode -----------------------------------
@@ -214,7 +169,7 @@ $(cat "$nat/out" "$nat/prog.err" "$nat/watch.err")"
 # ---- 7. fork and system() from a multi-threaded program --------------------
 
 @test "io_fork: fork from 8 busy threads (child makes 4 threads); system() from 8 threads" {
-  compare_native_goro_procs io_fork
+  STATS_MANY=1 compare_native_goro io_fork
 }
 
 # ---- 8. real multi-threaded programs ---------------------------------------
