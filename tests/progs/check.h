@@ -49,6 +49,54 @@
                        strerror(r_));                                     \
     } while (0)
 
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
+
+/* Is a before b? */
+static inline int check_ts_before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec ||
+           (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* t plus ms milliseconds */
+static inline struct timespec check_ts_add_ms(struct timespec t, long ms)
+{
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
+/* Clock c's time ms milliseconds from now: an absolute deadline. */
+static inline struct timespec check_deadline_in(clockid_t c, long ms)
+{
+    struct timespec t;
+    clock_gettime(c, &t);
+    return check_ts_add_ms(t, ms);
+}
+
+/* Clock c's time in nanoseconds. */
+static inline long long check_now_ns(clockid_t c)
+{
+    struct timespec t;
+    clock_gettime(c, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* Runs fn(arg) on a new thread and returns what it returned, as an int
+ * (an error number, say). */
+static inline int check_on_other_thread(void *(*fn)(void *), void *arg)
+{
+    pthread_t t;
+    void *r;
+    CHECK_OK(pthread_create(&t, NULL, fn, arg));
+    CHECK_OK(pthread_join(t, &r));
+    return (int)(long)r;
+}
 
 #endif

@@ -20,13 +20,6 @@ static void *worker(void *arg)
     return arg;
 }
 
-static long long now_ns(clockid_t c)
-{
-    struct timespec ts;
-    clock_gettime(c, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 int main(void)
 {
     pthread_t t;
@@ -39,7 +32,7 @@ int main(void)
     CHECK_EQ(0, pthread_kill(t, 0), "pthread_kill(t, 0) on a live thread");
     printf("pthread_kill(live, 0): 0\n");
 
-    long long start = now_ns(CLOCK_MONOTONIC);
+    long long start = check_now_ns(CLOCK_MONOTONIC);
     clock_gettime(CLOCK_REALTIME, &dl);
     dl.tv_nsec += 50 * 1000000;
     if (dl.tv_nsec >= 1000000000) {
@@ -47,7 +40,7 @@ int main(void)
         dl.tv_nsec -= 1000000000;
     }
     CHECK_EQ(ETIMEDOUT, pthread_timedjoin_np(t, &ret, &dl), "timedjoin on a running thread");
-    long long waited_ms = (now_ns(CLOCK_MONOTONIC) - start) / 1000000;
+    long long waited_ms = (check_now_ns(CLOCK_MONOTONIC) - start) / 1000000;
     if (waited_ms < 45)
         CHECK_FAIL("timedjoin returned ETIMEDOUT after %lld ms, expected >= 50 ms",
                    waited_ms);

@@ -20,23 +20,11 @@
 static mtx_t mu;
 static long counter;
 
-static int ts_before(const struct timespec *a, const struct timespec *b)
-{
-    return a->tv_sec < b->tv_sec ||
-           (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
-
 static struct timespec utc_in(long ms)
 {
     struct timespec t;
     timespec_get(&t, TIME_UTC);
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
+    return check_ts_add_ms(t, ms);
 }
 
 static int incr(void *arg)
@@ -86,7 +74,7 @@ static int timedlock_other(void *arg)
     struct timespec dl = utc_in(50), now;
     int r = mtx_timedlock(&mu, &dl);
     timespec_get(&now, TIME_UTC);
-    if (r == thrd_timedout && ts_before(&now, &dl))
+    if (r == thrd_timedout && check_ts_before(&now, &dl))
         CHECK_FAIL("mtx_timedlock timed out before its deadline");
     if (r == thrd_success)
         CHECK_EQ(thrd_success, mtx_unlock(&mu), "mtx_unlock after timedlock");
@@ -159,7 +147,7 @@ static void conds(void)
     while (r == thrd_success);   /* spurious wake-ups are allowed */
     timespec_get(&now, TIME_UTC);
     CHECK_EQ(thrd_timedout, r, "cnd_timedwait with nobody signalling");
-    if (ts_before(&now, &dl))
+    if (check_ts_before(&now, &dl))
         CHECK_FAIL("cnd_timedwait timed out before its deadline");
     CHECK_EQ(thrd_busy, on_other(trylock_other), "mutex re-acquired after cnd_timedwait timed out");
     CHECK_EQ(thrd_success, mtx_unlock(&mu), "mtx_unlock");

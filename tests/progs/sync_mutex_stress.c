@@ -73,15 +73,6 @@ static void *do_unlock(void *arg)
     return (void *)(long)pthread_mutex_unlock((pthread_mutex_t *)arg);
 }
 
-static int on_other_thread(void *(*fn)(void *), void *arg)
-{
-    pthread_t t;
-    void *r;
-    CHECK_OK(pthread_create(&t, NULL, fn, arg));
-    CHECK_OK(pthread_join(t, &r));
-    return (int)(long)r;
-}
-
 static void recursive_depth(void)
 {
     pthread_mutexattr_t a;
@@ -94,14 +85,14 @@ static void recursive_depth(void)
         CHECK_OK(pthread_mutex_lock(&m));
     CHECK_EQ(0, pthread_mutex_trylock(&m), "recursive: owner's trylock at depth 10");
     CHECK_OK(pthread_mutex_unlock(&m));
-    CHECK_EQ(EBUSY, on_other_thread(do_trylock, &m), "recursive: other thread's trylock at depth 10");
-    CHECK_EQ(EPERM, on_other_thread(do_unlock, &m), "recursive: unlock by a non-owner");
+    CHECK_EQ(EBUSY, check_on_other_thread(do_trylock, &m), "recursive: other thread's trylock at depth 10");
+    CHECK_EQ(EPERM, check_on_other_thread(do_unlock, &m), "recursive: unlock by a non-owner");
     for (int i = 0; i < 9; i++) {
         CHECK_OK(pthread_mutex_unlock(&m));
-        CHECK_EQ(EBUSY, on_other_thread(do_trylock, &m), "recursive: other thread's trylock while still held");
+        CHECK_EQ(EBUSY, check_on_other_thread(do_trylock, &m), "recursive: other thread's trylock while still held");
     }
     CHECK_OK(pthread_mutex_unlock(&m));
-    CHECK_EQ(0, on_other_thread(do_trylock, &m), "recursive: other thread's trylock after 10 unlocks");
+    CHECK_EQ(0, check_on_other_thread(do_trylock, &m), "recursive: other thread's trylock after 10 unlocks");
     CHECK_EQ(EPERM, pthread_mutex_unlock(&m), "recursive: unlock of an unlocked mutex");
     CHECK_OK(pthread_mutex_destroy(&m));
     printf("recursive: depth 10 ok\n");
@@ -118,11 +109,11 @@ static void errorcheck(void)
     CHECK_OK(pthread_mutex_lock(&m));
     CHECK_EQ(EDEADLK, pthread_mutex_lock(&m), "errorcheck: relock by the owner");
     CHECK_EQ(EBUSY, pthread_mutex_trylock(&m), "errorcheck: trylock by the owner");
-    CHECK_EQ(EPERM, on_other_thread(do_unlock, &m), "errorcheck: unlock by a non-owner");
-    CHECK_EQ(EBUSY, on_other_thread(do_trylock, &m), "errorcheck: other thread's trylock");
+    CHECK_EQ(EPERM, check_on_other_thread(do_unlock, &m), "errorcheck: unlock by a non-owner");
+    CHECK_EQ(EBUSY, check_on_other_thread(do_trylock, &m), "errorcheck: other thread's trylock");
     CHECK_OK(pthread_mutex_unlock(&m));
     CHECK_EQ(EPERM, pthread_mutex_unlock(&m), "errorcheck: unlock of an unlocked mutex");
-    CHECK_EQ(0, on_other_thread(do_trylock, &m), "errorcheck: other thread's trylock after unlock");
+    CHECK_EQ(0, check_on_other_thread(do_trylock, &m), "errorcheck: other thread's trylock after unlock");
     CHECK_OK(pthread_mutex_destroy(&m));
     printf("errorcheck: EDEADLK, EPERM, EPERM ok\n");
 }
@@ -132,32 +123,13 @@ static void trylock_busy(void)
     pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
     CHECK_EQ(0, pthread_mutex_trylock(&m), "trylock of a free mutex");
     CHECK_EQ(EBUSY, pthread_mutex_trylock(&m), "normal: trylock by the owner");
-    CHECK_EQ(EBUSY, on_other_thread(do_trylock, &m), "normal: trylock by another thread");
+    CHECK_EQ(EBUSY, check_on_other_thread(do_trylock, &m), "normal: trylock by another thread");
     CHECK_OK(pthread_mutex_unlock(&m));
-    CHECK_EQ(0, on_other_thread(do_trylock, &m), "normal: trylock by another thread after unlock");
+    CHECK_EQ(0, check_on_other_thread(do_trylock, &m), "normal: trylock by another thread after unlock");
     printf("trylock: EBUSY ok\n");
 }
 
 /* ---- timed locks ---- */
-
-static int ts_before(const struct timespec *a, const struct timespec *b)
-{
-    return a->tv_sec < b->tv_sec ||
-           (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
-
-static struct timespec deadline_in(clockid_t c, long ms)
-{
-    struct timespec t;
-    clock_gettime(c, &t);
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
 
 enum { TIMEDLOCK, CLOCKLOCK_MONO, CLOCKLOCK_REAL };
 static pthread_mutex_t held = PTHREAD_MUTEX_INITIALIZER;
@@ -168,7 +140,7 @@ static void *timed_waiter(void *arg)
     (void)arg;
     int w = atomic_load(&which);
     clockid_t c = w == CLOCKLOCK_MONO ? CLOCK_MONOTONIC : CLOCK_REALTIME;
-    struct timespec dl = deadline_in(c, 50), now;
+    struct timespec dl = check_deadline_in(c, 50), now;
     int r;
     if (w == TIMEDLOCK)
         r = pthread_mutex_timedlock(&held, &dl);
@@ -176,7 +148,7 @@ static void *timed_waiter(void *arg)
         r = pthread_mutex_clocklock(&held, c, &dl);
     clock_gettime(c, &now);
     CHECK_EQ(ETIMEDOUT, r, "timed lock of a held mutex");
-    if (ts_before(&now, &dl))
+    if (check_ts_before(&now, &dl))
         CHECK_FAIL("timed lock returned ETIMEDOUT before its deadline");
 
     /* out-of-range tv_nsec on a held mutex */
@@ -223,7 +195,7 @@ static atomic_int got_it;
 static void *timed_acquirer(void *arg)
 {
     (void)arg;
-    struct timespec dl = deadline_in(CLOCK_MONOTONIC, 10000);
+    struct timespec dl = check_deadline_in(CLOCK_MONOTONIC, 10000);
     int r = pthread_mutex_clocklock(&held, CLOCK_MONOTONIC, &dl);
     CHECK_EQ(0, r, "clocklock released by its holder before the deadline");
     atomic_store(&got_it, 1);

@@ -22,25 +22,6 @@
 #include <unistd.h>
 #include "check.h"
 
-static int ts_before(const struct timespec *a, const struct timespec *b)
-{
-    return a->tv_sec < b->tv_sec ||
-           (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
-
-static struct timespec deadline_in(clockid_t c, long ms)
-{
-    struct timespec t;
-    clock_gettime(c, &t);
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
-
 static void sleep_ms(long ms)
 {
     struct timespec d = { ms / 1000, (ms % 1000) * 1000000L };
@@ -123,13 +104,13 @@ static void *other(void *arg)
         r = pthread_rwlock_trywrlock(&rw);
     } else {
         clockid_t c = op == TIMEDWR ? CLOCK_REALTIME : CLOCK_MONOTONIC;
-        struct timespec dl = deadline_in(c, 50), now;
+        struct timespec dl = check_deadline_in(c, 50), now;
         if (op == TIMEDWR)
             r = pthread_rwlock_timedwrlock(&rw, &dl);
         else
             r = pthread_rwlock_clockrdlock(&rw, CLOCK_MONOTONIC, &dl);
         clock_gettime(c, &now);
-        if (r == ETIMEDOUT && ts_before(&now, &dl))
+        if (r == ETIMEDOUT && check_ts_before(&now, &dl))
             CHECK_FAIL("timed rwlock returned ETIMEDOUT before its deadline");
     }
     if (r == 0)
@@ -139,11 +120,7 @@ static void *other(void *arg)
 
 static int on_other(int op)
 {
-    pthread_t t;
-    void *r;
-    CHECK_OK(pthread_create(&t, NULL, other, (void *)(long)op));
-    CHECK_OK(pthread_join(t, &r));
-    return (int)(long)r;
+    return check_on_other_thread(other, (void *)(long)op);
 }
 
 static void edges(void)
@@ -198,15 +175,6 @@ static void *probe_tryrd(void *arg)
     return (void *)(long)r;
 }
 
-static int tryrd_other(void)
-{
-    pthread_t t;
-    void *r;
-    CHECK_OK(pthread_create(&t, NULL, probe_tryrd, NULL));
-    CHECK_OK(pthread_join(t, &r));
-    return (int)(long)r;
-}
-
 static void default_recursive_read(void)
 {
     pthread_t w;
@@ -218,10 +186,11 @@ static void default_recursive_read(void)
     while (!atomic_load(&writer_started))
         sched_yield();
     sleep_ms(30);   /* the writer is (almost surely) waiting by now */
-    struct timespec dl = deadline_in(CLOCK_MONOTONIC, 5000);
+    struct timespec dl = check_deadline_in(CLOCK_MONOTONIC, 5000);
     CHECK_EQ(0, pthread_rwlock_clockrdlock(&rw, CLOCK_MONOTONIC, &dl),
              "default rwlock: recursive rdlock while a writer waits");
-    CHECK_EQ(0, tryrd_other(), "default rwlock: tryrdlock by a new reader while a writer waits");
+    CHECK_EQ(0, check_on_other_thread(probe_tryrd, NULL),
+             "default rwlock: tryrdlock by a new reader while a writer waits");
     CHECK_EQ(0, atomic_load(&writer_in), "writer got in while readers hold the lock");
     CHECK_OK(pthread_rwlock_unlock(&rw));
     CHECK_OK(pthread_rwlock_unlock(&rw));
@@ -257,7 +226,7 @@ static void prefer_writer_blocks_readers(void)
         sched_yield();
     int r = 0;
     for (int i = 0; i < 2000 && r == 0; i++) {
-        r = tryrd_other();
+        r = check_on_other_thread(probe_tryrd, NULL);
         if (r == 0)
             sleep_ms(1);
     }
@@ -280,14 +249,14 @@ static atomic_long reads;
 static void *streaming_reader(void *arg)
 {
     (void)arg;
-    struct timespec give_up = deadline_in(CLOCK_MONOTONIC, 5000), now;
+    struct timespec give_up = check_deadline_in(CLOCK_MONOTONIC, 5000), now;
     while (!atomic_load(&writer_done)) {
         CHECK_OK(pthread_rwlock_rdlock(&rw));
         atomic_fetch_add(&reads, 1);
         usleep(1000);
         CHECK_OK(pthread_rwlock_unlock(&rw));
         clock_gettime(CLOCK_MONOTONIC, &now);
-        if (!ts_before(&now, &give_up)) {
+        if (!check_ts_before(&now, &give_up)) {
             atomic_store(&stop_readers, 1);
             break;
         }

@@ -21,22 +21,15 @@ static long long ns_of(const struct timespec *t)
     return (long long)t->tv_sec * 1000000000LL + t->tv_nsec;
 }
 
-static long long now_ns(clockid_t c)
-{
-    struct timespec t;
-    clock_gettime(c, &t);
-    return ns_of(&t);
-}
-
 static void *sleeper(void *arg)
 {
     (void)arg;
     struct timespec d = { 0, 10 * 1000000L }, rem = { 0, 0 };
-    long long t0 = now_ns(CLOCK_MONOTONIC);
+    long long t0 = check_now_ns(CLOCK_MONOTONIC);
     int r = nanosleep(&d, &rem);
     if (r != 0)
         CHECK_FAIL("nanosleep(10 ms): expected 0, saw %d (errno %d)", r, errno);
-    if (now_ns(CLOCK_MONOTONIC) - t0 < ns_of(&d))
+    if (check_now_ns(CLOCK_MONOTONIC) - t0 < ns_of(&d))
         atomic_fetch_add(&early, 1);
     atomic_fetch_add(&done, 1);
     return NULL;
@@ -44,16 +37,10 @@ static void *sleeper(void *arg)
 
 static void abs_sleep(clockid_t c, const char *name)
 {
-    struct timespec dl;
-    clock_gettime(c, &dl);
-    dl.tv_nsec += 20 * 1000000L;
-    if (dl.tv_nsec >= 1000000000L) {
-        dl.tv_sec++;
-        dl.tv_nsec -= 1000000000L;
-    }
+    struct timespec dl = check_deadline_in(c, 20);
     int r = clock_nanosleep(c, TIMER_ABSTIME, &dl, NULL);
     CHECK_EQ(0, r, name);
-    if (now_ns(c) < ns_of(&dl))
+    if (check_now_ns(c) < ns_of(&dl))
         CHECK_FAIL("%s: woke before the deadline", name);
 
     /* a deadline in the past: returns 0 at once */
@@ -65,9 +52,9 @@ static void abs_sleep(clockid_t c, const char *name)
 static void rel_sleep(clockid_t c, const char *name)
 {
     struct timespec d = { 0, 15 * 1000000L };
-    long long t0 = now_ns(c);
+    long long t0 = check_now_ns(c);
     CHECK_EQ(0, clock_nanosleep(c, 0, &d, NULL), name);
-    if (now_ns(c) - t0 < ns_of(&d))
+    if (check_now_ns(c) - t0 < ns_of(&d))
         CHECK_FAIL("%s: woke before the time asked", name);
     printf("%s: no early wake ok\n", name);
 }

@@ -39,15 +39,6 @@ static void *try_other(void *arg)
     return (void *)(long)r;
 }
 
-static int on_other(void)
-{
-    pthread_t t;
-    void *r;
-    CHECK_OK(pthread_create(&t, NULL, try_other, NULL));
-    CHECK_OK(pthread_join(t, &r));
-    return (int)(long)r;
-}
-
 int main(void)
 {
     pthread_t t[NT];
@@ -61,14 +52,14 @@ int main(void)
 
     CHECK_EQ(0, pthread_spin_trylock(&sl), "spin_trylock of a free lock");
     CHECK_EQ(EBUSY, pthread_spin_trylock(&sl), "spin_trylock by the holder");
-    CHECK_EQ(EBUSY, on_other(), "spin_trylock by another thread");
+    CHECK_EQ(EBUSY, check_on_other_thread(try_other, NULL), "spin_trylock by another thread");
     CHECK_OK(pthread_spin_unlock(&sl));
-    CHECK_EQ(0, on_other(), "spin_trylock by another thread after unlock");
+    CHECK_EQ(0, check_on_other_thread(try_other, NULL), "spin_trylock by another thread after unlock");
     CHECK_OK(pthread_spin_destroy(&sl));
 
     CHECK_OK(pthread_spin_init(&sl, PTHREAD_PROCESS_SHARED));
     CHECK_OK(pthread_spin_lock(&sl));
-    CHECK_EQ(EBUSY, on_other(), "pshared spin_trylock by another thread");
+    CHECK_EQ(EBUSY, check_on_other_thread(try_other, NULL), "pshared spin_trylock by another thread");
     CHECK_OK(pthread_spin_unlock(&sl));
     CHECK_OK(pthread_spin_destroy(&sl));
     printf("spin: trylock EBUSY ok\n");
