@@ -44,37 +44,34 @@ static void write_all(int fd, const char *p, size_t n)
     }
 }
 
+/* One read(0) into buf, counted in nbytes and bsum; 0 at end of file. */
+static ssize_t read_counted(unsigned char *buf, size_t size)
+{
+    ssize_t n = read(0, buf, size);
+    if (n < 0) {
+        fprintf(stderr, "io_inherited: read(0): %s\n", strerror(errno));
+        _exit(1);
+    }
+    atomic_fetch_add(&nbytes, n);
+    atomic_fetch_add(&bsum, byte_sum(buf, n));
+    return n;
+}
+
 static void *reader(void *arg)
 {
     unsigned char buf[777];
-    for (;;) {
-        ssize_t n = read(0, buf, sizeof buf);
-        if (n < 0) {
-            fprintf(stderr, "io_inherited: read(0): %s\n", strerror(errno));
-            _exit(1);
-        }
-        if (n == 0)
-            return NULL;
-        atomic_fetch_add(&nbytes, n);
-        atomic_fetch_add(&bsum, byte_sum(buf, n));
-    }
+    while (read_counted(buf, sizeof buf) > 0)
+        ;
+    return NULL;
 }
 
 static void *copier(void *arg)
 {
-    char buf[1000];
-    for (;;) {
-        ssize_t n = read(0, buf, sizeof buf);
-        if (n < 0) {
-            fprintf(stderr, "io_inherited: read(0): %s\n", strerror(errno));
-            _exit(1);
-        }
-        if (n == 0)
-            return NULL;
-        atomic_fetch_add(&nbytes, n);
-        atomic_fetch_add(&bsum, byte_sum((unsigned char *)buf, n));
-        write_all(1, buf, n);
-    }
+    unsigned char buf[1000];
+    ssize_t n;
+    while ((n = read_counted(buf, sizeof buf)) > 0)
+        write_all(1, (const char *)buf, n);
+    return NULL;
 }
 
 static void *writer(void *arg)
