@@ -32,14 +32,10 @@ static bool seq_unchanged(void *addr, void *arg)
 
 static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk, const struct timespec *abs)
 {
-	int64_t deadline = -1;
-	if (abs) {
-		if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC)
-			return EINVAL;
-		int e = goro__abs_deadline(clk, abs, &deadline);
-		if (e)
-			return e;
-	}
+	int64_t deadline;
+	int de = goro__wait_deadline(clk, abs, &deadline);
+	if (de)
+		return de;
 	goro__testcancel();
 	struct g *gp = getg();
 	uint32_t seq = a_load_acq(C_SEQ(c));

@@ -86,14 +86,10 @@ static int lock_common(pthread_mutex_t *m, clockid_t clk, const struct timespec 
 			return EBUSY; /* glibc: even for an errorcheck mutex's owner */
 		if (kind == PTHREAD_MUTEX_ERRORCHECK_NP && m->__data.__owner == tid)
 			return EDEADLK;
-		int64_t deadline = -1;
-		if (abs) {
-			if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC)
-				return EINVAL;
-			int e = goro__abs_deadline(clk, abs, &deadline);
-			if (e)
-				return e;
-		}
+		int64_t deadline;
+		int de = goro__wait_deadline(clk, abs, &deadline);
+		if (de)
+			return de;
 		int e = goro__mutex_lock_slow(m, deadline, false);
 		if (e)
 			return e;

@@ -40,16 +40,6 @@ static bool cant_write(void *addr, void *arg)
 	return a_load_acq((_Atomic uint32_t *)addr) != 0;
 }
 
-static int deadline_of(clockid_t clk, const struct timespec *abs, int64_t *d)
-{
-	*d = -1;
-	if (!abs)
-		return 0;
-	if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC)
-		return EINVAL;
-	return goro__abs_deadline(clk, abs, d);
-}
-
 static int rdlock(pthread_rwlock_t *rw, clockid_t clk, const struct timespec *abs, bool try)
 {
 	if (!try && rw->__data.__cur_writer == getg()->tid && (a_load_rlx(RW_STATE(rw)) & W_HELD))
@@ -67,7 +57,7 @@ static int rdlock(pthread_rwlock_t *rw, clockid_t clk, const struct timespec *ab
 		if (try)
 			return EBUSY;
 		if (deadline == -2) {
-			int e = deadline_of(clk, abs, &deadline);
+			int e = goro__wait_deadline(clk, abs, &deadline);
 			if (e)
 				return e;
 		}
@@ -89,7 +79,7 @@ static int wrlock(pthread_rwlock_t *rw, clockid_t clk, const struct timespec *ab
 	if (rw->__data.__cur_writer == tid && (a_load_rlx(RW_STATE(rw)) & W_HELD))
 		return EDEADLK;
 	int64_t deadline;
-	int e = deadline_of(clk, abs, &deadline);
+	int e = goro__wait_deadline(clk, abs, &deadline);
 	if (e)
 		return e;
 	a_fetch_add(RW_WWAIT(rw), 1);

@@ -49,14 +49,10 @@ static int sem_wait_common(sem_t *sem, clockid_t clk, const struct timespec *abs
 	goro__testcancel();
 	if (trydec(s))
 		return 0;
-	int64_t deadline = -1;
-	if (abs) {
-		if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC)
-			return EINVAL;
-		int e = goro__abs_deadline(clk, abs, &deadline);
-		if (e)
-			return e;
-	}
+	int64_t deadline;
+	int de = goro__wait_deadline(clk, abs, &deadline);
+	if (de)
+		return de;
 	a_fetch_add(&s->waiters, 1);
 	for (;;) {
 		if (trydec(s))

@@ -12,6 +12,9 @@ __attribute__((noreturn)) void goro__do_exit(void *value);
 /* Convert an absolute time on clk to a monotonic deadline in ns.  Returns
  * EINVAL for a bad clock or timespec. */
 int goro__abs_deadline(clockid_t clk, const struct timespec *abs, int64_t *deadline);
+/* A sync wait's deadline: -1 without abs, EINVAL for a clock other than
+ * CLOCK_REALTIME/CLOCK_MONOTONIC. */
+int goro__wait_deadline(clockid_t clk, const struct timespec *abs, int64_t *deadline);
 
 /* close(fd): forget what goro knew of fd (shim/blocking.c). */
 void goro__fd_closed(int fd);

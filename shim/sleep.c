@@ -25,6 +25,19 @@ int goro__abs_deadline(clockid_t clk, const struct timespec *abs, int64_t *deadl
 	return 0;
 }
 
+/* The deadline of a timed wait of the sync family: abs NULL waits forever
+ * (-1); only CLOCK_REALTIME and CLOCK_MONOTONIC are accepted (EINVAL), as
+ * glibc does for mutexes, condvars, rwlocks and semaphores. */
+int goro__wait_deadline(clockid_t clk, const struct timespec *abs, int64_t *deadline)
+{
+	*deadline = -1;
+	if (!abs)
+		return 0;
+	if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC)
+		return EINVAL;
+	return goro__abs_deadline(clk, abs, deadline);
+}
+
 /* The clocks a sleep can park on; the others go to the kernel. */
 static bool parkable_clock(clockid_t clk)
 {
