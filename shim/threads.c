@@ -14,9 +14,6 @@
 #include "sched/sys.h"
 #include "shim/shim.h"
 
-/* pthread_attr_getstackaddr is the only getter that tells "no stack
- * address set" (NULL) apart; the newer getstack computes from it. */
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
 /* GORO_LOCKED=glob[,glob]: threads whose start routine's symbol matches
  * run locked, each on its own M. */
@@ -61,11 +58,14 @@ GORO_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 		}
 		if (sz && sz != defsz)
 			stacksize = sz;
-		void *top = NULL;
-		pthread_attr_getstackaddr(attr, &top);
-		if (top) {
-			usize = sz;
-			ustack = (char *)top - sz;
+		/* glibc's getstack reports the stored top minus the size: a top
+		 * never set (NULL) comes back as exactly -size
+		 * (nptl/pthread_attr_getstack.c). */
+		void *lo = NULL;
+		size_t ssz = 0;
+		if (pthread_attr_getstack(attr, &lo, &ssz) == 0 && (uintptr_t)lo + ssz != 0) {
+			usize = ssz;
+			ustack = lo;
 		}
 	}
 	int inherit = PTHREAD_INHERIT_SCHED, policy = SCHED_OTHER;
