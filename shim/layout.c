@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -61,6 +62,15 @@ int goro__sync_check(char *why, size_t whylen)
 	pthread_barrier_init(&b, NULL, 3);
 	const unsigned *bw = (const unsigned *)(const void *)&b;
 	CHECK(bw[2] == 3 && bw[3] == 0, "pthread_barrier_t count/shared");
+
+	/* shim/threads.c: an attr without a stack address reports lo = -size. */
+	pthread_attr_t pa;
+	void *lo = NULL;
+	size_t lsz = 0;
+	pthread_attr_init(&pa);
+	pthread_attr_setstacksize(&pa, 1 << 20);
+	CHECK(pthread_attr_getstack(&pa, &lo, &lsz) == 0 && (uintptr_t)lo + lsz == 0, "pthread_attr_t stack address");
+	pthread_attr_destroy(&pa);
 
 	sem_t s;
 	sem_init(&s, 0, 5);
