@@ -863,6 +863,7 @@ void goro__schedinit(int32_t procs)
 	for (int32_t i = 0; i < procs; i++) {
 		goro__allp[i].id = i;
 		goro__allp[i].status = P_IDLE;
+		goro__timers_pinit(&goro__allp[i]);
 	}
 
 	struct m *m0 = &goro__m0;

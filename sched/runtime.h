@@ -142,6 +142,7 @@ struct g {
 	bool interrupted;       /* woken by goro__interrupt, not the event */
 	int64_t wake_when;      /* timers: deadline (monotonic ns) */
 	int64_t timer_idx;      /* index in the timer heap, -1 if none */
+	struct p *timerp;       /* whose heap */
 	bool timer_fired;
 
 	/* lifecycle (guarded by lock) */
@@ -215,6 +216,14 @@ struct m {
 
 enum { P_IDLE, P_RUNNING, P_SYSCALL };
 
+/* A P's timer heap (sched/time.c; Go: p.timers). */
+struct goro_timers {
+	struct goro_mutex lock;
+	struct g **heap;
+	size_t n, cap;
+	_Atomic int64_t when0;   /* earliest deadline, INT64_MAX when empty */
+};
+
 struct p {
 	int32_t id;
 	/* P_RUNNING -> P_SYSCALL by its M in entersyscall; back by the same
@@ -238,6 +247,7 @@ struct p {
 	int32_t gfreecnt;
 
 	uint32_t syscalltick;     /* incremented by every entersyscall */
+	struct goro_timers timers;
 
 	/* sysmon's view (Go: sysmontick) */
 	uint32_t sysmon_tick;
@@ -425,6 +435,7 @@ bool goro__timers_pending(void);
 bool goro__timer_sleep(struct m *mp);
 bool goro__timer_sleeper(void);
 bool goro__timers_due(int64_t now);
+void goro__timers_pinit(struct p *pp);
 
 /* ---- parking on an address (sched/sema.c) -------------------------------- */
 /* Park on addr while stillwait(addr, arg) holds (checked under the bucket

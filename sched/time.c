@@ -1,8 +1,10 @@
-/* Timers: Gs sleeping until a monotonic deadline, in one min-heap.
- * Go keeps a heap per P (runtime/time.go); goro starts with one heap under
- * its own lock, checked by every M in findrunnable, by the M that sleeps
- * for the nearest deadline when there is nothing else to do, and by sysmon
- * as a backstop. */
+/* Timers: Gs sleeping until a monotonic deadline, in a min-heap per P
+ * (Go: p.timers in runtime/time.go).  A G's timer goes into the heap of
+ * the P it runs on; every M with a P runs the due timers of its own P and
+ * of the others (Go's timer stealing in findRunnable/stealWork), guided by
+ * each heap's earliest deadline, readable without its lock (when0).  An M
+ * with nothing to do blocks in the netpoller until the earliest deadline
+ * of all heaps (the timer sleeper); sysmon is the backstop. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,83 +12,126 @@
 #include "sched/runtime.h"
 #include "sched/sys.h"
 
-static struct goro_mutex tlock;
-static struct g **heap;
-static size_t nheap, capheap;
-static _Atomic int64_t ntimers;
-static bool tsleeper;          /* an M blocks in the netpoller for timers (tlock) */
-static _Atomic bool tsleeper_flag; /* the same, read without tlock */
-static int64_t tsleep_until;
+static _Atomic int64_t ntimers;        /* timers in all heaps */
+static struct goro_mutex slock;        /* the timer sleeper's state */
+static bool tsleeper;                  /* an M blocks in the netpoller for timers (slock) */
+static _Atomic bool tsleeper_flag;     /* the same, read without slock */
+static _Atomic int64_t tsleep_until;   /* its deadline */
 
-static bool less(size_t a, size_t b) { return heap[a]->wake_when < heap[b]->wake_when; }
+#define NEVER INT64_MAX
 
-static void hswap(size_t a, size_t b)
+static bool less(struct goro_timers *t, size_t a, size_t b)
 {
-	struct g *t = heap[a];
-	heap[a] = heap[b];
-	heap[b] = t;
-	heap[a]->timer_idx = (int64_t)a;
-	heap[b]->timer_idx = (int64_t)b;
+	return t->heap[a]->wake_when < t->heap[b]->wake_when;
 }
 
-static void siftup(size_t i)
+static void hswap(struct goro_timers *t, size_t a, size_t b)
 {
-	while (i > 0 && less(i, (i - 1) / 2)) {
-		hswap(i, (i - 1) / 2);
+	struct g *x = t->heap[a];
+	t->heap[a] = t->heap[b];
+	t->heap[b] = x;
+	t->heap[a]->timer_idx = (int64_t)a;
+	t->heap[b]->timer_idx = (int64_t)b;
+}
+
+static void siftup(struct goro_timers *t, size_t i)
+{
+	while (i > 0 && less(t, i, (i - 1) / 2)) {
+		hswap(t, i, (i - 1) / 2);
 		i = (i - 1) / 2;
 	}
 }
 
-static void siftdown(size_t i)
+static void siftdown(struct goro_timers *t, size_t i)
 {
 	for (;;) {
 		size_t l = 2 * i + 1, r = l + 1, m = i;
-		if (l < nheap && less(l, m))
+		if (l < t->n && less(t, l, m))
 			m = l;
-		if (r < nheap && less(r, m))
+		if (r < t->n && less(t, r, m))
 			m = r;
 		if (m == i)
 			return;
-		hswap(i, m);
+		hswap(t, i, m);
 		i = m;
 	}
 }
 
-/* Requires tlock. */
-static void heap_remove(size_t i)
+/* Requires t->lock. */
+static void publish(struct goro_timers *t)
 {
-	heap[i]->timer_idx = -1;
-	nheap--;
-	a_store_rlx(&ntimers, (int64_t)nheap);
-	if (i == nheap)
-		return;
-	heap[i] = heap[nheap];
-	heap[i]->timer_idx = (int64_t)i;
-	siftdown(i);
-	siftup(i);
+	a_store_rel(&t->when0, t->n ? t->heap[0]->wake_when : NEVER);
+}
+
+/* Requires t->lock. */
+static void heap_remove(struct goro_timers *t, size_t i)
+{
+	t->heap[i]->timer_idx = -1;
+	t->n--;
+	a_fetch_add(&ntimers, -1);
+	if (i != t->n) {
+		t->heap[i] = t->heap[t->n];
+		t->heap[i]->timer_idx = (int64_t)i;
+		siftdown(t, i);
+		siftup(t, i);
+	}
+	publish(t);
+}
+
+void goro__timers_pinit(struct p *pp)
+{
+	a_store_rlx(&pp->timers.when0, NEVER);
 }
 
 bool goro__timers_pending(void) { return a_load_rlx(&ntimers) > 0; }
 
-int64_t goro__checktimers(int64_t now)
+/* Run the due timers of one heap; their Gs go to the current P. */
+static void runtimers(struct goro_timers *t, int64_t now)
 {
+	if (a_load_acq(&t->when0) > now)
+		return;
 	struct gqueue q = { NULL, NULL };
-	goro__lock(&tlock);
-	while (nheap > 0 && heap[0]->wake_when <= now) {
-		struct g *gp = heap[0];
-		heap_remove(0);
+	goro__lock(&t->lock);
+	while (t->n > 0 && t->heap[0]->wake_when <= now) {
+		struct g *gp = t->heap[0];
+		heap_remove(t, 0);
 		if (goro__claim(gp)) {
 			GORO_TRACE(TEV_TIMER, gp, 0, NULL);
 			gp->timer_fired = true;
 			goro__gqueue_push(&q, gp);
 		}
 	}
-	int64_t next = nheap ? heap[0]->wake_when : -1;
-	goro__unlock(&tlock);
+	goro__unlock(&t->lock);
 	struct g *gp;
 	while ((gp = goro__gqueue_pop(&q)))
 		goro__ready_claimed(gp);
-	return next;
+}
+
+/* The earliest deadline of all heaps, NEVER if none. */
+static int64_t next_when(void)
+{
+	int64_t w = NEVER;
+	for (int32_t i = 0; i < goro__gomaxprocs; i++) {
+		int64_t x = a_load_acq(&goro__allp[i].timers.when0);
+		if (x < w)
+			w = x;
+	}
+	return w;
+}
+
+/* Own P's timers first, then everybody else's (timer stealing).  Returns
+ * the next deadline or -1. */
+int64_t goro__checktimers(int64_t now)
+{
+	struct m *mp = getg()->m;
+	struct p *own = mp ? mp->p : NULL;
+	if (own)
+		runtimers(&own->timers, now);
+	for (int32_t i = 0; i < goro__gomaxprocs; i++)
+		if (&goro__allp[i] != own)
+			runtimers(&goro__allp[i].timers, now);
+	int64_t w = next_when();
+	return w == NEVER ? -1 : w;
 }
 
 static void kick(void) { goro__netpoll_break(); }
@@ -99,26 +144,33 @@ void goro__timer_kick(void) { kick(); }
  * the caller then tries to get a P and run what became ready. */
 bool goro__timer_sleep(struct m *mp)
 {
-	goro__lock(&tlock);
-	if ((nheap == 0 && !goro__netpoll_waiters()) || tsleeper) {
-		goro__unlock(&tlock);
+	goro__lock(&slock);
+	if ((!goro__timers_pending() && !goro__netpoll_waiters()) || tsleeper) {
+		goro__unlock(&slock);
 		return false;
 	}
 	tsleeper = true;
-	a_store_rlx(&tsleeper_flag, true);
-	tsleep_until = nheap ? heap[0]->wake_when : INT64_MAX;
-	goro__unlock(&tlock);
-	if (tsleep_until == INT64_MAX) {
+	int64_t until = next_when();
+	a_store_rel(&tsleep_until, until);
+	a_store_rel(&tsleeper_flag, true);
+	goro__unlock(&slock);
+	/* A timer added after next_when() with an earlier deadline sees the
+	 * flag and kicks; one added before is in until, or in this look. */
+	atomic_thread_fence(memory_order_seq_cst);
+	int64_t again = next_when();
+	if (again < until)
+		until = again;
+	if (until == NEVER) {
 		goro__netpoll(-1); /* only I/O waiters: until an event or a kick */
 	} else {
-		int64_t left = tsleep_until - goro__nanotime();
+		int64_t left = until - goro__nanotime();
 		if (left > 0)
 			goro__netpoll(left);
 	}
-	goro__lock(&tlock);
+	goro__lock(&slock);
 	tsleeper = false;
-	a_store_rlx(&tsleeper_flag, false);
-	goro__unlock(&tlock);
+	a_store_rel(&tsleeper_flag, false);
+	goro__unlock(&slock);
 	(void)mp;
 	return true;
 }
@@ -126,25 +178,12 @@ bool goro__timer_sleep(struct m *mp)
 bool goro__timer_sleeper(void) { return a_load_rlx(&tsleeper_flag); }
 
 /* A timer is due (sysmon's progress diagnostic). */
-bool goro__timers_due(int64_t now)
-{
-	if (!goro__timers_pending())
-		return false;
-	goro__lock(&tlock);
-	bool due = nheap > 0 && heap[0]->wake_when <= now;
-	goro__unlock(&tlock);
-	return due;
-}
+bool goro__timers_due(int64_t now) { return goro__timers_pending() && next_when() <= now; }
 
 /* sysmon's backstop: timers due and nobody waiting for them. */
 void goro__timers_sysmon(int64_t now)
 {
-	if (!goro__timers_pending())
-		return;
-	goro__lock(&tlock);
-	bool due = nheap > 0 && heap[0]->wake_when <= now && !tsleeper;
-	goro__unlock(&tlock);
-	if (due)
+	if (goro__timers_due(now) && !a_load_acq(&tsleeper_flag))
 		goro__wakep();
 }
 
@@ -195,35 +234,43 @@ enum goro_wake goro__park_until(goro_unlockf unlockf, void *arg, const char *rea
 	gp->interrupted = false;
 	gp->timer_fired = false;
 	if (when >= 0) {
-		goro__lock(&tlock);
-		if (nheap == capheap) {
-			size_t nc = capheap ? capheap * 2 : 64;
-			struct g **nh = realloc(heap, nc * sizeof(struct g *));
+		struct m *mp = gp->m;
+		struct p *pp = mp && mp->p ? mp->p : &goro__allp[0];
+		struct goro_timers *t = &pp->timers;
+		goro__lock(&t->lock);
+		if (t->n == t->cap) {
+			size_t nc = t->cap ? t->cap * 2 : 64;
+			struct g **nh = realloc(t->heap, nc * sizeof(struct g *));
 			if (!nh)
 				goro__throw("out of memory growing the timer heap");
-			heap = nh;
-			capheap = nc;
+			t->heap = nh;
+			t->cap = nc;
 		}
 		gp->wake_when = when;
-		heap[nheap] = gp;
-		gp->timer_idx = (int64_t)nheap;
-		nheap++;
-		a_store_rlx(&ntimers, (int64_t)nheap);
-		siftup(nheap - 1);
-		bool k = tsleeper && gp->timer_idx == 0 && when < tsleep_until;
-		bool nobody = !tsleeper;
-		goro__unlock(&tlock);
-		if (k)
-			kick();
-		else if (nobody)
+		gp->timerp = pp;
+		t->heap[t->n] = gp;
+		gp->timer_idx = (int64_t)t->n;
+		t->n++;
+		a_fetch_add(&ntimers, 1);
+		siftup(t, t->n - 1);
+		publish(t);
+		goro__unlock(&t->lock);
+		/* Dekker with goro__timer_sleep: our deadline is published before
+		 * we look for a sleeper; it looks at the deadlines again after it
+		 * raised its flag. */
+		atomic_thread_fence(memory_order_seq_cst);
+		if (!a_load_acq(&tsleeper_flag))
 			goro__wakep(); /* an idle P's M becomes the timer sleeper */
+		else if (when < a_load_acq(&tsleep_until))
+			kick();
 	}
 	goro__park(unlockf, arg, reason);
 	if (gp->timer_idx >= 0) {
-		goro__lock(&tlock);
+		struct goro_timers *t = &gp->timerp->timers;
+		goro__lock(&t->lock);
 		if (gp->timer_idx >= 0)
-			heap_remove((size_t)gp->timer_idx);
-		goro__unlock(&tlock);
+			heap_remove(t, (size_t)gp->timer_idx);
+		goro__unlock(&t->lock);
 	}
 	if (gp->timer_fired)
 		return GORO_WAKE_TIMEOUT;
@@ -248,10 +295,15 @@ bool goro__sleep_until(int64_t when, const char *reason)
 /* In a fork child: the timers belonged to threads that do not exist. */
 void goro__timers_afterfork(void)
 {
-	memset(&tlock, 0, sizeof tlock);
-	for (size_t i = 0; i < nheap; i++)
-		heap[i]->timer_idx = -1;
-	nheap = 0;
+	for (int32_t i = 0; i < goro__gomaxprocs; i++) {
+		struct goro_timers *t = &goro__allp[i].timers;
+		memset(&t->lock, 0, sizeof t->lock);
+		for (size_t k = 0; k < t->n; k++)
+			t->heap[k]->timer_idx = -1;
+		t->n = 0;
+		a_store_rlx(&t->when0, NEVER);
+	}
+	memset(&slock, 0, sizeof slock);
 	a_store_rlx(&ntimers, 0);
 	tsleeper = false;
 	a_store_rlx(&tsleeper_flag, false);
