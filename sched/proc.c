@@ -917,55 +917,59 @@ void goro__schedinit(int32_t procs)
 	goro__started = true;
 }
 
+/* One snapshot of the counters, for the stats line and /debug/vars. */
+struct counters {
+	unsigned long long created, nswitch, nsteal, nglob, syscalls, handoffs, preempts, async, netpoll,
+		blocked;
+	long long live, maxlive, ms;
+};
+
+static void counters(struct counters *c)
+{
+	memset(c, 0, sizeof *c);
+	for (int32_t i = 0; i < goro__gomaxprocs; i++) {
+		c->nswitch += goro__allp[i].nswitch;
+		c->nsteal += goro__allp[i].nsteal;
+		c->nglob += goro__allp[i].nglobtake;
+	}
+	c->created = a_load_rlx(&goro__sched.gcreated);
+	c->live = a_load_rlx(&goro__sched.gcount);
+	c->maxlive = a_load_rlx(&goro__sched.maxgcount);
+	c->ms = goro__sched.mnext;
+	c->syscalls = a_load_rlx(&goro__sched.nsyscall);
+	c->handoffs = a_load_rlx(&goro__sched.nhandoff);
+	c->preempts = a_load_rlx(&goro__sched.npreempt);
+	c->async = a_load_rlx(&goro__sched.nasyncpreempt);
+	c->netpoll = a_load_rlx(&goro__sched.nnetpollpark);
+	c->blocked = a_load_rlx(&goro__sched.nblockedm);
+}
+
 /* The counters as one JSON object (the /debug/vars endpoint). */
 void goro__stats_json_fd(int fd)
 {
-	uint64_t nswitch = 0, nsteal = 0, nglob = 0;
-	for (int32_t i = 0; i < goro__gomaxprocs; i++) {
-		nswitch += goro__allp[i].nswitch;
-		nsteal += goro__allp[i].nsteal;
-		nglob += goro__allp[i].nglobtake;
-	}
+	struct counters c;
+	counters(&c);
 	goro__fdprintf(fd,
 		       "{\"gomaxprocs\": %d, \"gs_created\": %llu, \"live_gs\": %lld, \"max_live_gs\": %lld, "
 		       "\"ms_created\": %lld, \"idle_ms\": %d, \"idle_ps\": %d, \"global_runq\": %d, "
 		       "\"context_switches\": %llu, \"steals\": %llu, \"globrunq_takes\": %llu, "
 		       "\"syscalls\": %llu, \"handoffs\": %llu, \"preempt_requests\": %llu, "
-		       "\"async_preemptions\": %llu, \"netpoll_parks\": %llu}\n",
-		       goro__gomaxprocs, (unsigned long long)a_load_rlx(&goro__sched.gcreated),
-		       (long long)a_load_rlx(&goro__sched.gcount), (long long)a_load_rlx(&goro__sched.maxgcount),
-		       (long long)goro__sched.mnext, goro__sched.nmidle, a_load_rlx(&goro__sched.npidle),
-		       a_load_rlx(&goro__sched.runqsize), (unsigned long long)nswitch,
-		       (unsigned long long)nsteal, (unsigned long long)nglob,
-		       (unsigned long long)a_load_rlx(&goro__sched.nsyscall),
-		       (unsigned long long)a_load_rlx(&goro__sched.nhandoff),
-		       (unsigned long long)a_load_rlx(&goro__sched.npreempt),
-		       (unsigned long long)a_load_rlx(&goro__sched.nasyncpreempt),
-		       (unsigned long long)a_load_rlx(&goro__sched.nnetpollpark));
+		       "\"async_preemptions\": %llu, \"netpoll_parks\": %llu, \"blocked_calls_redone\": %llu}\n",
+		       goro__gomaxprocs, c.created, c.live, c.maxlive, c.ms, goro__sched.nmidle,
+		       a_load_rlx(&goro__sched.npidle), a_load_rlx(&goro__sched.runqsize), c.nswitch, c.nsteal,
+		       c.nglob, c.syscalls, c.handoffs, c.preempts, c.async, c.netpoll, c.blocked);
 }
 
 void goro__print_stats(void)
 {
-	uint64_t nswitch = 0, nsteal = 0, nglob = 0;
-	for (int32_t i = 0; i < goro__gomaxprocs; i++) {
-		nswitch += goro__allp[i].nswitch;
-		nsteal += goro__allp[i].nsteal;
-		nglob += goro__allp[i].nglobtake;
-	}
+	struct counters c;
+	counters(&c);
 	goro__errorf("goro: stats: gs_created=%llu max_live_gs=%lld ms_created=%lld "
 		     "context_switches=%llu steals=%llu globrunq_takes=%llu gomaxprocs=%d "
 		     "syscalls=%llu handoffs=%llu preempt_requests=%llu async_preemptions=%llu "
 		     "netpoll_parks=%llu blocked_calls_redone=%llu\n",
-		     (unsigned long long)a_load_rlx(&goro__sched.gcreated),
-		     (long long)a_load_rlx(&goro__sched.maxgcount),
-		     (long long)goro__sched.mnext, (unsigned long long)nswitch,
-		     (unsigned long long)nsteal, (unsigned long long)nglob, goro__gomaxprocs,
-		     (unsigned long long)a_load_rlx(&goro__sched.nsyscall),
-		     (unsigned long long)a_load_rlx(&goro__sched.nhandoff),
-		     (unsigned long long)a_load_rlx(&goro__sched.npreempt),
-		     (unsigned long long)a_load_rlx(&goro__sched.nasyncpreempt),
-		     (unsigned long long)a_load_rlx(&goro__sched.nnetpollpark),
-		     (unsigned long long)a_load_rlx(&goro__sched.nblockedm));
+		     c.created, c.maxlive, c.ms, c.nswitch, c.nsteal, c.nglob, goro__gomaxprocs, c.syscalls,
+		     c.handoffs, c.preempts, c.async, c.netpoll, c.blocked);
 }
 
 /* ---- system calls --------------------------------------------------------- */
@@ -1106,7 +1110,7 @@ int64_t goro__sysmon_retake(int64_t now)
 		if (s != P_RUNNING || !mp)
 			continue;
 		uint32_t t = pp->schedtick;
-		if (pp->sysmon_tick != t) {
+		if (pp->sysmon_tick != t || pp->sysmon_when == 0) { /* 0: not seen yet */
 			pp->sysmon_tick = t;
 			pp->sysmon_when = now;
 		} else if (now - pp->sysmon_when >= GORO_FORCE_PREEMPT_NS) {

@@ -111,29 +111,29 @@ GORO_EXPORT int sigwait(const sigset_t *set, int *sig)
 }
 
 /* open of a FIFO blocks until the other end opens. */
+/* The mode argument of open/openat, present only with O_CREAT/O_TMPFILE. */
+#define OPEN_MODE(flags)                                              \
+	__extension__({                                               \
+		mode_t m_ = 0;                                        \
+		if ((flags) & (O_CREAT | __O_TMPFILE)) {              \
+			va_list ap_;                                  \
+			va_start(ap_, flags);                         \
+			m_ = va_arg(ap_, mode_t);                     \
+			va_end(ap_);                                  \
+		}                                                     \
+		m_;                                                   \
+	})
+
 GORO_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 {
-	mode_t mode = 0;
-	if (flags & (O_CREAT | __O_TMPFILE)) {
-		va_list ap;
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
+	mode_t mode = OPEN_MODE(flags);
 	CANCEL_POINT();
 	return (int)blocking6(SYS_openat, dirfd, (long)path, flags, mode, 0, 0);
 }
 
 GORO_EXPORT int open(const char *path, int flags, ...)
 {
-	mode_t mode = 0;
-	if (flags & (O_CREAT | __O_TMPFILE)) {
-		va_list ap;
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	return openat(AT_FDCWD, path, flags, mode);
+	return openat(AT_FDCWD, path, flags, OPEN_MODE(flags));
 }
 
 GORO_EXPORT int open64(const char *path, int flags, ...) __attribute__((alias("open")));
