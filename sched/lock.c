@@ -69,20 +69,3 @@ void goro__notesleep(struct goro_note *n)
 	while (a_load_acq(&n->key) == 0)
 		goro__futex_wait(&n->key, 0, NULL);
 }
-
-bool goro__notetsleep(struct goro_note *n, int64_t ns)
-{
-	if (ns < 0) {
-		goro__notesleep(n);
-		return true;
-	}
-	int64_t deadline = goro__nanotime() + ns;
-	while (a_load_acq(&n->key) == 0) {
-		int64_t left = deadline - goro__nanotime();
-		if (left <= 0)
-			return false;
-		struct timespec ts = { left / 1000000000LL, left % 1000000000LL };
-		goro__futex_wait(&n->key, 0, &ts);
-	}
-	return true;
-}

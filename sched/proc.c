@@ -74,8 +74,6 @@ static void allgadd(struct g *gp)
 {
 	goro__lock(&goro__allglock);
 	gp->alllink = goro__allgs;
-	if (goro__allgs)
-		goro__allgs->alllink_prev = gp;
 	goro__allgs = gp;
 	goro__unlock(&goro__allglock);
 }
@@ -880,7 +878,6 @@ void goro__schedinit(int32_t procs)
 	struct goro_stack s;
 	if (goro__stackalloc(&s, GORO_G0_STACK, 4096))
 		goro__throw("cannot allocate M0's g0 stack");
-	m0->g0stack = s.map;
 	m0_g0.stack_lo = s.lo;
 	m0_g0.stack_hi = s.hi;
 	m0_g0.tp = goro__tls_alloc();

@@ -68,8 +68,6 @@ struct goro_note {
 void goro__noteclear(struct goro_note *n);
 void goro__notewakeup(struct goro_note *n);
 void goro__notesleep(struct goro_note *n);
-/* Sleep until woken or ns elapsed (ns < 0: forever); true if woken. */
-bool goro__notetsleep(struct goro_note *n, int64_t ns);
 
 /* ---- context --------------------------------------------------------------
  * Callee-saved state of a switched-out G (sched/asm_amd64.S knows the
@@ -110,7 +108,6 @@ struct g {
 	struct m *m;            /* M running it (valid while running) */
 	struct g *schedlink;    /* run/free/wait queue link */
 	struct g *alllink;      /* allgs list */
-	struct g *alllink_prev;
 	_Atomic int status;     /* enum goro_gstatus */
 	uint64_t goid;          /* 1 for main */
 	int tid;                /* fake kernel tid written into the TCB */
@@ -185,7 +182,6 @@ struct g {
 	int sched_prio;
 	bool sched_explicit;
 	char name[16];
-	bool locked_tls_init;   /* TCB holds a live TLS block */
 };
 
 struct m {
@@ -211,7 +207,6 @@ struct m {
 	struct tracebuf *tracebuf; /* sched/trace.c, written by this M only */
 	struct g *lockedg;      /* the G locked to this M (Go: m.lockedg) */
 	struct goro_note lockednote; /* a locked M waits here for its G */
-	void *g0stack;          /* M0 only: g0 stack we mapped */
 };
 
 enum { P_IDLE, P_RUNNING, P_SYSCALL };
@@ -343,8 +338,6 @@ void goro__wakep(void);
 struct g *goro__g_of(pthread_t t);  /* NULL if t is not a goro G */
 void goro__spin_lock(_Atomic uint32_t *l);
 void goro__spin_unlock(_Atomic uint32_t *l);
-/* Called once the last G exits (process exit as nptl: exit(0)). */
-void goro__dropg_exit_hook(void);
 uint32_t goro__fastrand(void);
 void goro__print_stats(void);
 void goro__lockosthread(void);
@@ -455,7 +448,6 @@ void goro__addrrequeue(void *from, void *to);
 void goro__addrwake_async(void *addr, void *node);
 void goro__drain_deferred(void);
 bool goro__cancel_requested(struct g *gp); /* pending, enabled, not exiting */
-void goro__timer_kick(void);
 
 /* ---- stacks (sched/stack.c) -------------------------------------------- */
 struct goro_stack {
@@ -467,8 +459,6 @@ struct goro_stack {
 int goro__stackalloc(struct goro_stack *s, size_t size, size_t guard);
 void goro__stackfree(struct goro_stack *s);
 extern GORO_HIDDEN size_t goro__default_stack;
-/* Guard range of some G containing addr (for the overflow message). */
-struct g *goro__stack_guard_owner(uintptr_t addr);
 
 /* ---- TLS (sched/tls.c) -------------------------------------------------- */
 int goro__tls_check(char *why, size_t whylen); /* start-up self-check */

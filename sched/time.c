@@ -136,8 +136,6 @@ int64_t goro__checktimers(int64_t now)
 
 static void kick(void) { goro__netpoll_break(); }
 
-void goro__timer_kick(void) { kick(); }
-
 /* Called by an M with no P and nothing to run: if timers are pending or
  * Gs wait on I/O, and no other M waits for them, block in the netpoller
  * until the nearest deadline (or an event, or a kick) and return true;
