@@ -4,17 +4,21 @@
  *
  * THREADS threads (default 1) each call usleep(US) (default 50) SLEEPS
  * times (default 2000) and record each call's actual duration.  Reports the
- * p50 and p99 duration in microseconds and the CPU the process used per
- * second of wall time (an idle sleeper should cost ~0%).  Under goro each
- * sleep parks the thread on a timer; the idle M waits in epoll_pwait2 with
- * a sub-millisecond timeout.
+ * p50 and p99 duration in microseconds and the CPU the process used: per
+ * second of wall time, and per sleep.  Under goro each sleep parks the
+ * thread on a timer; the idle M waits in epoll_pwait2 with a
+ * sub-millisecond timeout, aimed early by the wake-up latency it has
+ * learnt (sched/time.c, "the timer lead").
  *
  * The same number of raw epoll_pwait2(US) waits with a 1 ns timer slack,
  * on a thread of its own, give the machine's floor: the kernel's own
- * wake-up latency for such a timeout, below which no sleep can come back.
+ * wake-up latency for such a timeout, and the CPU one kernel sleep costs
+ * here.  A process that sleeps more often per second uses more CPU per
+ * second even at the same cost per sleep: compare sleep_cpu_us.
  *
  * RESULT sleep_p50_us, sleep_p99_us (µs), sleep_cpu_pct (% of one CPU),
- * sleep_floor_p50_us (µs).
+ * sleep_cpu_us (CPU µs per sleep), sleep_floor_p50_us (µs),
+ * sleep_floor_cpu_us (CPU µs per raw wait).
  */
 #include "bench.h"
 
@@ -56,6 +60,13 @@ static void *floor_probe(void *arg)
     return NULL;
 }
 
+static double cpu_seconds(void)
+{
+    struct rusage r;
+    getrusage(RUSAGE_SELF, &r);
+    return (double)(r.ru_utime.tv_sec + r.ru_stime.tv_sec) + (double)(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
+}
+
 static int cmp(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -83,8 +94,7 @@ int main(int argc, char **argv)
     pthread_t *t = calloc((size_t)threads, sizeof *t);
     if (!durs || !t)
         bench_die("calloc", ENOMEM);
-    struct rusage r0, r1;
-    getrusage(RUSAGE_SELF, &r0);
+    double c0 = cpu_seconds();
     long long w0 = bench_now_ns();
     for (long i = 0; i < threads; i++)
         if ((errno = pthread_create(&t[i], NULL, sleeper, durs + i * nsleeps)))
@@ -92,26 +102,30 @@ int main(int argc, char **argv)
     for (long i = 0; i < threads; i++)
         pthread_join(t[i], NULL);
     long long wall = bench_now_ns() - w0;
-    getrusage(RUSAGE_SELF, &r1);
-    double cpu = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) +
-                 (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) / 1e6;
+    double cpu = cpu_seconds() - c0;
     qsort(durs, total, sizeof *durs, cmp);
     double p50 = durs[total / 2], p99 = durs[total * 99 / 100];
-    printf("sleep_accuracy: %ld thread(s) x %ld usleep(%ld): p50 %.1f us, p99 %.1f us, CPU %.1f%% of one core\n",
-           threads, nsleeps, us, p50, p99, 100.0 * cpu / ((double)wall / 1e9));
+    printf("sleep_accuracy: %ld thread(s) x %ld usleep(%ld): p50 %.1f us, p99 %.1f us, CPU %.1f%% of one core, "
+           "%.1f us per sleep\n",
+           threads, nsleeps, us, p50, p99, 100.0 * cpu / ((double)wall / 1e9), 1e6 * cpu / (double)total);
     bench_result("sleep_p50_us", p50, "us");
     bench_result("sleep_p99_us", p99, "us");
     bench_result("sleep_cpu_pct", 100.0 * cpu / ((double)wall / 1e9), "%");
+    bench_result("sleep_cpu_us", 1e6 * cpu / (double)total, "us/sleep");
     /* Measured after the run, so it does not disturb it.  Under goro the
      * probe's syscall(2) is a plain system call (goro only marks it as one
      * that may block): this is the kernel's own latency. */
     double *fl = calloc((size_t)nsleeps, sizeof *fl);
     pthread_t ft;
+    c0 = cpu_seconds();
     if (!fl || pthread_create(&ft, NULL, floor_probe, fl))
         bench_die("floor probe", ENOMEM);
     pthread_join(ft, NULL);
+    double fcpu = 1e6 * (cpu_seconds() - c0) / (double)nsleeps;
     qsort(fl, (size_t)nsleeps, sizeof *fl, cmp);
-    printf("sleep_accuracy: the kernel's floor for a %ld us epoll_pwait2 here: p50 %.1f us\n", us, fl[nsleeps / 2]);
+    printf("sleep_accuracy: the kernel's floor for a %ld us epoll_pwait2 here: p50 %.1f us, %.1f CPU us per wait\n",
+           us, fl[nsleeps / 2], fcpu);
     bench_result("sleep_floor_p50_us", fl[nsleeps / 2], "us");
+    bench_result("sleep_floor_cpu_us", fcpu, "us/sleep");
     return 0;
 }

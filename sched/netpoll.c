@@ -189,7 +189,6 @@ int goro__netpoll(int64_t ns)
 			n = goro__sys6(SYS_epoll_pwait, epfd, (long)evs, NEVENTS,
 				       ns ? (ns + 999999) / 1000000 : 0, 0, 8);
 	}
-	int woken = 0;
 	for (long i = 0; i < n; i++) {
 		if (evs[i].data.u64 == BREAK_KEY) {
 			uint64_t v;
@@ -218,12 +217,12 @@ int goro__netpoll(int64_t ns)
 			GORO_TRACE(TEV_NETPOLL, r, (uint64_t)fd, "read");
 		if (w)
 			GORO_TRACE(TEV_NETPOLL, w, (uint64_t)fd, "write");
-		if (r && goro__wake(r))
-			woken++;
-		if (w && goro__wake(w))
-			woken++;
+		if (r)
+			goro__wake(r);
+		if (w)
+			goro__wake(w);
 	}
-	return woken;
+	return (int)n;
 }
 
 /* In a fork child: the epoll instance is shared with the parent; make our

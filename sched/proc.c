@@ -917,8 +917,8 @@ void goro__schedinit(int32_t procs)
 /* One snapshot of the counters, for the stats line and /debug/vars. */
 struct counters {
 	unsigned long long created, nswitch, nsteal, nglob, syscalls, handoffs, preempts, async, netpoll,
-		blocked;
-	long long live, maxlive, ms;
+		blocked, timerwaits, timerspins;
+	long long live, maxlive, ms, lead;
 };
 
 static void counters(struct counters *c)
@@ -939,6 +939,9 @@ static void counters(struct counters *c)
 	c->async = a_load_rlx(&goro__sched.nasyncpreempt);
 	c->netpoll = a_load_rlx(&goro__sched.nnetpollpark);
 	c->blocked = a_load_rlx(&goro__sched.nblockedm);
+	c->timerwaits = a_load_rlx(&goro__sched.ntimerwait);
+	c->timerspins = a_load_rlx(&goro__sched.ntimerspin);
+	c->lead = goro__timer_lead();
 }
 
 /* The counters as one JSON object (the /debug/vars endpoint). */
@@ -951,10 +954,12 @@ void goro__stats_json_fd(int fd)
 		       "\"ms_created\": %lld, \"idle_ms\": %d, \"idle_ps\": %d, \"global_runq\": %d, "
 		       "\"context_switches\": %llu, \"steals\": %llu, \"globrunq_takes\": %llu, "
 		       "\"syscalls\": %llu, \"handoffs\": %llu, \"preempt_requests\": %llu, "
-		       "\"async_preemptions\": %llu, \"netpoll_parks\": %llu, \"blocked_calls_redone\": %llu}\n",
+		       "\"async_preemptions\": %llu, \"netpoll_parks\": %llu, \"blocked_calls_redone\": %llu, "
+		       "\"timer_waits\": %llu, \"timer_spins\": %llu, \"timer_lead_ns\": %lld}\n",
 		       goro__gomaxprocs, c.created, c.live, c.maxlive, c.ms, goro__sched.nmidle,
 		       a_load_rlx(&goro__sched.npidle), a_load_rlx(&goro__sched.runqsize), c.nswitch, c.nsteal,
-		       c.nglob, c.syscalls, c.handoffs, c.preempts, c.async, c.netpoll, c.blocked);
+		       c.nglob, c.syscalls, c.handoffs, c.preempts, c.async, c.netpoll, c.blocked, c.timerwaits,
+		       c.timerspins, c.lead);
 }
 
 void goro__print_stats(void)
@@ -964,9 +969,10 @@ void goro__print_stats(void)
 	goro__errorf("goro: stats: gs_created=%llu max_live_gs=%lld ms_created=%lld "
 		     "context_switches=%llu steals=%llu globrunq_takes=%llu gomaxprocs=%d "
 		     "syscalls=%llu handoffs=%llu preempt_requests=%llu async_preemptions=%llu "
-		     "netpoll_parks=%llu blocked_calls_redone=%llu\n",
+		     "netpoll_parks=%llu blocked_calls_redone=%llu timer_waits=%llu timer_spins=%llu "
+		     "timer_lead_ns=%lld\n",
 		     c.created, c.maxlive, c.ms, c.nswitch, c.nsteal, c.nglob, goro__gomaxprocs, c.syscalls,
-		     c.handoffs, c.preempts, c.async, c.netpoll, c.blocked);
+		     c.handoffs, c.preempts, c.async, c.netpoll, c.blocked, c.timerwaits, c.timerspins, c.lead);
 }
 
 /* ---- system calls --------------------------------------------------------- */

@@ -285,6 +285,8 @@ struct schedt {
 	_Atomic uint64_t nblockedm;  /* uninterposed blocking calls redone */
 	_Atomic uint64_t nnetpollpark; /* Gs parked on the netpoller */
 	_Atomic uint64_t nsyscall;   /* blocking calls entered */
+	_Atomic uint64_t ntimerwait; /* timer sleeper's waits that timed out */
+	_Atomic uint64_t ntimerspin; /* ... that came back early and spun */
 };
 
 /* ---- globals ------------------------------------------------------------- */
@@ -400,7 +402,9 @@ void goro__netpoll_init(void);
  * Returns 0 when ready, -EPERM when fd cannot be polled (regular file),
  * -ETIMEDOUT at the deadline, -EINTR when interrupted (cancel). */
 int goro__netpoll_wait(int fd, int mode, int64_t deadline, bool cancelable);
-/* Poll once: ready the Gs whose fds are ready.  ns: <0 block, 0 poll. */
+/* Poll once: ready the Gs whose fds are ready.  ns: <0 block, 0 poll.
+ * Returns the events seen (a kick counts), 0 when the wait timed out,
+ * -errno (-EINTR) when it was interrupted. */
 int goro__netpoll(int64_t ns);
 bool goro__netpoll_waiters(void);
 void goro__netpoll_break(void);
@@ -427,6 +431,8 @@ int64_t goro__checktimers(int64_t now);
 bool goro__timers_pending(void);
 bool goro__timer_sleep(struct m *mp);
 bool goro__timer_sleeper(void);
+/* The lead the timer sleeper now aims its kernel timeouts early by (ns). */
+int64_t goro__timer_lead(void);
 bool goro__timers_due(int64_t now);
 void goro__timers_pinit(struct p *pp);
 

@@ -4,7 +4,11 @@
  * CLOCK_REALTIME, relative on CLOCK_BOOTTIME, an absolute deadline in the
  * past, EINVAL for tv_nsec = 1e9, a negative tv_nsec and a negative tv_sec
  * (nanosleep: -1/EINVAL); each returns 0 and never wakes before the time
- * asked.  Nothing timing-related is printed. */
+ * asked.  Last, short sleeps (5 to 200 µs, relative and absolute) from two
+ * threads at once, thousands of them: under goro the timer sleeper aims
+ * its kernel timeouts early by the wake-up latency it learns and spins out
+ * the rest, and none of them may end before its time.  Nothing
+ * timing-related is printed. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -84,6 +88,32 @@ static void einval(void)
     printf("EINVAL: tv_nsec=1e9, tv_nsec=-1, tv_sec=-1 ok\n");
 }
 
+#define NSHORT 1500
+
+static void *short_sleeps(void *arg)
+{
+    (void)arg;
+    static const long us[] = { 5, 20, 50, 50, 50, 100, 200 };
+    int bad = 0;
+    for (int i = 0; i < NSHORT; i++) {
+        long ns = us[i % (int)(sizeof us / sizeof us[0])] * 1000;
+        long long t0 = check_now_ns(CLOCK_MONOTONIC);
+        if (i % 3 == 0) {
+            CHECK_EQ(0, usleep((useconds_t)(ns / 1000)), "usleep");
+        } else if (i % 3 == 1) {
+            struct timespec d = { 0, ns };
+            CHECK_EQ(0, nanosleep(&d, NULL), "nanosleep");
+        } else {
+            long long dl = t0 + ns;
+            struct timespec a = { (time_t)(dl / 1000000000LL), (long)(dl % 1000000000LL) };
+            CHECK_EQ(0, clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &a, NULL), "clock_nanosleep abs");
+        }
+        if (check_now_ns(CLOCK_MONOTONIC) - t0 < ns)
+            bad++;
+    }
+    return (void *)(long)bad;
+}
+
 int main(void)
 {
     static pthread_t t[NSLEEPERS];
@@ -106,5 +136,14 @@ int main(void)
     CHECK_EQ(0, nanosleep(&z, NULL), "nanosleep(0)");
     CHECK_EQ(0, clock_nanosleep(CLOCK_MONOTONIC, 0, &z, NULL), "clock_nanosleep(0)");
     printf("zero-length sleeps ok\n");
+
+    pthread_t s1, s2;
+    void *b1, *b2;
+    CHECK_OK(pthread_create(&s1, NULL, short_sleeps, NULL));
+    CHECK_OK(pthread_create(&s2, NULL, short_sleeps, NULL));
+    CHECK_OK(pthread_join(s1, &b1));
+    CHECK_OK(pthread_join(s2, &b2));
+    CHECK_EQ(0, (int)(long)b1 + (int)(long)b2, "short sleeps that ended early");
+    printf("short sleeps: 2 threads x %d sleeps of 5-200 us, none ended early\n", NSHORT);
     return 0;
 }
