@@ -540,6 +540,14 @@ void goro__park(goro_unlockf unlockf, void *arg, const char *reason)
 /* Make gp runnable on the current P, in runnext (Go: ready). */
 void goro__ready(struct g *gp)
 {
+	goro__ready_nowake(gp);
+	goro__wakep();
+}
+
+/* The same without waking an idle P's M: for a caller that runs gp itself
+ * next, or wakes one for a whole batch. */
+void goro__ready_nowake(struct g *gp)
+{
 	struct m *mp = getg()->m;
 	GORO_TRACE(TEV_GUNBLOCK, gp, 0, NULL);
 	a_store_rlx(&gp->status, G_RUNNABLE);
@@ -552,7 +560,6 @@ void goro__ready(struct g *gp)
 		goro__globrunqput(gp);
 		goro__unlock(&goro__sched.lock);
 	}
-	goro__wakep();
 }
 
 static void gosched_m(struct g *gp)

@@ -85,11 +85,19 @@ void goro__timers_pinit(struct p *pp)
 
 bool goro__timers_pending(void) { return a_load_rlx(&ntimers) > 0; }
 
-/* Run the due timers of one heap; their Gs go to the current P. */
-static void runtimers(struct goro_timers *t, int64_t now)
+/* A claimed G may still be on its way into park_m: wait until it is parked. */
+static void wait_parked(struct g *gp)
+{
+	while (a_load_acq(&gp->status) != G_WAITING)
+		a_spin();
+}
+
+/* Run the due timers of one heap; their Gs go to the current P, without
+ * waking another M (the caller does, once).  Returns how many. */
+static int runtimers(struct goro_timers *t, int64_t now)
 {
 	if (a_load_acq(&t->when0) > now)
-		return;
+		return 0;
 	struct gqueue q = { NULL, NULL };
 	goro__lock(&t->lock);
 	while (t->n > 0 && t->heap[0]->wake_when <= now) {
@@ -102,9 +110,14 @@ static void runtimers(struct goro_timers *t, int64_t now)
 		}
 	}
 	goro__unlock(&t->lock);
+	int n = 0;
 	struct g *gp;
-	while ((gp = goro__gqueue_pop(&q)))
-		goro__ready_claimed(gp);
+	while ((gp = goro__gqueue_pop(&q))) {
+		wait_parked(gp);
+		goro__ready_nowake(gp);
+		n++;
+	}
+	return n;
 }
 
 /* The earliest deadline of all heaps, NEVER if none. */
@@ -125,11 +138,16 @@ int64_t goro__checktimers(int64_t now)
 {
 	struct m *mp = getg()->m;
 	struct p *own = mp ? mp->p : NULL;
-	if (own)
-		runtimers(&own->timers, now);
+	int n = own ? runtimers(&own->timers, now) : 0;
 	for (int32_t i = 0; i < goro__gomaxprocs; i++)
 		if (&goro__allp[i] != own)
-			runtimers(&goro__allp[i].timers, now);
+			n += runtimers(&goro__allp[i].timers, now);
+	/* The caller (findrunnable) runs the first G itself: another M is
+	 * woken only for the rest.  Waking one for a lone sleeper, as Go's
+	 * ready does, costs a wake-up and an idle round trip on another CPU
+	 * for every sleep. */
+	if (n > 1 || (n > 0 && !own))
+		goro__wakep();
 	int64_t w = next_when();
 	return w == NEVER ? -1 : w;
 }
@@ -247,8 +265,7 @@ bool goro__claim(struct g *gp)
 
 void goro__ready_claimed(struct g *gp)
 {
-	while (a_load_acq(&gp->status) != G_WAITING)
-		a_spin();
+	wait_parked(gp);
 	goro__ready(gp);
 }
 
@@ -277,8 +294,8 @@ enum goro_wake goro__park_until(goro_unlockf unlockf, void *arg, const char *rea
 	a_store_rlx(&gp->wakeclaim, 0);
 	gp->interrupted = false;
 	gp->timer_fired = false;
+	struct m *mp = gp->m;
 	if (when >= 0) {
-		struct m *mp = gp->m;
 		struct p *pp = mp && mp->p ? mp->p : &goro__allp[0];
 		struct goro_timers *t = &pp->timers;
 		goro__lock(&t->lock);
@@ -303,9 +320,17 @@ enum goro_wake goro__park_until(goro_unlockf unlockf, void *arg, const char *rea
 		 * we look for a sleeper; it looks at the deadlines again after it
 		 * raised its flag. */
 		atomic_thread_fence(memory_order_seq_cst);
-		if (!a_load_acq(&tsleeper_flag))
-			goro__wakep(); /* an idle P's M becomes the timer sleeper */
-		else if (when < a_load_acq(&tsleep_until))
+		if (!a_load_acq(&tsleeper_flag)) {
+			/* Somebody must sleep for this timer.  With nothing else
+			 * to run, this M will, once the G is parked (findrunnable
+			 * ends in goro__timer_sleep); otherwise an idle P's M.
+			 * Go wakes one always: for a lone sleeper that is a
+			 * wake-up and an idle round trip on another CPU per
+			 * sleep. */
+			if (!mp || !mp->p || gp->lockedm || !goro__runqempty(mp->p) ||
+			    a_load_rlx(&goro__sched.runqsize) > 0)
+				goro__wakep();
+		} else if (when < a_load_acq(&tsleep_until))
 			kick();
 	}
 	goro__park(unlockf, arg, reason);
