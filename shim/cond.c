@@ -55,7 +55,7 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk, const
 
 	goro__mutex_lock_slow(m, -1, true);
 	m->__data.__owner = gp->tid;
-	m->__data.__count = count ? count : 1;
+	m->__data.__count = count; /* 0 unless recursive */
 	m->__data.__nusers++;
 
 	if (w == GORO_WAKE_INTERRUPTED)

@@ -4,7 +4,7 @@
  * layout (sysdeps/nptl/bits/struct_mutex.h), so static initialisers work
  * unchanged and glibc's pthread_mutex_init/attr code sets the kind:
  *   __lock   0 unlocked, 1 locked, 2 locked and Gs may be parked on it
- *   __count  recursion depth (recursive kind)
+ *   __count  recursion depth (recursive kind; 0 for the others, as glibc)
  *   __owner  owner's tid (the G's fake tid; G1 keeps the kernel tid)
  *   __nusers lock holders, so glibc's pthread_mutex_destroy says EBUSY
  *   __kind   PTHREAD_MUTEX_{NORMAL,RECURSIVE,ERRORCHECK,ADAPTIVE}_NP in the
@@ -95,13 +95,25 @@ static int lock_common(pthread_mutex_t *m, clockid_t clk, const struct timespec 
 			return e;
 	}
 	m->__data.__owner = tid;
-	m->__data.__count = 1;
+	if (kind == PTHREAD_MUTEX_RECURSIVE_NP)
+		m->__data.__count = 1;
 	m->__data.__nusers++;
 	return 0;
 }
 
 GORO_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
+	/* The uncontended fast path, as short as glibc's: one look at the
+	 * kind (neither recursive nor a fallback object), the preemption
+	 * flag, one CAS. */
+	struct g *gp = getg();
+	int k = m->__data.__kind, z = 0;
+	bool plain = !(k & KIND_FALLBACK) && (k & KIND_MASK) != PTHREAD_MUTEX_RECURSIVE_NP;
+	if (__builtin_expect(plain && !a_load_rlx(&gp->preempt) && a_cas(M_LOCK(m), &z, 1), 1)) {
+		m->__data.__owner = gp->tid;
+		m->__data.__nusers++;
+		return 0;
+	}
 	if (!goro__mutex_is_ours(m))
 		return goro__blocking_real(goro__real.pthread_mutex_lock(m));
 	goro__coop();
@@ -142,7 +154,6 @@ GORO_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 			return 0;
 	}
 	m->__data.__owner = 0;
-	m->__data.__count = 0;
 	m->__data.__nusers--;
 	goro__mutex_unlock_word(m);
 	return 0;
