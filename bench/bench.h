@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +28,22 @@ static inline long long bench_now_ns(void)
 }
 
 /* Parse a positive integer option argument; exit 2 on garbage. */
+/* CPU time (user + system) this process has used, in seconds. */
+static inline double bench_cpu_seconds(void)
+{
+    struct rusage r;
+    getrusage(RUSAGE_SELF, &r);
+    return (double)(r.ru_utime.tv_sec + r.ru_stime.tv_sec) + (double)(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
+}
+
+/* Peak resident set size of this process, KiB. */
+static inline long bench_maxrss_kb(void)
+{
+    struct rusage r;
+    getrusage(RUSAGE_SELF, &r);
+    return r.ru_maxrss;
+}
+
 static inline long bench_parse_long(const char *opt, const char *s)
 {
     char *end = NULL;

@@ -25,7 +25,6 @@
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -60,13 +59,6 @@ static void *floor_probe(void *arg)
     return NULL;
 }
 
-static double cpu_seconds(void)
-{
-    struct rusage r;
-    getrusage(RUSAGE_SELF, &r);
-    return (double)(r.ru_utime.tv_sec + r.ru_stime.tv_sec) + (double)(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
-}
-
 static int cmp(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -94,7 +86,7 @@ int main(int argc, char **argv)
     pthread_t *t = calloc((size_t)threads, sizeof *t);
     if (!durs || !t)
         bench_die("calloc", ENOMEM);
-    double c0 = cpu_seconds();
+    double c0 = bench_cpu_seconds();
     long long w0 = bench_now_ns();
     for (long i = 0; i < threads; i++)
         if ((errno = pthread_create(&t[i], NULL, sleeper, durs + i * nsleeps)))
@@ -102,7 +94,7 @@ int main(int argc, char **argv)
     for (long i = 0; i < threads; i++)
         pthread_join(t[i], NULL);
     long long wall = bench_now_ns() - w0;
-    double cpu = cpu_seconds() - c0;
+    double cpu = bench_cpu_seconds() - c0;
     qsort(durs, total, sizeof *durs, cmp);
     double p50 = durs[total / 2], p99 = durs[total * 99 / 100];
     printf("sleep_accuracy: %ld thread(s) x %ld usleep(%ld): p50 %.1f us, p99 %.1f us, CPU %.1f%% of one core, "
@@ -117,11 +109,11 @@ int main(int argc, char **argv)
      * that may block): this is the kernel's own latency. */
     double *fl = calloc((size_t)nsleeps, sizeof *fl);
     pthread_t ft;
-    c0 = cpu_seconds();
+    c0 = bench_cpu_seconds();
     if (!fl || pthread_create(&ft, NULL, floor_probe, fl))
         bench_die("floor probe", ENOMEM);
     pthread_join(ft, NULL);
-    double fcpu = 1e6 * (cpu_seconds() - c0) / (double)nsleeps;
+    double fcpu = 1e6 * (bench_cpu_seconds() - c0) / (double)nsleeps;
     qsort(fl, (size_t)nsleeps, sizeof *fl, cmp);
     printf("sleep_accuracy: the kernel's floor for a %ld us epoll_pwait2 here: p50 %.1f us, %.1f CPU us per wait\n",
            us, fl[nsleeps / 2], fcpu);

@@ -6,6 +6,9 @@
  * ideal wall time is ROUNDS x SLEEP_MS (100 ms); the excess is the cost of
  * creating, waking and joining the threads.  -s sets the stack size with
  * pthread_attr_setstacksize (default: the system default).
+ *
+ * RESULT sleepers (wall ms), sleepers_cpu_ms (user + system CPU of the
+ * whole run), sleepers_maxrss_kb (peak RSS).
  */
 #include "bench.h"
 
@@ -44,6 +47,7 @@ int main(int argc, char **argv)
     if (ts == NULL)
         bench_die("calloc", ENOMEM);
 
+    double c0 = bench_cpu_seconds();
     long long t0 = bench_now_ns();
     for (long i = 0; i < n; i++) {
         int rc = pthread_create(&ts[i], &attr, sleeper, NULL);
@@ -60,10 +64,13 @@ int main(int argc, char **argv)
     pthread_attr_destroy(&attr);
     free(ts);
 
-    double wall_ms = (double)(t2 - t0) / 1e6;
+    double wall_ms = (double)(t2 - t0) / 1e6, cpu_ms = 1e3 * (bench_cpu_seconds() - c0);
+    long rss = bench_maxrss_kb();
     printf("sleepers: %ld threads x %ld sleeps of %ld ms: wall %.1f ms "
-           "(ideal %ld ms; creating took %.1f ms)\n",
-           n, rounds, sleep_ms, wall_ms, rounds * sleep_ms, (double)(t1 - t0) / 1e6);
+           "(ideal %ld ms; creating took %.1f ms), CPU %.1f ms, peak RSS %ld KiB\n",
+           n, rounds, sleep_ms, wall_ms, rounds * sleep_ms, (double)(t1 - t0) / 1e6, cpu_ms, rss);
     bench_result("sleepers", wall_ms, "ms");
+    bench_result("sleepers_cpu_ms", cpu_ms, "ms");
+    bench_result("sleepers_maxrss_kb", (double)rss, "KiB");
     return 0;
 }
