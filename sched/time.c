@@ -285,6 +285,17 @@ void goro__interrupt(struct g *gp)
 	}
 }
 
+/* No run queue, local or global, holds a G. */
+static bool nothing_to_run(void)
+{
+	if (a_load_rlx(&goro__sched.runqsize) > 0)
+		return false;
+	for (int32_t i = 0; i < goro__gomaxprocs; i++)
+		if (!goro__runqempty(&goro__allp[i]))
+			return false;
+	return true;
+}
+
 /* Park the current G (see goro__park) with an optional deadline `when`
  * (monotonic ns, < 0 for none).  The caller holds the lock that unlockf
  * releases.  Returns how the G was woken. */
@@ -321,14 +332,14 @@ enum goro_wake goro__park_until(goro_unlockf unlockf, void *arg, const char *rea
 		 * raised its flag. */
 		atomic_thread_fence(memory_order_seq_cst);
 		if (!a_load_acq(&tsleeper_flag)) {
-			/* Somebody must sleep for this timer.  With nothing else
-			 * to run, this M will, once the G is parked (findrunnable
-			 * ends in goro__timer_sleep); otherwise an idle P's M.
-			 * Go wakes one always: for a lone sleeper that is a
-			 * wake-up and an idle round trip on another CPU per
-			 * sleep. */
-			if (!mp || !mp->p || gp->lockedm || !goro__runqempty(mp->p) ||
-			    a_load_rlx(&goro__sched.runqsize) > 0)
+			/* Somebody must sleep for this timer.  When this M will
+			 * find nothing to run once the G is parked, it will
+			 * (findrunnable ends in goro__timer_sleep); otherwise an
+			 * idle P's M.  Go wakes one always: for a lone sleeper
+			 * that is a wake-up and an idle round trip on another
+			 * CPU per sleep.  Work that turns up after this look
+			 * comes with its own wakep. */
+			if (!mp || !mp->p || gp->lockedm || !nothing_to_run())
 				goro__wakep();
 		} else if (when < a_load_acq(&tsleep_until))
 			kick();
