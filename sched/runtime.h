@@ -138,6 +138,10 @@ struct g {
 	_Atomic bool cancelable;    /* parked at a cancellation point */
 	bool interrupted;       /* woken by goro__interrupt, not the event */
 	int64_t wake_when;      /* timers: deadline (monotonic ns) */
+	/* In a sleep (nanosleep and kin, poll/select with no fds) that a
+	 * signal with a handler ends with EINTR; sigpoked: one did. */
+	_Atomic bool sleeping;
+	bool sigpoked;
 	int64_t timer_idx;      /* index in the timer heap, -1 if none */
 	struct p *timerp;       /* whose heap */
 	bool timer_fired;
@@ -426,7 +430,14 @@ bool goro__wake(struct g *gp);        /* claim + ready; false if lost */
 void goro__interrupt(struct g *gp);   /* cancellation / signal */
 /* Park the current G until monotonic deadline `when` (ns).  Returns false
  * when interrupted (cancellation, signal) before the deadline. */
+/* Sleep until `when` (a cancellation point).  false: cancelled, or a
+ * signal whose handler ran ended the sleep early (EINTR). */
 bool goro__sleep_until(int64_t when, const char *reason);
+/* A signal was recorded for gp: if it sleeps and the signal interrupts
+ * (a handler, or a default action that ends the process), end the sleep. */
+void goro__sleep_interrupt(struct g *gp);
+/* Recorded signals gp does not block that interrupt a sleep. */
+bool goro__sig_interrupting(struct g *gp);
 /* Runs expired timers; returns the next deadline or -1. */
 int64_t goro__checktimers(int64_t now);
 bool goro__timers_pending(void);
@@ -453,6 +464,9 @@ void goro__addrrequeue(void *from, void *to);
  * next scheduler pass or sysmon.  node: 16 bytes of the object's own
  * memory. */
 void goro__addrwake_async(void *addr, void *node);
+/* True when this context (maybe a signal handler) cannot have interrupted
+ * runtime code on its M: runtime locks may be taken. */
+bool goro__may_enter_runtime(void);
 void goro__drain_deferred(void);
 bool goro__cancel_requested(struct g *gp); /* pending, enabled, not exiting */
 

@@ -171,8 +171,7 @@ struct wakenode {
 static struct wakenode *_Atomic deferred;
 static _Atomic int ndeferred;
 
-/* True when this context cannot have interrupted runtime code on its M. */
-static bool may_enter_runtime(void)
+bool goro__may_enter_runtime(void)
 {
 	struct g *gp = getg();
 	struct m *mp = gp->m;
@@ -181,7 +180,7 @@ static bool may_enter_runtime(void)
 
 void goro__addrwake_async(void *addr, void *node)
 {
-	if (may_enter_runtime()) {
+	if (goro__may_enter_runtime()) {
 		goro__addrwake(addr, 1);
 		return;
 	}

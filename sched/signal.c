@@ -178,6 +178,40 @@ GORO_EXPORT __sighandler_t signal(int sig, __sighandler_t h)
 	return old.sa_handler;
 }
 
+/* Does sig, raised now, end a sleep natively: it has a handler, or its
+ * default action ends the process (not one that ignores or stops). */
+static bool interrupts(int sig)
+{
+	struct sigaction cur;
+	if (sig == GORO_SIGNUDGE)
+		cur = old_nudge; /* the program's own disposition */
+	else if (goro__real.sigaction(sig, NULL, &cur) != 0)
+		return false;
+	if (cur.sa_handler == SIG_IGN)
+		return false;
+	if (cur.sa_handler != SIG_DFL)
+		return true;
+	switch (sig) {
+	case SIGCHLD: case SIGCONT: case SIGURG: case SIGWINCH:
+	case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
+		return false;
+	default:
+		return true;
+	}
+}
+
+bool goro__sig_interrupting(struct g *gp)
+{
+	/* sigpending has bit sig; the mask a kernel sigset's bit sig-1. */
+	uint64_t p = a_load_acq(&gp->sigpending) & ~(gp->sigmask << 1);
+	for (int sig = 1; p && sig < 64; sig++) {
+		if ((p & (1ULL << sig)) && interrupts(sig))
+			return true;
+		p &= ~(1ULL << sig);
+	}
+	return false;
+}
+
 /* An M about to wait without a G (Go: the idle M's signal mask). */
 void goro__sigmask_idle(struct m *mp)
 {

@@ -3,7 +3,9 @@
  * A signal for a G must run in that G's TLS (its handler may read
  * pthread_self or __thread data).  It is recorded in the G; if the G is
  * running, its M is nudged with the runtime signal so the handler re-raises
- * it from inside the G; otherwise it is raised when the G next resumes. */
+ * it from inside the G; otherwise it is raised when the G next resumes,
+ * and a G asleep (nanosleep and kin) is woken at once to take it and see
+ * EINTR, as natively. */
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -88,6 +90,10 @@ static int send(pthread_t t, int sig, const union sigval *val)
 	struct m *mp = gp->m;
 	if (a_load_acq(&gp->status) == G_RUNNING && mp)
 		goro__sys3(SYS_tgkill, goro__sys0(SYS_getpid), mp->tid, GORO_SIGNUDGE);
+	else if (goro__may_enter_runtime() && goro__sig_interrupting(gp))
+		goro__sleep_interrupt(gp); /* EINTR, as natively; from a handler
+					    * that interrupted the runtime the
+					    * signal waits for the sleep's end */
 	return 0;
 }
 

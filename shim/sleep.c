@@ -47,13 +47,10 @@ static bool parkable_clock(clockid_t clk)
 
 static int sleep_until(int64_t deadline)
 {
-	struct g *gp = getg();
-	enum goro_wake w = goro__addrpark((void *)&gp->wake_when, NULL, NULL, "sleep", deadline, true);
-	if (w == GORO_WAKE_INTERRUPTED) {
-		goro__testcancel();
-		return EINTR;
-	}
-	return 0;
+	if (goro__sleep_until(deadline, "sleep"))
+		return 0;
+	goro__testcancel();
+	return EINTR;
 }
 
 static void remaining(int64_t deadline, struct timespec *rem)

@@ -30,3 +30,7 @@ load helpers
   wait "$pid" || st=$?
   [ "$st" -eq 143 ] || fail "expected death by SIGTERM (143), saw $st"
 }
+
+@test "signal_sleep: pthread_kill/pthread_sigqueue end a sleep with EINTR (nanosleep, clock_nanosleep, usleep, sleep, poll, select), not when blocked or ignored" {
+  compare_native_goro signal_sleep
+}

@@ -1,0 +1,201 @@
+/* A signal with a handler ends a sleep with EINTR, as natively.
+ *
+ * For each kind of sleep a thread announces it is about to sleep for 10 s
+ * and the main thread sends it SIGUSR1 with pthread_kill (again every
+ * 50 ms until the sleep has ended, in case one landed before the sleep
+ * began): nanosleep (-1/EINTR, the remaining time left in rem),
+ * clock_nanosleep relative and TIMER_ABSTIME (EINTR), usleep (-1/EINTR),
+ * sleep (the unslept seconds), poll and select with no descriptors
+ * (-1/EINTR); pthread_sigqueue's value reaches an SA_SIGINFO handler and
+ * ends the sleep too; an SA_RESTART handler still ends it (sleeps are
+ * never restarted).  The handler runs in the sleeping thread.
+ * Not ended: a 300 ms sleep of a thread that blocks SIGUSR1 (the signal
+ * runs in that thread once it unblocks it), and one sent SIGUSR2 while
+ * SIGUSR2 is ignored.  Nothing timing-related is printed. */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/select.h>
+#include <time.h>
+#include <unistd.h>
+#include "check.h"
+
+static _Atomic pthread_t handler_self;
+static atomic_int handler_value;
+static atomic_int ready, done;
+
+static void on_usr1(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)uc;
+    atomic_store(&handler_self, pthread_self());
+    if (si->si_code == SI_QUEUE)
+        atomic_store(&handler_value, si->si_value.sival_int);
+}
+
+static void install(int flags)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_usr1;
+    sa.sa_flags = SA_SIGINFO | flags;
+    sigemptyset(&sa.sa_mask);
+    CHECK_OK(sigaction(SIGUSR1, &sa, NULL));
+}
+
+enum kind { NANOSLEEP, CLOCK_REL, CLOCK_ABS, USLEEP, SLEEP, POLL, SELECT };
+static const char *const names[] = { "nanosleep", "clock_nanosleep relative", "clock_nanosleep TIMER_ABSTIME",
+                                     "usleep", "sleep", "poll without fds", "select without fds" };
+
+/* Returns 1 when the sleep ended early as natively, and sets *why. */
+static int sleep_once(enum kind k, const char **why)
+{
+    struct timespec ten = { 10, 0 }, rem = { 0, 0 }, dl;
+    struct timeval tv = { 10, 0 };
+    int r, e;
+    atomic_store(&ready, 1);
+    switch (k) {
+    case NANOSLEEP:
+        r = nanosleep(&ten, &rem);
+        e = errno;
+        *why = "expected -1/EINTR with 1 s < rem <= 10 s";
+        return r == -1 && e == EINTR && rem.tv_sec >= 1 && rem.tv_sec <= 10;
+    case CLOCK_REL:
+        r = clock_nanosleep(CLOCK_MONOTONIC, 0, &ten, &rem);
+        *why = "expected EINTR with 1 s < rem <= 10 s";
+        return r == EINTR && rem.tv_sec >= 1 && rem.tv_sec <= 10;
+    case CLOCK_ABS:
+        dl = check_deadline_in(CLOCK_MONOTONIC, 10000);
+        r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &dl, NULL);
+        *why = "expected EINTR";
+        return r == EINTR;
+    case USLEEP:
+        r = usleep(5000000);
+        e = errno;
+        *why = "expected -1/EINTR";
+        return r == -1 && e == EINTR;
+    case SLEEP:
+        r = (int)sleep(10);
+        *why = "expected the unslept seconds, 1 to 10";
+        return r >= 1 && r <= 10;
+    case POLL:
+        r = poll(NULL, 0, 10000);
+        e = errno;
+        *why = "expected -1/EINTR";
+        return r == -1 && e == EINTR;
+    case SELECT:
+        r = select(0, NULL, NULL, NULL, &tv);
+        e = errno;
+        *why = "expected -1/EINTR";
+        return r == -1 && e == EINTR;
+    }
+    return 0;
+}
+
+struct job {
+    enum kind kind;
+    int ok;
+    const char *why;
+};
+
+static void *sleeper(void *arg)
+{
+    struct job *j = arg;
+    j->ok = sleep_once(j->kind, &j->why);
+    atomic_store(&done, 1);
+    return NULL;
+}
+
+static void wait_ready(void)
+{
+    while (!atomic_load(&ready))
+        usleep(1000);
+}
+
+/* Runs one sleep on a new thread, signals it until it is over. */
+static void interrupted(enum kind k, int queue)
+{
+    struct job j = { k, 0, NULL };
+    pthread_t t;
+    atomic_store(&ready, 0);
+    atomic_store(&done, 0);
+    atomic_store(&handler_self, (pthread_t)0);
+    atomic_store(&handler_value, 0);
+    CHECK_OK(pthread_create(&t, NULL, sleeper, &j));
+    wait_ready();
+    while (!atomic_load(&done)) {
+        usleep(50000);
+        if (atomic_load(&done))
+            break;
+        if (queue) {
+            union sigval v = { .sival_int = 42 };
+            CHECK_OK(pthread_sigqueue(t, SIGUSR1, v));
+        } else {
+            CHECK_OK(pthread_kill(t, SIGUSR1));
+        }
+    }
+    CHECK_OK(pthread_join(t, NULL));
+    if (!j.ok)
+        CHECK_FAIL("%s: %s", names[k], j.why);
+    if (!pthread_equal(atomic_load(&handler_self), t))
+        CHECK_FAIL("%s: the handler did not run in the sleeping thread", names[k]);
+    if (queue && atomic_load(&handler_value) != 42)
+        CHECK_FAIL("%s: pthread_sigqueue's value: expected 42, saw %d", names[k], atomic_load(&handler_value));
+    printf("%s: ended by %s, handler in the sleeper ok\n", names[k], queue ? "pthread_sigqueue" : "pthread_kill");
+}
+
+static void *blocked_sleeper(void *arg)
+{
+    (void)arg;
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGUSR1);
+    CHECK_OK(pthread_sigmask(SIG_BLOCK, &s, NULL));
+    atomic_store(&ready, 1);
+    struct timespec d = { 0, 300 * 1000000L };
+    CHECK_EQ(0, nanosleep(&d, NULL), "nanosleep with SIGUSR1 blocked");
+    CHECK(!pthread_equal(atomic_load(&handler_self), pthread_self()), "handler ran while blocked");
+    CHECK_OK(pthread_sigmask(SIG_UNBLOCK, &s, NULL));
+    CHECK(pthread_equal(atomic_load(&handler_self), pthread_self()), "handler after unblocking, in this thread");
+    return NULL;
+}
+
+static void *ignored_sleeper(void *arg)
+{
+    (void)arg;
+    atomic_store(&ready, 1);
+    struct timespec d = { 0, 300 * 1000000L };
+    CHECK_EQ(0, nanosleep(&d, NULL), "nanosleep sent an ignored SIGUSR2");
+    return NULL;
+}
+
+static void not_interrupted(void *(*fn)(void *), int sig, const char *what)
+{
+    pthread_t t;
+    atomic_store(&ready, 0);
+    atomic_store(&handler_self, (pthread_t)0);
+    CHECK_OK(pthread_create(&t, NULL, fn, NULL));
+    wait_ready();
+    usleep(50000);
+    CHECK_OK(pthread_kill(t, sig));
+    CHECK_OK(pthread_join(t, NULL));
+    printf("%s: sleep not ended ok\n", what);
+}
+
+int main(void)
+{
+    install(0);
+    for (int k = NANOSLEEP; k <= SELECT; k++)
+        interrupted((enum kind)k, 0);
+    interrupted(NANOSLEEP, 1);
+    install(SA_RESTART);
+    interrupted(NANOSLEEP, 0);
+    interrupted(SLEEP, 0);
+    not_interrupted(blocked_sleeper, SIGUSR1, "SIGUSR1 blocked in the sleeper");
+    signal(SIGUSR2, SIG_IGN);
+    not_interrupted(ignored_sleeper, SIGUSR2, "SIGUSR2 ignored");
+    return 0;
+}
