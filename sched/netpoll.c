@@ -19,13 +19,16 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/signalfd.h>
 
+#include "preload/real.h"
 #include "sched/runtime.h"
 #include "sched/sys.h"
 
 #define PD_CHUNK 1024
 #define PD_CHUNKS 1024 /* fds up to 1M */
 #define BREAK_KEY ((uint64_t)-1)
+#define SIG_KEY ((uint64_t)-2)
 #define NEVENTS 128
 
 struct polldesc {
@@ -33,7 +36,8 @@ struct polldesc {
 	struct g *rg, *wg;
 };
 
-static int epfd = -1, breakfd = -1;
+static int epfd = -1, breakfd = -1, sigfd = -1;
+static _Atomic bool sig_disarmed;
 static struct polldesc *_Atomic pdtab[PD_CHUNKS];
 static struct goro_mutex pdtab_lock;
 static _Atomic int32_t nwaiters;
@@ -53,7 +57,44 @@ bool goro__netpoll_waiters(void) { return a_load_rlx(&nwaiters) > 0; }
 
 /* True for goro's own descriptors: the program must never see them as
  * its own (they are close-on-exec and high-numbered in practice). */
-bool goro__netpoll_own_fd(int fd) { return fd == epfd || fd == breakfd; }
+bool goro__netpoll_own_fd(int fd) { return fd == epfd || fd == breakfd || (fd >= 0 && fd == sigfd); }
+
+void goro__netpoll_sigarm(void)
+{
+	if (sigfd < 0)
+		return;
+	a_store_rlx(&sig_disarmed, false);
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.u64 = SIG_KEY };
+	goro__sys4(SYS_epoll_ctl, epfd, EPOLL_CTL_MOD, sigfd, &ev);
+}
+
+/* Serialised by the caller (sched/signal.c's lock). */
+void goro__netpoll_sigmask(const sigset_t *caught)
+{
+	if (epfd < 0)
+		return;
+	long r = goro__sys4(SYS_signalfd4, sigfd, caught, 8, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (r < 0)
+		return; /* no watch: such signals wait for a G to run, as before */
+	if (sigfd < 0) {
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.u64 = SIG_KEY };
+		if (goro__sys4(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, (int)r, &ev) < 0) {
+			goro__sys1(SYS_close, r);
+			return;
+		}
+		sigfd = (int)r;
+		return;
+	}
+	goro__netpoll_sigarm();
+}
+
+/* sysmon: a watch left disarmed (no sleeping G could take the signal)
+ * is armed again at its next look. */
+void goro__netpoll_sigrearm(void)
+{
+	if (a_load_rlx(&sig_disarmed))
+		goro__netpoll_sigarm();
+}
 
 static struct polldesc *pd_of(int fd)
 {
@@ -189,10 +230,15 @@ int goro__netpoll(int64_t ns)
 			n = goro__sys6(SYS_epoll_pwait, epfd, (long)evs, NEVENTS,
 				       ns ? (ns + 999999) / 1000000 : 0, 0, 8);
 	}
+	bool sig = false;
 	for (long i = 0; i < n; i++) {
 		if (evs[i].data.u64 == BREAK_KEY) {
 			uint64_t v;
 			goro__sys3(SYS_read, breakfd, &v, sizeof v);
+			continue;
+		}
+		if (evs[i].data.u64 == SIG_KEY) {
+			sig = true; /* left pending for the kernel to deliver */
 			continue;
 		}
 		int fd = (int)evs[i].data.u64;
@@ -222,6 +268,10 @@ int goro__netpoll(int64_t ns)
 		if (w)
 			goro__wake(w);
 	}
+	if (sig) {
+		a_store_rlx(&sig_disarmed, true);
+		goro__sig_forward();
+	}
 	return (int)n;
 }
 
@@ -231,6 +281,9 @@ void goro__netpoll_afterfork(void)
 {
 	goro__sys1(SYS_close, epfd);
 	goro__sys1(SYS_close, breakfd);
+	if (sigfd >= 0)
+		goro__sys1(SYS_close, sigfd);
+	sigfd = -1;
 	memset(&pdtab_lock, 0, sizeof pdtab_lock);
 	for (int i = 0; i < PD_CHUNKS; i++) {
 		struct polldesc *c = a_load_rlx(&pdtab[i]);
@@ -239,6 +292,7 @@ void goro__netpoll_afterfork(void)
 	}
 	a_store_rlx(&nwaiters, 0);
 	goro__netpoll_init();
+	goro__netpoll_sigmask(&goro__m_sigmask);
 }
 
 /* ---- waiting on several fds (poll, select) ----------------------------- */

@@ -408,7 +408,10 @@ top:
 	/* Sleep until a timer is due or someone hands us a P; meanwhile no
 	 * program signal lands here. */
 	goro__sigmask_idle(mp);
-	if (goro__timer_sleep(mp)) {
+	a_store_rel(&mp->idlewait, true);
+	bool slept = goro__timer_sleep(mp);
+	a_store_rlx(&mp->idlewait, false);
+	if (slept) {
 		goro__lock(&goro__sched.lock);
 		pp = pidleget();
 		goro__unlock(&goro__sched.lock);
@@ -417,8 +420,26 @@ top:
 			goto top;
 		}
 	}
+	a_store_rel(&mp->idlewait, true);
 	stopm(mp);
+	a_store_rlx(&mp->idlewait, false);
 	goto top;
+}
+
+void goro__idle_ms_remask(void)
+{
+	long pid = goro__sys0(SYS_getpid);
+	for (struct m *mp = goro__sched.allm; mp; mp = mp->alllink)
+		if (a_load_acq(&mp->idlewait))
+			goro__sys3(SYS_tgkill, pid, mp->tid, GORO_SIGNUDGE);
+}
+
+struct m *goro__m_by_tid(int tid)
+{
+	for (struct m *mp = goro__sched.allm; mp; mp = mp->alllink)
+		if (mp->tid == tid)
+			return mp;
+	return NULL;
 }
 
 /* Run gp on the current M; never returns (Go: execute). */
@@ -433,8 +454,11 @@ static void wireg(struct m *mp, struct g *gp)
 		mp->lockedg = gp;
 		a_fetch_add(&goro__nlocked, 1);
 	}
-	if (mp->sigmask != gp->sigmask)
-		goro__sigmask_apply(mp, gp->sigmask);
+	uint64_t mask = gp->sigmask;
+	if (__builtin_expect(a_load_rlx(&gp->sigtake), 0))
+		mask |= *(volatile uint64_t *)&goro__m_sigmask; /* unblocked in goro__park */
+	if (mp->sigmask != mask)
+		goro__sigmask_apply(mp, mask);
 	a_store_rlx(&gp->preempt, false);
 	mp->curg = gp;
 	gp->m = mp;
@@ -533,8 +557,31 @@ void goro__park(goro_unlockf unlockf, void *arg, const char *reason)
 	gp->waitreason = reason;
 	mcall(gp, park_m);
 	gp->waitreason = NULL;
+	if (__builtin_expect(a_load_rlx(&gp->sigtake), 0)) {
+		/* Woken for a pending process signal: take it here, in the G
+		 * (goro__sig_forward). */
+		a_store_rlx(&gp->sigtake, false);
+		goro__sigmask_apply(gp->m, gp->sigmask);
+	}
 	if (a_load_rlx(&gp->sigpending))
 		goro__sig_deliver(gp);
+}
+
+struct g *goro__sig_target(uint64_t bits)
+{
+	/* The kernel gives a process signal to the main thread when it
+	 * accepts it: then no other thread's sleep may end. */
+	struct g *g1 = &goro__g1;
+	int st = a_load_acq(&g1->status);
+	if (st != G_DEAD && st != G_IDLE && !(g1->sigmask & bits))
+		return a_load_acq(&g1->sleeping) ? g1 : NULL;
+	struct g *t = NULL;
+	goro__lock(&goro__allglock);
+	for (struct g *gp = goro__allgs; gp && !t; gp = gp->alllink)
+		if (a_load_acq(&gp->sleeping) && !(gp->sigmask & bits))
+			t = gp;
+	goro__unlock(&goro__allglock);
+	return t;
 }
 
 /* Make gp runnable on the current P, in runnext (Go: ready). */

@@ -142,6 +142,10 @@ struct g {
 	 * signal with a handler ends with EINTR; sigpoked: one did. */
 	_Atomic bool sleeping;
 	bool sigpoked;
+	/* Woken for a process-directed signal every M blocks: resume with
+	 * caught signals blocked and unblock them inside the G (goro__park),
+	 * so the kernel runs the handler in the G's own TLS. */
+	_Atomic bool sigtake;
 	int64_t timer_idx;      /* index in the timer heap, -1 if none */
 	struct p *timerp;       /* whose heap */
 	bool timer_fired;
@@ -211,6 +215,9 @@ struct m {
 	struct tracebuf *tracebuf; /* sched/trace.c, written by this M only */
 	struct g *lockedg;      /* the G locked to this M (Go: m.lockedg) */
 	struct goro_note lockednote; /* a locked M waits here for its G */
+	/* Blocked in stopm or as the timer sleeper, with the idle signal
+	 * mask: a newly caught signal re-masks it through the nudge. */
+	_Atomic bool idlewait;
 };
 
 enum { P_IDLE, P_RUNNING, P_SYSCALL };
@@ -376,6 +383,10 @@ void goro__ensure_init(void);
 void goro__sig_deliver(struct g *gp);
 void goro__sigmask_apply(struct m *mp, uint64_t mask);
 void goro__sigmask_idle(struct m *mp);
+/* The program catches a new signal: Ms waiting idle get the new idle mask
+ * (each is nudged; the handler rewrites the mask sigreturn restores). */
+void goro__idle_ms_remask(void);
+struct m *goro__m_by_tid(int tid);
 const sigset_t *goro__runtime_sigmask(void);
 /* Cooperative preemption point, at interposed calls. */
 void goro__preempt_park(void);
@@ -411,6 +422,19 @@ int goro__netpoll_wait(int fd, int mode, int64_t deadline, bool cancelable);
  * Returns the events seen (a kick counts), 0 when the wait timed out,
  * -errno (-EINTR) when it was interrupted. */
 int goro__netpoll(int64_t ns);
+/* The signals the program catches changed (sched/signal.c): watch them
+ * with a signalfd in the netpoller.  It fires while one is pending that
+ * every M blocks (no running G could take it); goro__sig_forward then
+ * wakes a sleeping G to take it, and re-arms the watch when it did
+ * (sysmon re-arms it otherwise, goro__netpoll_sigarm). */
+void goro__netpoll_sigmask(const sigset_t *caught);
+void goro__netpoll_sigarm(void);
+void goro__netpoll_sigrearm(void); /* sysmon: arm it again if left disarmed */
+void goro__sig_forward(void);
+/* The G to wake for a process signal in `bits` (kernel sigset layout):
+ * G1 if it accepts the signal (the kernel's choice) and sleeps, else a
+ * sleeping G that accepts it when G1 does not; NULL if none. */
+struct g *goro__sig_target(uint64_t bits);
 bool goro__netpoll_waiters(void);
 void goro__netpoll_break(void);
 void goro__netpoll_close(int fd);
@@ -435,7 +459,7 @@ void goro__interrupt(struct g *gp);   /* cancellation / signal */
 bool goro__sleep_until(int64_t when, const char *reason);
 /* A signal was recorded for gp: if it sleeps and the signal interrupts
  * (a handler, or a default action that ends the process), end the sleep. */
-void goro__sleep_interrupt(struct g *gp);
+bool goro__sleep_interrupt(struct g *gp); /* true: it slept, now ends */
 /* Recorded signals gp does not block that interrupt a sleep. */
 bool goro__sig_interrupting(struct g *gp);
 /* Runs expired timers; returns the next deadline or -1. */

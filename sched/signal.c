@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <ucontext.h>
 
 #include "preload/real.h"
 #include "sched/runtime.h"
@@ -53,6 +54,15 @@ static void nudge_handler(int sig, siginfo_t *si, void *uc)
 		if (!(a_load_acq(&gp->m->blockcheck) && a_cas(&gp->m->blockcheck, &f, false) &&
 		      goro__blocked_at(gp, uc)))
 			goro__preempt_at(gp, uc);
+	} else {
+		/* An idle M: take the current idle mask, which sigreturn
+		 * installs (goro__idle_ms_remask). */
+		struct m *mp = goro__m_by_tid(goro__gettid());
+		if (mp && a_load_acq(&mp->idlewait)) {
+			uint64_t idle = *(volatile uint64_t *)&goro__m_sigmask;
+			memcpy(&((ucontext_t *)uc)->uc_sigmask, &idle, sizeof idle);
+			mp->sigmask = idle;
+		}
 	}
 	errno = saved;
 	/* A program's own handler for the signal still runs. */
@@ -87,12 +97,17 @@ static void idlemask_note(int sig, const struct sigaction *sa)
 	if (sig <= 0 || sig >= 64 || sync_signal(sig))
 		return;
 	bool caught = sa->sa_handler != SIG_DFL && sa->sa_handler != SIG_IGN;
+	bool newly = caught && !sigismember(&goro__m_sigmask, sig);
 	goro__lock(&idlemask_lock);
 	if (caught)
 		sigaddset(&goro__m_sigmask, sig);
 	else
 		sigdelset(&goro__m_sigmask, sig);
+	if (goro__started)
+		goro__netpoll_sigmask(&goro__m_sigmask);
 	goro__unlock(&idlemask_lock);
+	if (newly && goro__started)
+		goro__idle_ms_remask();
 }
 
 void goro__signal_init(void)
@@ -116,6 +131,7 @@ void goro__signal_init(void)
 		if (goro__real.sigaction(sig, NULL, &cur) == 0)
 			idlemask_note(sig, &cur);
 	}
+	goro__netpoll_sigmask(&goro__m_sigmask);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = segv_handler;
@@ -210,6 +226,41 @@ bool goro__sig_interrupting(struct g *gp)
 		p &= ~(1ULL << sig);
 	}
 	return false;
+}
+
+/* ---- process-directed signals nobody can take -----------------------------
+ * A caught signal sent to the process while every M blocks it (idle Ms
+ * block caught signals; running Gs may too) stays pending.  Natively the
+ * kernel would hand it to a thread, the main one first, and end that
+ * thread's sleep with EINTR.  The netpoller's signalfd watch sees it
+ * pending; here a sleeping G that accepts it (G1 first) is woken with
+ * sigtake set: it resumes with caught signals still blocked and unblocks
+ * them inside itself (goro__park), where the kernel delivers the pending
+ * signal with its own siginfo; its sleep then returns EINTR. */
+void goro__sig_forward(void)
+{
+	uint64_t pend = 0;
+	if (goro__sys2(SYS_rt_sigpending, &pend, 8) < 0)
+		return;
+	pend &= *(volatile uint64_t *)&goro__m_sigmask;
+	bool took = false;
+	for (int sig = 1; pend && sig < 64; sig++) {
+		uint64_t bit = 1ULL << (sig - 1);
+		if (!(pend & bit))
+			continue;
+		pend &= ~bit;
+		struct g *t = goro__sig_target(bit);
+		if (!t)
+			continue;
+		a_store_rlx(&t->sigtake, true);
+		if (goro__sleep_interrupt(t))
+			took = true;
+	}
+	/* Still pending until the woken G runs: the watch fires again in the
+	 * meantime and finds it no longer asleep.  Nobody woken: sysmon
+	 * re-arms the watch at its next look. */
+	if (took)
+		goro__netpoll_sigarm();
 }
 
 /* An M about to wait without a G (Go: the idle M's signal mask). */

@@ -396,11 +396,11 @@ bool goro__sleep_until(int64_t when, const char *reason)
  * again; here its timer is made due now, so it runs again at once: the
  * handler runs as the G resumes, then the sleep returns EINTR.  The
  * timer's own claim protocol wakes it, so no wake-up can race another. */
-void goro__sleep_interrupt(struct g *gp)
+bool goro__sleep_interrupt(struct g *gp)
 {
 	struct p *pp = __atomic_load_n(&gp->timerp, __ATOMIC_ACQUIRE);
 	if (!pp || !a_load_acq(&gp->sleeping))
-		return;
+		return false;
 	struct goro_timers *t = &pp->timers;
 	bool poked = false;
 	goro__lock(&t->lock);
@@ -414,11 +414,12 @@ void goro__sleep_interrupt(struct g *gp)
 	}
 	goro__unlock(&t->lock);
 	if (!poked)
-		return;
+		return false;
 	if (a_load_acq(&tsleeper_flag))
 		kick();
 	else
 		goro__wakep();
+	return true;
 }
 
 /* In a fork child: the timers belonged to threads that do not exist. */

@@ -110,5 +110,5 @@ GORO_EXPORT unsigned int sleep(unsigned int s)
 	struct timespec ts = { s, 0 }, rem = { 0, 0 };
 	if (nanosleep(&ts, &rem) == 0)
 		return 0;
-	return (unsigned int)rem.tv_sec + (rem.tv_nsec > 0);
+	return (unsigned int)rem.tv_sec; /* whole seconds left, as glibc's sleep */
 }

@@ -11,7 +11,14 @@
  * never restarted).  The handler runs in the sleeping thread.
  * Not ended: a 300 ms sleep of a thread that blocks SIGUSR1 (the signal
  * runs in that thread once it unblocks it), and one sent SIGUSR2 while
- * SIGUSR2 is ignored.  Nothing timing-related is printed. */
+ * SIGUSR2 is ignored.
+ * Process-directed (SIGALRM from setitimer while nothing runs): it ends
+ * the main thread's nanosleep and sleep, its handler running in the main
+ * thread; while the main thread waits in pthread_join the kernel gives it
+ * the signal, so a worker's sleep is not ended (under goro the handler
+ * then runs once a thread runs again, not necessarily in the main one).
+ * The handlers are installed after threads ran, so idle kernel threads
+ * must learn to block them.  Nothing timing-related is printed. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -19,6 +26,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/select.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 #include "check.h"
@@ -185,6 +193,54 @@ static void not_interrupted(void *(*fn)(void *), int sig, const char *what)
     printf("%s: sleep not ended ok\n", what);
 }
 
+static _Atomic pthread_t alrm_self;
+
+static void on_alrm(int sig)
+{
+    (void)sig;
+    atomic_store(&alrm_self, pthread_self());
+}
+
+static void alarm_in_100ms(void)
+{
+    struct itimerval it = { { 0, 0 }, { 0, 100000 } };
+    atomic_store(&alrm_self, (pthread_t)0);
+    CHECK_OK(setitimer(ITIMER_REAL, &it, NULL));
+}
+
+static void *short_sleeper(void *arg)
+{
+    (void)arg;
+    struct timespec d = { 0, 300 * 1000000L };
+    CHECK_EQ(0, nanosleep(&d, NULL), "worker nanosleep while main joins");
+    return NULL;
+}
+
+static void process_directed(void)
+{
+    signal(SIGALRM, on_alrm);
+    alarm_in_100ms();
+    struct timespec ten = { 10, 0 }, rem = { 0, 0 };
+    int r = nanosleep(&ten, &rem);
+    CHECK(r == -1 && errno == EINTR && rem.tv_sec >= 1, "main nanosleep ended by SIGALRM with EINTR");
+    CHECK(pthread_equal(atomic_load(&alrm_self), pthread_self()), "SIGALRM handler in the main thread");
+    printf("SIGALRM: ends the main thread's nanosleep, handler in main ok\n");
+
+    alarm_in_100ms();
+    unsigned left = sleep(10);
+    CHECK(left >= 1 && left <= 9, "main sleep(10) ended by SIGALRM: the unslept whole seconds");
+    printf("SIGALRM: ends the main thread's sleep ok\n");
+
+    pthread_t t;
+    CHECK_OK(pthread_create(&t, NULL, short_sleeper, NULL));
+    alarm_in_100ms();
+    CHECK_OK(pthread_join(t, NULL));
+    for (int i = 0; i < 100 && !atomic_load(&alrm_self); i++)
+        usleep(10000);
+    CHECK(atomic_load(&alrm_self) != (pthread_t)0, "SIGALRM handled");
+    printf("SIGALRM while main joins: the worker's sleep runs out ok\n");
+}
+
 int main(void)
 {
     install(0);
@@ -197,5 +253,6 @@ int main(void)
     not_interrupted(blocked_sleeper, SIGUSR1, "SIGUSR1 blocked in the sleeper");
     signal(SIGUSR2, SIG_IGN);
     not_interrupted(ignored_sleeper, SIGUSR2, "SIGUSR2 ignored");
+    process_directed();
     return 0;
 }
