@@ -157,22 +157,19 @@ int goro__netpoll_wait(int fd, int mode, int64_t deadline, bool cancelable)
 		goro__unlock(&pd->lock);
 		return -EPERM;
 	}
-	if (cancelable) {
-		a_store_rel(&gp->cancelable, true);
-		atomic_thread_fence(memory_order_seq_cst); /* pairs with pthread_cancel */
-		if (goro__cancel_requested(gp)) {
-			a_store_rlx(&gp->cancelable, false);
-			goro__unlock(&pd->lock);
-			return -EINTR;
-		}
-	}
+	goro__park_begin(gp);
 	*slot = gp;
 	long r = arm(fd, pd);
 	if (r < 0) {
 		*slot = NULL;
-		a_store_rlx(&gp->cancelable, false);
 		goro__unlock(&pd->lock);
 		return r == -EPERM ? -EPERM : (int)r;
+	}
+	if (cancelable && goro__park_interruptible(gp)) {
+		*slot = NULL;
+		goro__unlock(&pd->lock);
+		goro__sig_resume(gp);
+		return -EINTR;
 	}
 	a_fetch_add(&nwaiters, 1);
 	a_fetch_add_rlx(&goro__sched.nnetpollpark, 1);
@@ -331,6 +328,7 @@ int goro__netpoll_wait_many(const struct goro_pollreq *req, int n, int64_t deadl
 			locked[nl++] = pds[i];
 		}
 	struct manylock ml = { locked, nl };
+	goro__park_begin(gp);
 	int set = 0;
 	long err = 0;
 	for (; set < n; set++) {
@@ -346,20 +344,17 @@ int goro__netpoll_wait_many(const struct goro_pollreq *req, int n, int64_t deadl
 			break;
 		}
 	}
-	if (!err && cancelable) {
-		a_store_rel(&gp->cancelable, true);
-		atomic_thread_fence(memory_order_seq_cst); /* pairs with pthread_cancel */
-		if (goro__cancel_requested(gp))
-			err = -EINTR;
-	}
+	if (!err && cancelable && goro__park_interruptible(gp))
+		err = -EINTR;
 	if (err) {
 		for (int i = 0; i < set; i++) {
 			struct g **slot = req[i].mode == 'r' ? &pds[i]->rg : &pds[i]->wg;
 			if (*slot == gp)
 				*slot = NULL;
 		}
-		a_store_rlx(&gp->cancelable, false);
 		unlock_many(gp, &ml);
+		if (err == -EINTR)
+			goro__sig_resume(gp);
 		return err == -EINTR ? -EINTR : -EPERM;
 	}
 	a_fetch_add(&nwaiters, 1);

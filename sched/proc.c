@@ -455,7 +455,7 @@ static void wireg(struct m *mp, struct g *gp)
 		a_fetch_add(&goro__nlocked, 1);
 	}
 	uint64_t mask = gp->sigmask;
-	if (__builtin_expect(a_load_rlx(&gp->sigtake), 0))
+	if (__builtin_expect(a_load_rlx(&gp->sigtake), 0) && gp->waitreason)
 		mask |= *(volatile uint64_t *)&goro__m_sigmask; /* unblocked in goro__park */
 	if (mp->sigmask != mask)
 		goro__sigmask_apply(mp, mask);
@@ -557,11 +557,17 @@ void goro__park(goro_unlockf unlockf, void *arg, const char *reason)
 	gp->waitreason = reason;
 	mcall(gp, park_m);
 	gp->waitreason = NULL;
+	goro__sig_resume(gp);
+}
+
+void goro__sig_resume(struct g *gp)
+{
 	if (__builtin_expect(a_load_rlx(&gp->sigtake), 0)) {
 		/* Woken for a pending process signal: take it here, in the G
 		 * (goro__sig_forward). */
 		a_store_rlx(&gp->sigtake, false);
-		goro__sigmask_apply(gp->m, gp->sigmask);
+		if (gp->m->sigmask != gp->sigmask)
+			goro__sigmask_apply(gp->m, gp->sigmask);
 	}
 	if (a_load_rlx(&gp->sigpending))
 		goro__sig_deliver(gp);
@@ -574,11 +580,11 @@ struct g *goro__sig_target(uint64_t bits)
 	struct g *g1 = &goro__g1;
 	int st = a_load_acq(&g1->status);
 	if (st != G_DEAD && st != G_IDLE && !(g1->sigmask & bits))
-		return a_load_acq(&g1->sleeping) ? g1 : NULL;
+		return a_load_acq(&g1->sleeping) || a_load_acq(&g1->cancelable) ? g1 : NULL;
 	struct g *t = NULL;
 	goro__lock(&goro__allglock);
 	for (struct g *gp = goro__allgs; gp && !t; gp = gp->alllink)
-		if (a_load_acq(&gp->sleeping) && !(gp->sigmask & bits))
+		if ((a_load_acq(&gp->sleeping) || a_load_acq(&gp->cancelable)) && !(gp->sigmask & bits))
 			t = gp;
 	goro__unlock(&goro__allglock);
 	return t;

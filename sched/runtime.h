@@ -146,6 +146,11 @@ struct g {
 	 * caught signals blocked and unblock them inside the G (goro__park),
 	 * so the kernel runs the handler in the G's own TLS. */
 	_Atomic bool sigtake;
+	bool sigtake_restart;   /* that signal's handler has SA_RESTART */
+	/* The last interruptible park ended for a signal (not a cancel);
+	 * sigrestart: every such signal's handler has SA_RESTART, so a call
+	 * that SA_RESTART restarts (read, accept, sem_wait) goes on waiting. */
+	bool sigintr, sigrestart;
 	int64_t timer_idx;      /* index in the timer heap, -1 if none */
 	struct p *timerp;       /* whose heap */
 	bool timer_fired;
@@ -432,8 +437,9 @@ void goro__netpoll_sigarm(void);
 void goro__netpoll_sigrearm(void); /* sysmon: arm it again if left disarmed */
 void goro__sig_forward(void);
 /* The G to wake for a process signal in `bits` (kernel sigset layout):
- * G1 if it accepts the signal (the kernel's choice) and sleeps, else a
- * sleeping G that accepts it when G1 does not; NULL if none. */
+ * G1 if it accepts the signal (the kernel's choice) and sleeps or waits at
+ * a cancellation point, else such a G that accepts it when G1 does not;
+ * NULL if none. */
 struct g *goro__sig_target(uint64_t bits);
 bool goro__netpoll_waiters(void);
 void goro__netpoll_break(void);
@@ -460,6 +466,21 @@ bool goro__sleep_until(int64_t when, const char *reason);
 /* A signal was recorded for gp: if it sleeps and the signal interrupts
  * (a handler, or a default action that ends the process), end the sleep. */
 bool goro__sleep_interrupt(struct g *gp); /* true: it slept, now ends */
+/* Wake gp from an interruptible park (a cancellation point) for a signal,
+ * as a cancel would (GORO_WAKE_INTERRUPTED, sigintr set). */
+bool goro__sig_interrupt(struct g *gp, bool restart);
+/* Whether every pending signal of gp that ends a wait has SA_RESTART. */
+bool goro__sig_restartable(struct g *gp);
+bool goro__sa_restart(int sig);
+/* Before a G makes itself findable by wakers (wait queue, poll slot). */
+void goro__park_begin(struct g *gp);
+/* Announce an interruptible park, under the lock that publishes the G;
+ * true: a cancel or a signal is already pending, do not park (return
+ * interrupted, and run goro__sig_resume once unlocked). */
+bool goro__park_interruptible(struct g *gp);
+/* After a park: unblock caught signals if woken for a process signal
+ * (sigtake), and raise those recorded for the G; runs the handlers here. */
+void goro__sig_resume(struct g *gp);
 /* Recorded signals gp does not block that interrupt a sleep. */
 bool goro__sig_interrupting(struct g *gp);
 /* Runs expired timers; returns the next deadline or -1. */

@@ -64,19 +64,16 @@ enum goro_wake goro__addrpark(void *addr, bool (*stillwait)(void *addr, void *ar
 {
 	struct g *gp = getg();
 	struct semaroot *r = root(addr);
+	goro__park_begin(gp);
 	goro__lock(&r->lock);
 	if (stillwait && !stillwait(addr, arg)) {
 		goro__unlock(&r->lock);
 		return GORO_WAKE_EVENT;
 	}
-	if (cancelable) {
-		a_store_rel(&gp->cancelable, true);
-		atomic_thread_fence(memory_order_seq_cst); /* pairs with pthread_cancel */
-		if (goro__cancel_requested(gp)) {
-			a_store_rlx(&gp->cancelable, false);
-			goro__unlock(&r->lock);
-			return GORO_WAKE_INTERRUPTED;
-		}
+	if (cancelable && goro__park_interruptible(gp)) {
+		goro__unlock(&r->lock);
+		goro__sig_resume(gp);
+		return GORO_WAKE_INTERRUPTED;
 	}
 	gp->waitaddr = addr;
 	a_store_rel(&gp->waitaddr_atomic, addr);

@@ -216,6 +216,27 @@ static bool interrupts(int sig)
 	}
 }
 
+bool goro__sa_restart(int sig)
+{
+	struct sigaction cur;
+	if (sig == GORO_SIGNUDGE)
+		cur = old_nudge;
+	else if (goro__real.sigaction(sig, NULL, &cur) != 0)
+		return false;
+	return (cur.sa_flags & SA_RESTART) != 0;
+}
+
+bool goro__sig_restartable(struct g *gp)
+{
+	uint64_t p = a_load_acq(&gp->sigpending) & ~(gp->sigmask << 1);
+	for (int sig = 1; p && sig < 64; sig++) {
+		if ((p & (1ULL << sig)) && interrupts(sig) && !goro__sa_restart(sig))
+			return false;
+		p &= ~(1ULL << sig);
+	}
+	return true;
+}
+
 bool goro__sig_interrupting(struct g *gp)
 {
 	/* sigpending has bit sig; the mask a kernel sigset's bit sig-1. */
@@ -233,10 +254,11 @@ bool goro__sig_interrupting(struct g *gp)
  * block caught signals; running Gs may too) stays pending.  Natively the
  * kernel would hand it to a thread, the main one first, and end that
  * thread's sleep with EINTR.  The netpoller's signalfd watch sees it
- * pending; here a sleeping G that accepts it (G1 first) is woken with
- * sigtake set: it resumes with caught signals still blocked and unblocks
- * them inside itself (goro__park), where the kernel delivers the pending
- * signal with its own siginfo; its sleep then returns EINTR. */
+ * pending; here a G that accepts it, asleep or parked at a cancellation
+ * point (G1 first), is woken with sigtake set: it resumes with caught
+ * signals still blocked and unblocks them inside itself (goro__park),
+ * where the kernel delivers the pending signal with its own siginfo; its
+ * call then returns EINTR (or goes on waiting, for SA_RESTART). */
 void goro__sig_forward(void)
 {
 	uint64_t pend = 0;
@@ -252,8 +274,10 @@ void goro__sig_forward(void)
 		struct g *t = goro__sig_target(bit);
 		if (!t)
 			continue;
-		a_store_rlx(&t->sigtake, true);
-		if (goro__sleep_interrupt(t))
+		bool restart = goro__sa_restart(sig);
+		t->sigtake_restart = restart;
+		a_store_rel(&t->sigtake, true);
+		if (goro__sleep_interrupt(t) || goro__sig_interrupt(t, restart))
 			took = true;
 	}
 	/* Still pending until the woken G runs: the watch fires again in the

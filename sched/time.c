@@ -299,12 +299,47 @@ static bool nothing_to_run(void)
 /* Park the current G (see goro__park) with an optional deadline `when`
  * (monotonic ns, < 0 for none).  The caller holds the lock that unlockf
  * releases.  Returns how the G was woken. */
-enum goro_wake goro__park_until(goro_unlockf unlockf, void *arg, const char *reason, int64_t when)
+void goro__park_begin(struct g *gp)
 {
-	struct g *gp = getg();
 	a_store_rlx(&gp->wakeclaim, 0);
 	gp->interrupted = false;
 	gp->timer_fired = false;
+	gp->sigintr = false;
+}
+
+bool goro__park_interruptible(struct g *gp)
+{
+	a_store_rel(&gp->cancelable, true);
+	atomic_thread_fence(memory_order_seq_cst); /* pairs with pthread_cancel, signals */
+	bool take = a_load_rlx(&gp->sigtake), sig = take || goro__sig_interrupting(gp);
+	if (!sig && !goro__cancel_requested(gp))
+		return false;
+	/* Whoever claims the G readies it: if an interrupter already has,
+	 * park, and it readies us at once. */
+	if (!goro__claim(gp))
+		return false;
+	a_store_rlx(&gp->cancelable, false);
+	if (sig) {
+		gp->sigintr = true;
+		gp->sigrestart = take ? gp->sigtake_restart : goro__sig_restartable(gp);
+	}
+	return true;
+}
+
+bool goro__sig_interrupt(struct g *gp, bool restart)
+{
+	if (!a_load_acq(&gp->cancelable) || !goro__claim(gp))
+		return false;
+	gp->sigintr = true;
+	gp->sigrestart = restart;
+	gp->interrupted = true;
+	goro__ready_claimed(gp);
+	return true;
+}
+
+enum goro_wake goro__park_until(goro_unlockf unlockf, void *arg, const char *reason, int64_t when)
+{
+	struct g *gp = getg();
 	struct m *mp = gp->m;
 	if (when >= 0) {
 		struct p *pp = mp && mp->p ? mp->p : &goro__allp[0];

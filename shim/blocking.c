@@ -295,7 +295,7 @@ static int park_pollfds(const struct pollfd *fds, nfds_t n, int64_t deadline)
 	int w = goro__netpoll_wait_many(req, k, deadline, true);
 	if (w == -EINTR) {
 		goro__testcancel();
-		return 0;
+		return getg()->sigintr ? -EINTR : 0; /* poll/select: always EINTR */
 	}
 	return w;
 }
@@ -329,6 +329,8 @@ static int poll_wait(struct pollfd *fds, nfds_t n, int64_t deadline)
 		int w = park_pollfds(fds, n, deadline);
 		if (w == -ETIMEDOUT)
 			return (int)sys_ret(goro__sys4(SYS_ppoll, fds, n, &zero, NULL));
+		if (w == -EINTR)
+			return (int)sys_ret(-EINTR);
 		if (w == -EPERM) {
 			struct timespec left, *lp = NULL;
 			if (deadline >= 0) {
@@ -408,6 +410,8 @@ static int select_wait(int n, fd_set *r, fd_set *w, fd_set *e, int64_t deadline)
 		int wr = many ? -EPERM : park_pollfds(pf, k, deadline);
 		if (wr == -ETIMEDOUT)
 			continue; /* one last look, then the deadline check returns 0 */
+		if (wr == -EINTR)
+			return (int)sys_ret(-EINTR);
 		if (wr == -EPERM) {
 			if (r)
 				*r = r0;
@@ -488,8 +492,11 @@ GORO_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeo
 		if (r != 0 || timeout == 0)
 			return (int)sys_ret(r);
 		int w = goro__netpoll_wait(epfd, 'r', deadline, true);
-		if (w == -EINTR)
+		if (w == -EINTR) {
 			goro__testcancel();
+			if (getg()->sigintr)
+				return (int)sys_ret(-EINTR); /* epoll_wait: always EINTR */
+		}
 		else if (w == -ETIMEDOUT)
 			return (int)sys_ret(goro__sys6(SYS_epoll_pwait, epfd, (long)ev, max, 0, 0, 8));
 		else if (w < 0)

@@ -61,7 +61,10 @@ static int wait_ready(int fd, int mode)
 		return 1;
 	if (w == -EINTR) {
 		goro__testcancel();
-		return 1;
+		struct g *gp = getg();
+		/* A signal's handler ran: EINTR, unless SA_RESTART restarts
+		 * the call (as the kernel would). */
+		return gp->sigintr && !gp->sigrestart ? -EINTR : 1;
 	}
 	if (w == -EPERM || w == -EBADF)
 		return 0;
@@ -244,7 +247,10 @@ GORO_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flag
 			struct timespec zero = { 0, 0 };
 			if (goro__sys4(SYS_ppoll, &p, 1, &zero, NULL) != 0 || user_nonblock(fd))
 				break;
-			if (wait_ready(fd, 'r') != 1)
+			int k = wait_ready(fd, 'r');
+			if (k < 0)
+				return (int)ret(k); /* EINTR: a handler ran */
+			if (k != 1)
 				break;
 		}
 	}

@@ -62,6 +62,10 @@ static int sem_wait_common(sem_t *sem, clockid_t clk, const struct timespec *abs
 		if (w == GORO_WAKE_INTERRUPTED) {
 			a_fetch_add(&s->waiters, -1);
 			goro__testcancel();
+			if (getg()->sigintr && !getg()->sigrestart)
+				return EINTR; /* a handler ran, no SA_RESTART */
+			a_fetch_add(&s->waiters, 1);
+			continue;
 		}
 		if (w == GORO_WAKE_TIMEOUT && !trydec(s)) {
 			a_fetch_add(&s->waiters, -1);

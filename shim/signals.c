@@ -90,10 +90,11 @@ static int send(pthread_t t, int sig, const union sigval *val)
 	struct m *mp = gp->m;
 	if (a_load_acq(&gp->status) == G_RUNNING && mp)
 		goro__sys3(SYS_tgkill, goro__sys0(SYS_getpid), mp->tid, GORO_SIGNUDGE);
-	else if (goro__may_enter_runtime() && goro__sig_interrupting(gp))
-		goro__sleep_interrupt(gp); /* EINTR, as natively; from a handler
-					    * that interrupted the runtime the
-					    * signal waits for the sleep's end */
+	else if (goro__may_enter_runtime() && goro__sig_interrupting(gp) && !goro__sleep_interrupt(gp))
+		goro__sig_interrupt(gp, goro__sa_restart(sig)); /* parked at a
+		 * cancellation point: EINTR (or SA_RESTART's retry), as
+		 * natively.  From a handler that interrupted the runtime the
+		 * signal waits for the G to wake. */
 	return 0;
 }
 

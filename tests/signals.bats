@@ -34,3 +34,7 @@ load helpers
 @test "signal_sleep: pthread_kill/pthread_sigqueue end a sleep with EINTR (nanosleep, clock_nanosleep, usleep, sleep, poll, select), not when blocked or ignored" {
   compare_native_goro signal_sleep
 }
+
+@test "signal_io: a signal interrupts read/accept/sem_wait (EINTR, or SA_RESTART's retry) and poll/select/epoll_wait (always EINTR); SIGALRM ends the main thread's read and accept" {
+  compare_native_goro signal_io
+}

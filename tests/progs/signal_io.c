@@ -1,0 +1,174 @@
+/* A signal with a handler interrupts a blocked I/O wait as natively.
+ *
+ * A thread blocks in a call; the main thread sends it SIGUSR1 with
+ * pthread_kill (again every 50 ms until the call returns):
+ * - read on a pipe, accept on a listening socket, sem_wait: -1/EINTR
+ *   when the handler lacks SA_RESTART; with SA_RESTART they go on
+ *   waiting (three signals later a byte is written / a post is made and
+ *   the call returns it);
+ * - poll, select, epoll_wait on a pipe with a 10 s timeout: -1/EINTR even
+ *   with SA_RESTART.
+ * The handler runs in the blocked thread.  Then process-directed: SIGALRM
+ * from setitimer (no SA_RESTART) ends the main thread's read on a pipe and
+ * its accept with EINTR, its handler running in the main thread.  Nothing
+ * timing-related is printed. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include "check.h"
+
+static _Atomic pthread_t handler_self;
+static atomic_int handler_runs;
+static atomic_int ready, done;
+static int pipefd[2], lsock, epfd;
+static sem_t sem;
+
+static void on_sig(int sig)
+{
+    (void)sig;
+    atomic_store(&handler_self, pthread_self());
+    atomic_fetch_add(&handler_runs, 1);
+}
+
+static void install(int sig, int flags)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sig;
+    sa.sa_flags = flags;
+    sigemptyset(&sa.sa_mask);
+    CHECK_OK(sigaction(sig, &sa, NULL));
+}
+
+enum op { READ, ACCEPT, SEMWAIT, POLL, SELECT, EPOLL };
+static const char *const names[] = { "read", "accept", "sem_wait", "poll", "select", "epoll_wait" };
+
+/* Runs the call; returns its result with errno saved in *e. */
+static int blocked_call(enum op o, int *e)
+{
+    char b;
+    int r = 0;
+    struct pollfd p = { pipefd[0], POLLIN, 0 };
+    fd_set rs;
+    struct timeval tv = { 10, 0 };
+    struct epoll_event ev;
+    switch (o) {
+    case READ: r = (int)read(pipefd[0], &b, 1); break;
+    case ACCEPT: r = accept(lsock, NULL, NULL); break;
+    case SEMWAIT: r = sem_wait(&sem); break;
+    case POLL: r = poll(&p, 1, 10000); break;
+    case SELECT:
+        FD_ZERO(&rs);
+        FD_SET(pipefd[0], &rs);
+        r = select(pipefd[0] + 1, &rs, NULL, NULL, &tv);
+        break;
+    case EPOLL: r = epoll_wait(epfd, &ev, 1, 10000); break;
+    }
+    *e = errno;
+    return r;
+}
+
+struct job {
+    enum op op;
+    int r, e;
+};
+
+static void *blocker(void *arg)
+{
+    struct job *j = arg;
+    atomic_store(&ready, 1);
+    j->r = blocked_call(j->op, &j->e);
+    atomic_store(&done, 1);
+    return NULL;
+}
+
+/* restart: the handler has SA_RESTART; after three signals the wait is
+ * satisfied instead (a byte, a post). */
+static void run(enum op o, int restart)
+{
+    struct job j = { o, 0, 0 };
+    pthread_t t;
+    atomic_store(&ready, 0);
+    atomic_store(&done, 0);
+    atomic_store(&handler_runs, 0);
+    atomic_store(&handler_self, (pthread_t)0);
+    CHECK_OK(pthread_create(&t, NULL, blocker, &j));
+    while (!atomic_load(&ready))
+        usleep(1000);
+    int sent = 0;
+    while (!atomic_load(&done)) {
+        usleep(50000);
+        if (atomic_load(&done))
+            break;
+        if (restart && atomic_load(&handler_runs) >= 3) {
+            if (o == READ)
+                CHECK_EQ(1, (int)write(pipefd[1], "x", 1), "write a byte");
+            else
+                CHECK_OK(sem_post(&sem));
+            break;
+        }
+        CHECK_OK(pthread_kill(t, SIGUSR1));
+        sent++;
+    }
+    CHECK_OK(pthread_join(t, NULL));
+    if (restart && (o == READ || o == SEMWAIT)) {
+        CHECK(j.r >= 0, "the call went on waiting through SA_RESTART handlers and succeeded");
+    } else {
+        CHECK(j.r == -1 && j.e == EINTR, "-1/EINTR");
+    }
+    CHECK(sent > 0 && pthread_equal(atomic_load(&handler_self), t), "the handler ran in the blocked thread");
+    printf("%s (%s): %s ok\n", names[o], restart ? "SA_RESTART" : "no SA_RESTART",
+           restart && (o == READ || o == SEMWAIT) ? "restarted, then returned" : "EINTR");
+}
+
+static void main_interrupted(enum op o)
+{
+    struct itimerval it = { { 0, 0 }, { 0, 100000 } };
+    atomic_store(&handler_self, (pthread_t)0);
+    CHECK_OK(setitimer(ITIMER_REAL, &it, NULL));
+    int e, r = blocked_call(o, &e);
+    CHECK(r == -1 && e == EINTR, "main thread's call ended by SIGALRM with -1/EINTR");
+    CHECK(pthread_equal(atomic_load(&handler_self), pthread_self()), "SIGALRM handler in the main thread");
+    printf("SIGALRM: ends the main thread's %s with EINTR ok\n", names[o]);
+}
+
+int main(void)
+{
+    CHECK_OK(pipe(pipefd));
+    lsock = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(lsock >= 0, "socket");
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK_OK(bind(lsock, (struct sockaddr *)&a, sizeof a));
+    CHECK_OK(listen(lsock, 4));
+    CHECK_OK(sem_init(&sem, 0, 0));
+    epfd = epoll_create1(0);
+    struct epoll_event ev = { .events = EPOLLIN, .data.fd = pipefd[0] };
+    CHECK_OK(epoll_ctl(epfd, EPOLL_CTL_ADD, pipefd[0], &ev));
+
+    install(SIGUSR1, 0);
+    for (int o = READ; o <= EPOLL; o++)
+        run((enum op)o, 0);
+    install(SIGUSR1, SA_RESTART);
+    run(READ, 1); /* the restarted read took the byte: the pipe is empty again */
+    run(SEMWAIT, 1);
+    run(POLL, 1);
+    run(EPOLL, 1);
+
+    install(SIGALRM, 0);
+    main_interrupted(READ);
+    main_interrupted(ACCEPT);
+    return 0;
+}
