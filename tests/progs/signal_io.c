@@ -8,7 +8,10 @@
  *   the call returns it);
  * - poll, select, epoll_wait on a pipe with a 10 s timeout: -1/EINTR even
  *   with SA_RESTART.
- * The handler runs in the blocked thread.  Then process-directed: SIGALRM
+ * The handler runs in the blocked thread.  A thread waiting in
+ * pthread_cond_wait or pthread_join runs the handler at once and goes on
+ * waiting (cond_wait does not return until signalled).  Then
+ * process-directed: SIGALRM
  * from setitimer (no SA_RESTART) ends the main thread's read on a pipe and
  * its accept with EINTR, its handler running in the main thread.  Nothing
  * timing-related is printed. */
@@ -131,6 +134,81 @@ static void run(enum op o, int restart)
            restart && (o == READ || o == SEMWAIT) ? "restarted, then returned" : "EINTR");
 }
 
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int pred, cond_returns;
+static sem_t gate;
+
+static void *cond_waiter(void *arg)
+{
+    (void)arg;
+    CHECK_OK(pthread_mutex_lock(&mu));
+    atomic_store(&ready, 1);
+    while (!pred) {
+        CHECK_OK(pthread_cond_wait(&cv, &mu));
+        cond_returns++;
+    }
+    CHECK_OK(pthread_mutex_unlock(&mu));
+    return NULL;
+}
+
+static void *gated(void *arg)
+{
+    (void)arg;
+    while (sem_wait(&gate) != 0)
+        ;
+    return NULL;
+}
+
+static void *joiner(void *arg)
+{
+    pthread_t *t = arg;
+    atomic_store(&ready, 1);
+    CHECK_OK(pthread_join(*t, NULL));
+    return NULL;
+}
+
+/* Signals t until its handler has run in it (30 s at most). */
+static void signal_until_handled(pthread_t t, const char *what)
+{
+    for (int i = 0; i < 600 && !pthread_equal(atomic_load(&handler_self), t); i++) {
+        CHECK_OK(pthread_kill(t, SIGUSR1));
+        usleep(50000);
+    }
+    if (!pthread_equal(atomic_load(&handler_self), t))
+        CHECK_FAIL("%s: the handler did not run in the waiting thread", what);
+}
+
+static void waits_go_on(void)
+{
+    pthread_t t, g, j;
+    atomic_store(&ready, 0);
+    atomic_store(&handler_self, (pthread_t)0);
+    CHECK_OK(pthread_create(&t, NULL, cond_waiter, NULL));
+    while (!atomic_load(&ready))
+        usleep(1000);
+    signal_until_handled(t, "pthread_cond_wait");
+    CHECK_OK(pthread_mutex_lock(&mu));
+    pred = 1;
+    CHECK_OK(pthread_cond_signal(&cv));
+    CHECK_OK(pthread_mutex_unlock(&mu));
+    CHECK_OK(pthread_join(t, NULL));
+    CHECK_EQ(1, cond_returns, "pthread_cond_wait returns (once, when signalled)");
+    printf("pthread_cond_wait: handler in the waiter, the wait goes on ok\n");
+
+    CHECK_OK(sem_init(&gate, 0, 0));
+    atomic_store(&ready, 0);
+    atomic_store(&handler_self, (pthread_t)0);
+    CHECK_OK(pthread_create(&g, NULL, gated, NULL));
+    CHECK_OK(pthread_create(&j, NULL, joiner, &g));
+    while (!atomic_load(&ready))
+        usleep(1000);
+    signal_until_handled(j, "pthread_join");
+    CHECK_OK(sem_post(&gate));
+    CHECK_OK(pthread_join(j, NULL));
+    printf("pthread_join: handler in the joiner, the join goes on ok\n");
+}
+
 static void main_interrupted(enum op o)
 {
     struct itimerval it = { { 0, 0 }, { 0, 100000 } };
@@ -166,6 +244,8 @@ int main(void)
     run(SEMWAIT, 1);
     run(POLL, 1);
     run(EPOLL, 1);
+
+    waits_go_on();
 
     install(SIGALRM, 0);
     main_interrupted(READ);
