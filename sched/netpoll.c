@@ -165,7 +165,7 @@ int goro__netpoll_wait(int fd, int mode, int64_t deadline, bool cancelable)
 		goro__unlock(&pd->lock);
 		return r == -EPERM ? -EPERM : (int)r;
 	}
-	if (cancelable && goro__park_interruptible(gp)) {
+	if (cancelable && goro__park_interruptible(gp, true)) {
 		*slot = NULL;
 		goro__unlock(&pd->lock);
 		goro__sig_resume(gp);
@@ -177,7 +177,7 @@ int goro__netpoll_wait(int fd, int mode, int64_t deadline, bool cancelable)
 	 * and otherwise this M polls in findrunnable before it sleeps. */
 	enum goro_wake w = goro__park_until(unlock_pd, pd, mode == 'r' ? "IO wait (read)" : "IO wait (write)",
 					    deadline);
-	a_store_rlx(&gp->cancelable, false);
+	goro__park_done(gp);
 	a_fetch_add(&nwaiters, -1);
 	if (w != GORO_WAKE_EVENT) {
 		goro__lock(&pd->lock);
@@ -344,7 +344,7 @@ int goro__netpoll_wait_many(const struct goro_pollreq *req, int n, int64_t deadl
 			break;
 		}
 	}
-	if (!err && cancelable && goro__park_interruptible(gp))
+	if (!err && cancelable && goro__park_interruptible(gp, true))
 		err = -EINTR;
 	if (err) {
 		for (int i = 0; i < set; i++) {
@@ -360,7 +360,7 @@ int goro__netpoll_wait_many(const struct goro_pollreq *req, int n, int64_t deadl
 	a_fetch_add(&nwaiters, 1);
 	a_fetch_add_rlx(&goro__sched.nnetpollpark, 1);
 	enum goro_wake w = goro__park_until(unlock_many, &ml, "IO wait (poll)", deadline);
-	a_store_rlx(&gp->cancelable, false);
+	goro__park_done(gp);
 	a_fetch_add(&nwaiters, -1);
 	/* Take ourselves off every descriptor the event did not. */
 	for (int i = 0; i < n; i++) {

@@ -136,6 +136,7 @@ struct g {
 	bool waitenq;
 	_Atomic uint32_t wakeclaim; /* 0 while parked unclaimed (sched/time.c) */
 	_Atomic bool cancelable;    /* parked at a cancellation point */
+	_Atomic bool sigwaitable;   /* parked where a signal may wake it (goro__sig_interrupt) */
 	bool interrupted;       /* woken by goro__interrupt, not the event */
 	int64_t wake_when;      /* timers: deadline (monotonic ns) */
 	/* In a sleep (nanosleep and kin, poll/select with no fds) that a
@@ -474,10 +475,12 @@ bool goro__sig_restartable(struct g *gp);
 bool goro__sa_restart(int sig);
 /* Before a G makes itself findable by wakers (wait queue, poll slot). */
 void goro__park_begin(struct g *gp);
-/* Announce an interruptible park, under the lock that publishes the G;
- * true: a cancel or a signal is already pending, do not park (return
- * interrupted, and run goro__sig_resume once unlocked). */
-bool goro__park_interruptible(struct g *gp);
+/* Announce an interruptible park, under the lock that publishes the G:
+ * by a signal always, by a cancel when `cancel`.  true: one is already
+ * pending, do not park (return interrupted, and run goro__sig_resume once
+ * unlocked).  goro__park_done clears both after the park. */
+bool goro__park_interruptible(struct g *gp, bool cancel);
+void goro__park_done(struct g *gp);
 /* After a park: unblock caught signals if woken for a process signal
  * (sigtake), and raise those recorded for the G; runs the handlers here. */
 void goro__sig_resume(struct g *gp);

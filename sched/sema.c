@@ -70,7 +70,10 @@ enum goro_wake goro__addrpark(void *addr, bool (*stillwait)(void *addr, void *ar
 		goro__unlock(&r->lock);
 		return GORO_WAKE_EVENT;
 	}
-	if (cancelable && goro__park_interruptible(gp)) {
+	/* Every address wait may be woken by a signal (its handler runs,
+	 * then the callers' loops wait again unless a call returns EINTR);
+	 * only cancellation points by a cancel. */
+	if (goro__park_interruptible(gp, cancelable)) {
 		goro__unlock(&r->lock);
 		goro__sig_resume(gp);
 		return GORO_WAKE_INTERRUPTED;
@@ -79,7 +82,7 @@ enum goro_wake goro__addrpark(void *addr, bool (*stillwait)(void *addr, void *ar
 	a_store_rel(&gp->waitaddr_atomic, addr);
 	enqueue(r, gp);
 	enum goro_wake w = goro__park_until(unlock_root, r, reason, deadline);
-	a_store_rlx(&gp->cancelable, false);
+	goro__park_done(gp);
 	if (w != GORO_WAKE_EVENT) {
 		/* addrrequeue may have moved us to another address's bucket. */
 		for (;;) {

@@ -307,18 +307,20 @@ void goro__park_begin(struct g *gp)
 	gp->sigintr = false;
 }
 
-bool goro__park_interruptible(struct g *gp)
+bool goro__park_interruptible(struct g *gp, bool cancel)
 {
-	a_store_rel(&gp->cancelable, true);
+	a_store_rel(&gp->sigwaitable, true);
+	if (cancel)
+		a_store_rel(&gp->cancelable, true);
 	atomic_thread_fence(memory_order_seq_cst); /* pairs with pthread_cancel, signals */
 	bool take = a_load_rlx(&gp->sigtake), sig = take || goro__sig_interrupting(gp);
-	if (!sig && !goro__cancel_requested(gp))
+	if (!sig && !(cancel && goro__cancel_requested(gp)))
 		return false;
 	/* Whoever claims the G readies it: if an interrupter already has,
 	 * park, and it readies us at once. */
 	if (!goro__claim(gp))
 		return false;
-	a_store_rlx(&gp->cancelable, false);
+	goro__park_done(gp);
 	if (sig) {
 		gp->sigintr = true;
 		gp->sigrestart = take ? gp->sigtake_restart : goro__sig_restartable(gp);
@@ -326,9 +328,15 @@ bool goro__park_interruptible(struct g *gp)
 	return true;
 }
 
+void goro__park_done(struct g *gp)
+{
+	a_store_rlx(&gp->cancelable, false);
+	a_store_rlx(&gp->sigwaitable, false);
+}
+
 bool goro__sig_interrupt(struct g *gp, bool restart)
 {
-	if (!a_load_acq(&gp->cancelable) || !goro__claim(gp))
+	if (!a_load_acq(&gp->sigwaitable) || !goro__claim(gp))
 		return false;
 	gp->sigintr = true;
 	gp->sigrestart = restart;

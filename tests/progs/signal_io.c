@@ -9,8 +9,9 @@
  * - poll, select, epoll_wait on a pipe with a 10 s timeout: -1/EINTR even
  *   with SA_RESTART.
  * The handler runs in the blocked thread.  A thread waiting in
- * pthread_cond_wait or pthread_join runs the handler at once and goes on
- * waiting (cond_wait does not return until signalled).  Then
+ * pthread_cond_wait, pthread_join, pthread_mutex_lock, pthread_rwlock_wrlock
+ * or pthread_barrier_wait runs the handler at once and goes on waiting
+ * (cond_wait does not return until signalled).  Then
  * process-directed: SIGALRM
  * from setitimer (no SA_RESTART) ends the main thread's read on a pipe and
  * its accept with EINTR, its handler running in the main thread.  Nothing
@@ -160,6 +161,32 @@ static void *gated(void *arg)
     return NULL;
 }
 
+static pthread_mutex_t held = PTHREAD_MUTEX_INITIALIZER;
+static pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_barrier_t bar;
+static int lock_kind;
+static atomic_int locked;
+static const char *const lock_names[] = { "pthread_mutex_lock", "pthread_rwlock_wrlock", "pthread_barrier_wait" };
+
+static void *locker(void *arg)
+{
+    (void)arg;
+    atomic_store(&ready, 1);
+    if (lock_kind == 0) {
+        CHECK_OK(pthread_mutex_lock(&held));
+        atomic_store(&locked, 1);
+        CHECK_OK(pthread_mutex_unlock(&held));
+    } else if (lock_kind == 1) {
+        CHECK_OK(pthread_rwlock_wrlock(&rw));
+        atomic_store(&locked, 1);
+        CHECK_OK(pthread_rwlock_unlock(&rw));
+    } else {
+        pthread_barrier_wait(&bar);
+        atomic_store(&locked, 1);
+    }
+    return NULL;
+}
+
 static void *joiner(void *arg)
 {
     pthread_t *t = arg;
@@ -207,6 +234,33 @@ static void waits_go_on(void)
     CHECK_OK(sem_post(&gate));
     CHECK_OK(pthread_join(j, NULL));
     printf("pthread_join: handler in the joiner, the join goes on ok\n");
+
+    /* mutex, rwlock, barrier: held / not full while signalled */
+    for (int k = 0; k < 3; k++) {
+        pthread_t w;
+        atomic_store(&ready, 0);
+        atomic_store(&handler_self, (pthread_t)0);
+        if (k == 0)
+            CHECK_OK(pthread_mutex_lock(&held));
+        else if (k == 1)
+            CHECK_OK(pthread_rwlock_rdlock(&rw));
+        lock_kind = k;
+        CHECK_OK(pthread_create(&w, NULL, locker, NULL));
+        while (!atomic_load(&ready))
+            usleep(1000);
+        signal_until_handled(w, lock_names[k]);
+        CHECK(!atomic_load(&locked), "the waiter is still waiting after its handler ran");
+        if (k == 0)
+            CHECK_OK(pthread_mutex_unlock(&held));
+        else if (k == 1)
+            CHECK_OK(pthread_rwlock_unlock(&rw));
+        else
+            pthread_barrier_wait(&bar);
+        CHECK_OK(pthread_join(w, NULL));
+        CHECK(atomic_load(&locked), "the waiter got through");
+        atomic_store(&locked, 0);
+        printf("%s: handler in the waiter, the wait goes on ok\n", lock_names[k]);
+    }
 }
 
 static void main_interrupted(enum op o)
@@ -245,6 +299,7 @@ int main(void)
     run(POLL, 1);
     run(EPOLL, 1);
 
+    CHECK_OK(pthread_barrier_init(&bar, NULL, 2));
     waits_go_on();
 
     install(SIGALRM, 0);
