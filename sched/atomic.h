@@ -13,6 +13,8 @@
 #define a_store_rlx(p, v) atomic_store_explicit((p), (v), memory_order_relaxed)
 #define a_fetch_add(p, v) atomic_fetch_add_explicit((p), (v), memory_order_acq_rel)
 #define a_fetch_add_rlx(p, v) atomic_fetch_add_explicit((p), (v), memory_order_relaxed)
+#define a_fetch_or(p, v) atomic_fetch_or_explicit((p), (v), memory_order_seq_cst)
+#define a_fetch_and(p, v) atomic_fetch_and_explicit((p), (v), memory_order_seq_cst)
 #define a_swap(p, v) atomic_exchange_explicit((p), (v), memory_order_acq_rel)
 /* Strong CAS, acq_rel on success: used where the winner publishes or
  * consumes the data the word guards. */

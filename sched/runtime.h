@@ -152,6 +152,7 @@ struct g {
 	 * sigrestart: every such signal's handler has SA_RESTART, so a call
 	 * that SA_RESTART restarts (read, accept, sem_wait) goes on waiting. */
 	bool sigintr, sigrestart;
+	bool raising;           /* re-raising a recorded signal in itself (shim/signals.c) */
 	int64_t timer_idx;      /* index in the timer heap, -1 if none */
 	struct p *timerp;       /* whose heap */
 	bool timer_fired;
@@ -470,6 +471,10 @@ bool goro__sleep_interrupt(struct g *gp); /* true: it slept, now ends */
 /* Wake gp from an interruptible park (a cancellation point) for a signal,
  * as a cancel would (GORO_WAKE_INTERRUPTED, sigintr set). */
 bool goro__sig_interrupt(struct g *gp, bool restart);
+/* Record sig (with val when queued) for gp and get it there: nudge its M
+ * if it runs or blocks in the kernel, wake it if parked.  0 or an errno
+ * value (pthread_kill's). */
+int goro__sig_send(struct g *gp, int sig, const union sigval *val);
 /* Whether every pending signal of gp that ends a wait has SA_RESTART. */
 bool goro__sig_restartable(struct g *gp);
 bool goro__sa_restart(int sig);

@@ -86,6 +86,9 @@ static void nudge_handler(int sig, siginfo_t *si, void *uc)
 static sigset_t runtime_mask;
 static struct goro_mutex idlemask_lock;
 
+static bool is_caught(const struct sigaction *a);
+static int install(int sig, const struct sigaction *act);
+
 static bool sync_signal(int sig)
 {
 	return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP ||
@@ -128,8 +131,11 @@ void goro__signal_init(void)
 			continue;
 		}
 		struct sigaction cur;
-		if (goro__real.sigaction(sig, NULL, &cur) == 0)
+		if (goro__real.sigaction(sig, NULL, &cur) == 0) {
+			if (is_caught(&cur))
+				install(sig, &cur); /* handlers set before goro started */
 			idlemask_note(sig, &cur);
+		}
 	}
 	goro__netpoll_sigmask(&goro__m_sigmask);
 	struct sigaction sa;
@@ -165,19 +171,134 @@ void goro__signal_minit(struct m *mp)
  * sigaction/signal on goro's signal record the program's disposition (run
  * from nudge_handler) instead of replacing goro's handler. */
 
-GORO_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+/* ---- the program's handlers, behind goro's trampoline ----------------------
+ * The kernel gives a process-directed signal to whichever kernel thread
+ * does not block it, which under goro is whatever G that M runs now;
+ * natively it is the main thread when that accepts it, and the signal ends
+ * the main thread's blocking call (a pause() or sleep in main while other
+ * threads compute).  So every handler the program installs for an
+ * asynchronous signal is entered through goro_trampoline, which hands a
+ * process-directed signal to G1 (woken, or nudged if it runs or blocks in
+ * the kernel) when G1 accepts it and is not the current G; G1 then raises
+ * it in itself and the program's handler gets the original siginfo.
+ * sigaction/signal show the program its own handler throughout. */
+static struct sigaction prog_act[64];
+static _Atomic uint64_t wrapped;      /* bit sig: goro's trampoline is installed */
+static siginfo_t redirect_info[64];   /* a handed-over signal's own siginfo */
+static _Atomic uint64_t redirect_saved; /* bit sig: redirect_info[sig] is valid */
+static struct goro_mutex act_lock;
+
+/* Not wrapped: synchronous ones and the runtime's, and those the kernel
+ * sends to the thread that caused them. */
+static bool wrappable(int sig)
 {
-	if (!goro__started || sig != GORO_SIGNUDGE) {
-		int r = goro__real.sigaction(sig, act, old);
-		if (r == 0 && act && goro__started)
-			idlemask_note(sig, act);
+	return sig > 0 && sig < 64 && !sync_signal(sig) && sig != SIGPIPE && sig != SIGXFSZ;
+}
+
+static bool is_caught(const struct sigaction *a) { return a->sa_handler != SIG_DFL && a->sa_handler != SIG_IGN; }
+
+/* The disposition as the program set it. */
+static void prog_view(int sig, struct sigaction *out)
+{
+	if (sig == GORO_SIGNUDGE)
+		*out = old_nudge;
+	else if (sig > 0 && sig < 64 && (a_load_acq(&wrapped) & (1ULL << sig)))
+		*out = prog_act[sig];
+	else if (goro__real.sigaction(sig, NULL, out) != 0)
+		memset(out, 0, sizeof *out);
+}
+
+/* A process-directed signal (not one a thread raised at a thread: tgkill,
+ * pthread_kill, or goro re-raising in a G). */
+static bool process_directed(const siginfo_t *si)
+{
+	return si->si_code != SI_TKILL;
+}
+
+/* Hand sig to G1 if the kernel would have given it to the main thread. */
+static bool redirect(int sig, const siginfo_t *si)
+{
+	struct g *gp = getg(), *g1 = &goro__g1;
+	if (gp == g1 || gp->raising || !process_directed(si) || !goro__may_enter_runtime())
+		return false;
+	int st = a_load_acq(&g1->status);
+	if (st == G_DEAD || st == G_IDLE || (g1->sigmask & (1ULL << (sig - 1))))
+		return false;
+	redirect_info[sig] = *si;
+	uint64_t b = 1ULL << sig;
+	a_fetch_or(&redirect_saved, b);
+	return goro__sig_send(g1, sig, NULL) == 0;
+}
+
+static void goro_trampoline(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+	if (redirect(sig, si)) {
+		errno = saved;
+		return;
+	}
+	struct g *gp = getg();
+	siginfo_t mine;
+	uint64_t b = 1ULL << sig;
+	if (gp->raising && (a_load_acq(&redirect_saved) & b)) {
+		mine = redirect_info[sig]; /* the original, handed over */
+		a_fetch_and(&redirect_saved, ~b);
+		si = &mine;
+	}
+	struct sigaction a = prog_act[sig];
+	if (a.sa_flags & SA_RESETHAND) {
+		/* The kernel has put SIG_DFL back; so does the program's view. */
+		a_fetch_and(&wrapped, ~b);
+	}
+	errno = saved;
+	if (a.sa_flags & SA_SIGINFO)
+		a.sa_sigaction(sig, si, uc);
+	else if (is_caught(&a))
+		a.sa_handler(sig);
+}
+
+/* Install act for sig (goro's trampoline in front of a program handler). */
+static int install(int sig, const struct sigaction *act)
+{
+	if (!wrappable(sig) || !is_caught(act)) {
+		int r = goro__real.sigaction(sig, act, NULL);
+		if (r == 0 && sig > 0 && sig < 64)
+			a_fetch_and(&wrapped, ~(1ULL << sig));
 		return r;
 	}
-	struct sigaction prev = old_nudge;
-	if (act)
-		old_nudge = *act;
+	struct sigaction t = *act;
+	t.sa_sigaction = goro_trampoline;
+	t.sa_flags |= SA_SIGINFO;
+	prog_act[sig] = *act;
+	int r = goro__real.sigaction(sig, &t, NULL);
+	if (r == 0)
+		a_fetch_or(&wrapped, 1ULL << sig);
+	return r;
+}
+
+GORO_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	if (!goro__started)
+		return goro__real.sigaction(sig, act, old);
+	if (sig == GORO_SIGNUDGE) {
+		struct sigaction prev = old_nudge;
+		if (act)
+			old_nudge = *act;
+		if (old)
+			*old = prev;
+		return 0;
+	}
+	goro__lock(&act_lock);
+	struct sigaction prev;
+	prog_view(sig, &prev);
+	int r = act ? install(sig, act) : goro__real.sigaction(sig, NULL, NULL);
+	goro__unlock(&act_lock);
+	if (r != 0)
+		return r;
 	if (old)
 		*old = prev;
+	if (act)
+		idlemask_note(sig, act);
 	return 0;
 }
 
@@ -199,10 +320,7 @@ GORO_EXPORT __sighandler_t signal(int sig, __sighandler_t h)
 static bool interrupts(int sig)
 {
 	struct sigaction cur;
-	if (sig == GORO_SIGNUDGE)
-		cur = old_nudge; /* the program's own disposition */
-	else if (goro__real.sigaction(sig, NULL, &cur) != 0)
-		return false;
+	prog_view(sig, &cur);
 	if (cur.sa_handler == SIG_IGN)
 		return false;
 	if (cur.sa_handler != SIG_DFL)
@@ -219,10 +337,7 @@ static bool interrupts(int sig)
 bool goro__sa_restart(int sig)
 {
 	struct sigaction cur;
-	if (sig == GORO_SIGNUDGE)
-		cur = old_nudge;
-	else if (goro__real.sigaction(sig, NULL, &cur) != 0)
-		return false;
+	prog_view(sig, &cur);
 	return (cur.sa_flags & SA_RESTART) != 0;
 }
 

@@ -22,6 +22,8 @@ static int raise_here(int sig, const union sigval *val)
 	int tid = gp->m ? gp->m->tid : goro__gettid();
 	long pid = goro__sys0(SYS_getpid);
 	long r;
+	bool was = gp->raising;
+	gp->raising = true; /* the trampoline runs it here, not elsewhere */
 	if (val) {
 		siginfo_t si;
 		memset(&si, 0, sizeof si);
@@ -34,6 +36,7 @@ static int raise_here(int sig, const union sigval *val)
 	} else {
 		r = goro__sys3(SYS_tgkill, pid, tid, sig);
 	}
+	gp->raising = was;
 	return r < 0 ? (int)-r : 0;
 }
 
@@ -76,6 +79,11 @@ static int send(pthread_t t, int sig, const union sigval *val)
 		return EINVAL;
 	if (sig == 0)
 		return 0;
+	return goro__sig_send(gp, sig, val);
+}
+
+int goro__sig_send(struct g *gp, int sig, const union sigval *val)
+{
 	if (gp == getg())
 		return raise_here(sig, val);
 	if (val) {
@@ -88,7 +96,10 @@ static int send(pthread_t t, int sig, const union sigval *val)
 	while (!a_cas(&gp->sigpending, &old, old | bit))
 		;
 	struct m *mp = gp->m;
-	if (a_load_acq(&gp->status) == G_RUNNING && mp)
+	int st = a_load_acq(&gp->status);
+	if ((st == G_RUNNING || st == G_SYSCALL) && mp)
+		/* running, or blocked in the kernel (sigsuspend, a read): the
+		 * nudge raises it in the G and ends such a call */
 		goro__sys3(SYS_tgkill, goro__sys0(SYS_getpid), mp->tid, GORO_SIGNUDGE);
 	else if (goro__may_enter_runtime() && goro__sig_interrupting(gp) && !goro__sleep_interrupt(gp))
 		goro__sig_interrupt(gp, goro__sa_restart(sig)); /* parked at a

@@ -17,7 +17,11 @@
  * thread; while the main thread waits in pthread_join the kernel gives it
  * the signal (its join goes on), so a worker's sleep is not ended.
  * The handlers are installed after threads ran, so idle kernel threads
- * must learn to block them.  Nothing timing-related is printed. */
+ * must learn to block them.  With two threads computing, a signal sent
+ * by another process (kill) still goes to the main thread as the kernel
+ * prefers it: it ends the main thread's nanosleep and its pause(), and an
+ * SA_SIGINFO handler sees the sender's pid and SI_USER.  sigaction reports
+ * the program's own handler.  Nothing timing-related is printed. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -26,6 +30,7 @@
 #include <string.h>
 #include <sys/select.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "check.h"
@@ -240,6 +245,77 @@ static void process_directed(void)
     printf("SIGALRM while main joins: the worker's sleep runs out, handler in main ok\n");
 }
 
+static atomic_int stop_busy;
+static _Atomic pthread_t kill_self;
+static atomic_int kill_pid, kill_code;
+
+static void on_kill(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)uc;
+    atomic_store(&kill_self, pthread_self());
+    atomic_store(&kill_pid, si->si_pid);
+    atomic_store(&kill_code, si->si_code);
+}
+
+static void *busy(void *arg)
+{
+    (void)arg;
+    volatile unsigned long x = 0;
+    while (!atomic_load(&stop_busy))
+        x++;
+    return NULL;
+}
+
+/* A child process sends SIGUSR2 to us after 200 ms; returns its pid. */
+static pid_t kill_me_soon(void)
+{
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork");
+    if (pid == 0) {
+        usleep(200000);
+        kill(getppid(), SIGUSR2);
+        _exit(0);
+    }
+    return pid;
+}
+
+static void main_preferred(void)
+{
+    struct sigaction sa, cur;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_kill;
+    sa.sa_flags = SA_SIGINFO;
+    CHECK_OK(sigaction(SIGUSR2, &sa, NULL));
+    CHECK_OK(sigaction(SIGUSR2, NULL, &cur));
+    CHECK(cur.sa_sigaction == on_kill && (cur.sa_flags & SA_SIGINFO), "sigaction reports the program's handler");
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        CHECK_OK(pthread_create(&t[i], NULL, busy, NULL));
+    for (int i = 0; i < 20; i++)
+        usleep(1000); /* the main thread parks and resumes: it may move */
+
+    pid_t child = kill_me_soon();
+    struct timespec ten = { 10, 0 };
+    int r = nanosleep(&ten, NULL);
+    CHECK(r == -1 && errno == EINTR, "main nanosleep ended by kill() with busy threads around");
+    CHECK(pthread_equal(atomic_load(&kill_self), pthread_self()), "handler in the main thread");
+    CHECK_EQ(child, atomic_load(&kill_pid), "si_pid: the sender");
+    CHECK_EQ(SI_USER, atomic_load(&kill_code), "si_code");
+    CHECK_OK(waitpid(child, NULL, 0) == child ? 0 : -1);
+    printf("kill with busy threads: ends the main thread's nanosleep, handler in main with the sender's siginfo ok\n");
+
+    atomic_store(&kill_self, (pthread_t)0);
+    child = kill_me_soon();
+    CHECK_EQ(-1, pause(), "pause");
+    CHECK(pthread_equal(atomic_load(&kill_self), pthread_self()), "handler in the main thread (pause)");
+    CHECK_OK(waitpid(child, NULL, 0) == child ? 0 : -1);
+    printf("kill with busy threads: ends the main thread's pause ok\n");
+    atomic_store(&stop_busy, 1);
+    for (int i = 0; i < 2; i++)
+        CHECK_OK(pthread_join(t[i], NULL));
+}
+
 int main(void)
 {
     install(0);
@@ -253,5 +329,6 @@ int main(void)
     signal(SIGUSR2, SIG_IGN);
     not_interrupted(ignored_sleeper, SIGUSR2, "SIGUSR2 ignored");
     process_directed();
+    main_preferred();
     return 0;
 }
