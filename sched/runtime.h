@@ -142,17 +142,16 @@ struct g {
 	/* In a sleep (nanosleep and kin, poll/select with no fds) that a
 	 * signal with a handler ends with EINTR; sigpoked: one did. */
 	_Atomic bool sleeping;
-	bool sigpoked;
 	/* Woken for a process-directed signal every M blocks: resume with
 	 * caught signals blocked and unblock them inside the G (goro__park),
 	 * so the kernel runs the handler in the G's own TLS. */
 	_Atomic bool sigtake;
-	bool sigtake_restart;   /* that signal's handler has SA_RESTART */
-	/* The last interruptible park ended for a signal (not a cancel);
-	 * sigrestart: every such signal's handler has SA_RESTART, so a call
-	 * that SA_RESTART restarts (read, accept, sem_wait) goes on waiting. */
-	bool sigintr, sigrestart;
 	bool raising;           /* re-raising a recorded signal in itself (shim/signals.c) */
+	/* Program handlers run in this G, all and those without SA_RESTART.
+	 * A blocking call ends with EINTR when one ran during it, as
+	 * natively (a call SA_RESTART restarts looks at the second); a wake
+	 * for a signal that ran elsewhere is no interruption. */
+	uint32_t sigran, sigran_nr;
 	int64_t timer_idx;      /* index in the timer heap, -1 if none */
 	struct p *timerp;       /* whose heap */
 	bool timer_fired;
@@ -388,6 +387,10 @@ struct g *goro__newproc(const struct goro_newg *ng, int *err);
 void goro__gfree(struct g *gp);
 void goro__ensure_init(void);
 void goro__sig_deliver(struct g *gp);
+/* Raise those recorded for gp that `mask` (a kernel sigset's first word)
+ * does not block, at its own kernel thread: blocked there by the G's mask
+ * they stay pending in the kernel for a sigsuspend with that mask. */
+void goro__sig_raise_pending(struct g *gp, uint64_t mask);
 void goro__sigmask_apply(struct m *mp, uint64_t mask);
 void goro__sigmask_idle(struct m *mp);
 /* The program catches a new signal: Ms waiting idle get the new idle mask
@@ -468,15 +471,21 @@ bool goro__sleep_until(int64_t when, const char *reason);
 /* A signal was recorded for gp: if it sleeps and the signal interrupts
  * (a handler, or a default action that ends the process), end the sleep. */
 bool goro__sleep_interrupt(struct g *gp); /* true: it slept, now ends */
-/* Wake gp from an interruptible park (a cancellation point) for a signal,
- * as a cancel would (GORO_WAKE_INTERRUPTED, sigintr set). */
-bool goro__sig_interrupt(struct g *gp, bool restart);
+/* Wake gp from a park for a signal (GORO_WAKE_INTERRUPTED): its handler
+ * runs as it resumes; the call it waits in decides from sigran. */
+bool goro__sig_interrupt(struct g *gp);
+/* The program's handler for sig is entered through goro's trampoline. */
+bool goro__sig_wrapped(int sig);
+bool goro__sig_unwrapped_handler(int sig);
 /* Record sig (with val when queued) for gp and get it there: nudge its M
  * if it runs or blocks in the kernel, wake it if parked.  0 or an errno
  * value (pthread_kill's). */
 int goro__sig_send(struct g *gp, int sig, const union sigval *val);
-/* Whether every pending signal of gp that ends a wait has SA_RESTART. */
-bool goro__sig_restartable(struct g *gp);
+/* Get gp's recorded signals to it now (a runtime context), or at the
+ * scheduler's or sysmon's next pass (goro__sig_drain). */
+void goro__sig_kick(struct g *gp);
+void goro__sig_kick_later(struct g *gp);
+void goro__sig_drain(void);
 bool goro__sa_restart(int sig);
 /* Before a G makes itself findable by wakers (wait queue, poll slot). */
 void goro__park_begin(struct g *gp);

@@ -201,6 +201,7 @@ void goro__addrwake_async(void *addr, void *node)
  * in (sem_t). */
 void goro__drain_deferred(void)
 {
+	goro__sig_drain(); /* signals handed on from a handler, likewise */
 	if (a_load_rlx(&ndeferred) == 0)
 		return;
 	struct wakenode *n = a_swap(&deferred, NULL);

@@ -197,6 +197,21 @@ static bool wrappable(int sig)
 
 static bool is_caught(const struct sigaction *a) { return a->sa_handler != SIG_DFL && a->sa_handler != SIG_IGN; }
 
+bool goro__sig_wrapped(int sig) { return sig > 0 && sig < 64 && (a_load_acq(&wrapped) & (1ULL << sig)); }
+
+static void prog_view(int sig, struct sigaction *out);
+
+/* A program handler runs for sig without the trampoline (raised in a G,
+ * counted there): one neither wrapped nor ignored nor left default. */
+bool goro__sig_unwrapped_handler(int sig)
+{
+	if (goro__sig_wrapped(sig))
+		return false;
+	struct sigaction a;
+	prog_view(sig, &a);
+	return is_caught(&a);
+}
+
 /* The disposition as the program set it. */
 static void prog_view(int sig, struct sigaction *out)
 {
@@ -219,7 +234,7 @@ static bool process_directed(const siginfo_t *si)
 static bool redirect(int sig, const siginfo_t *si)
 {
 	struct g *gp = getg(), *g1 = &goro__g1;
-	if (gp == g1 || gp->raising || !process_directed(si) || !goro__may_enter_runtime())
+	if (gp == g1 || gp->raising || !process_directed(si))
 		return false;
 	int st = a_load_acq(&g1->status);
 	if (st == G_DEAD || st == G_IDLE || (g1->sigmask & (1ULL << (sig - 1))))
@@ -227,7 +242,12 @@ static bool redirect(int sig, const siginfo_t *si)
 	redirect_info[sig] = *si;
 	uint64_t b = 1ULL << sig;
 	a_fetch_or(&redirect_saved, b);
-	return goro__sig_send(g1, sig, NULL) == 0;
+	a_fetch_or(&g1->sigpending, b);
+	if (goro__may_enter_runtime())
+		goro__sig_kick(g1);
+	else
+		goro__sig_kick_later(g1); /* on g0, or runtime code interrupted */
+	return true;
 }
 
 static void goro_trampoline(int sig, siginfo_t *si, void *uc)
@@ -246,6 +266,9 @@ static void goro_trampoline(int sig, siginfo_t *si, void *uc)
 		si = &mine;
 	}
 	struct sigaction a = prog_act[sig];
+	gp->sigran++;
+	if (!(a.sa_flags & SA_RESTART))
+		gp->sigran_nr++;
 	if (a.sa_flags & SA_RESETHAND) {
 		/* The kernel has put SIG_DFL back; so does the program's view. */
 		a_fetch_and(&wrapped, ~b);
@@ -341,17 +364,6 @@ bool goro__sa_restart(int sig)
 	return (cur.sa_flags & SA_RESTART) != 0;
 }
 
-bool goro__sig_restartable(struct g *gp)
-{
-	uint64_t p = a_load_acq(&gp->sigpending) & ~(gp->sigmask << 1);
-	for (int sig = 1; p && sig < 64; sig++) {
-		if ((p & (1ULL << sig)) && interrupts(sig) && !goro__sa_restart(sig))
-			return false;
-		p &= ~(1ULL << sig);
-	}
-	return true;
-}
-
 bool goro__sig_interrupting(struct g *gp)
 {
 	/* sigpending has bit sig; the mask a kernel sigset's bit sig-1. */
@@ -389,10 +401,8 @@ void goro__sig_forward(void)
 		struct g *t = goro__sig_target(bit);
 		if (!t)
 			continue;
-		bool restart = goro__sa_restart(sig);
-		t->sigtake_restart = restart;
 		a_store_rel(&t->sigtake, true);
-		if (goro__sleep_interrupt(t) || goro__sig_interrupt(t, restart))
+		if (goro__sleep_interrupt(t) || goro__sig_interrupt(t))
 			took = true;
 	}
 	/* Still pending until the woken G runs: the watch fires again in the

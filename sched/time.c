@@ -304,7 +304,6 @@ void goro__park_begin(struct g *gp)
 	a_store_rlx(&gp->wakeclaim, 0);
 	gp->interrupted = false;
 	gp->timer_fired = false;
-	gp->sigintr = false;
 }
 
 bool goro__park_interruptible(struct g *gp, bool cancel)
@@ -321,10 +320,6 @@ bool goro__park_interruptible(struct g *gp, bool cancel)
 	if (!goro__claim(gp))
 		return false;
 	goro__park_done(gp);
-	if (sig) {
-		gp->sigintr = true;
-		gp->sigrestart = take ? gp->sigtake_restart : goro__sig_restartable(gp);
-	}
 	return true;
 }
 
@@ -334,12 +329,10 @@ void goro__park_done(struct g *gp)
 	a_store_rlx(&gp->sigwaitable, false);
 }
 
-bool goro__sig_interrupt(struct g *gp, bool restart)
+bool goro__sig_interrupt(struct g *gp)
 {
 	if (!a_load_acq(&gp->sigwaitable) || !goro__claim(gp))
 		return false;
-	gp->sigintr = true;
-	gp->sigrestart = restart;
 	gp->interrupted = true;
 	goro__ready_claimed(gp);
 	return true;
@@ -421,15 +414,19 @@ bool goro__sleep_until(int64_t when, const char *reason)
 	if (when <= goro__nanotime())
 		return true;
 	struct g *gp = getg();
-	gp->sigpoked = false;
-	a_store_rlx(&gp->sleeping, true);
-	/* Parked on an address nobody wakes: only the timer, a cancel or a
-	 * signal (the timer fired early) end it. */
-	enum goro_wake w = goro__addrpark((void *)&gp->sleeping, NULL, NULL, reason, when, true);
-	a_store_rlx(&gp->sleeping, false);
-	if (w == GORO_WAKE_INTERRUPTED)
-		return false;
-	return !gp->sigpoked;
+	uint32_t ran = gp->sigran;
+	for (;;) {
+		a_store_rlx(&gp->sleeping, true);
+		/* Parked on an address nobody wakes: only the timer, a cancel
+		 * or a signal (the timer made due at once) end it. */
+		enum goro_wake w = goro__addrpark((void *)&gp->sleeping, NULL, NULL, reason, when, true);
+		a_store_rlx(&gp->sleeping, false);
+		if (gp->sigran != ran || (w == GORO_WAKE_INTERRUPTED && goro__cancel_requested(gp)))
+			return false; /* a handler ran in us (EINTR), or a cancel */
+		if (goro__nanotime() >= when)
+			return true;
+		/* woken for a signal that ran elsewhere: sleep on */
+	}
 }
 
 /* ---- signals ending a sleep -------------------------------------------------
@@ -449,7 +446,6 @@ bool goro__sleep_interrupt(struct g *gp)
 	goro__lock(&t->lock);
 	int64_t i = gp->timer_idx;
 	if (i >= 0 && (size_t)i < t->n && t->heap[i] == gp && a_load_rlx(&gp->sleeping)) {
-		gp->sigpoked = true;
 		gp->wake_when = 0;
 		siftup(t, (size_t)i);
 		publish(t);

@@ -292,10 +292,11 @@ static int park_pollfds(const struct pollfd *fds, nfds_t n, int64_t deadline)
 	if (k == 0)
 		return -EPERM;
 	qsort(req, (size_t)k, sizeof req[0], cmp_req);
+	uint32_t ran = getg()->sigran;
 	int w = goro__netpoll_wait_many(req, k, deadline, true);
 	if (w == -EINTR) {
 		goro__testcancel();
-		return getg()->sigintr ? -EINTR : 0; /* poll/select: always EINTR */
+		return getg()->sigran != ran ? -EINTR : 0; /* a handler ran: always EINTR */
 	}
 	return w;
 }
@@ -487,6 +488,7 @@ GORO_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeo
 		return (int)blocking6(SYS_epoll_pwait, epfd, (long)ev, max, timeout, (long)mask, 8);
 	CANCEL_POINT();
 	int64_t deadline = ms_deadline(timeout);
+	uint32_t ran = getg()->sigran; /* a handler run during the call ends it */
 	for (;;) {
 		long r = goro__sys6(SYS_epoll_pwait, epfd, (long)ev, max, 0, 0, 8);
 		if (r != 0 || timeout == 0)
@@ -494,8 +496,8 @@ GORO_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeo
 		int w = goro__netpoll_wait(epfd, 'r', deadline, true);
 		if (w == -EINTR) {
 			goro__testcancel();
-			if (getg()->sigintr)
-				return (int)sys_ret(-EINTR); /* epoll_wait: always EINTR */
+			if (getg()->sigran != ran)
+				return (int)sys_ret(-EINTR); /* a handler ran: always EINTR */
 		}
 		else if (w == -ETIMEDOUT)
 			return (int)sys_ret(goro__sys6(SYS_epoll_pwait, epfd, (long)ev, max, 0, 0, 8));
@@ -535,8 +537,12 @@ GORO_EXPORT int sigsuspend(const sigset_t *mask)
 {
 	CANCEL_POINT();
 	sigset_t m = *mask;
-	if (goro__started)
+	if (goro__started) {
 		sigdelset(&m, GORO_SIGNUDGE);
+		/* Signals pthread_kill recorded for this thread that the wait
+		 * accepts: kernel-pending now, so the wait takes them. */
+		goro__sig_raise_pending(getg(), *(const uint64_t *)&m);
+	}
 	return (int)blocking6(SYS_rt_sigsuspend, (long)&m, 8, 0, 0, 0, 0);
 }
 

@@ -50,13 +50,13 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk, const
 	goro__mutex_unlock_word(m);
 
 	enum goro_wake w;
-	/* A signal's handler ran in us (sigintr): glibc's condvar goes on
-	 * waiting, unless a broadcast already moved us onto the mutex. */
+	/* Woken for a signal (its handler ran in us, or not): glibc's
+	 * condvar goes on waiting, unless a broadcast already moved us onto
+	 * the mutex. */
 	do
 		w = goro__addrpark((void *)C_SEQ(c), seq_unchanged, (void *)(uintptr_t)seq, "pthread_cond_wait",
 				   deadline, true);
-	while (w == GORO_WAKE_INTERRUPTED && gp->sigintr && gp->waitaddr == (void *)C_SEQ(c) &&
-	       !goro__cancel_requested(gp));
+	while (w == GORO_WAKE_INTERRUPTED && gp->waitaddr == (void *)C_SEQ(c) && !goro__cancel_requested(gp));
 	a_fetch_add(C_NWAIT(c), -1);
 
 	goro__mutex_lock_slow(m, -1, true);

@@ -56,15 +56,16 @@ static long blocking_rw(int fd, const struct iovec *iov, int cnt, int mode)
  * <0: -errno to return. */
 static int wait_ready(int fd, int mode)
 {
+	struct g *gp = getg();
+	uint32_t nr = gp->sigran_nr;
 	int w = goro__netpoll_wait(fd, mode, -1, true);
 	if (w == 0)
 		return 1;
 	if (w == -EINTR) {
 		goro__testcancel();
-		struct g *gp = getg();
-		/* A signal's handler ran: EINTR, unless SA_RESTART restarts
-		 * the call (as the kernel would). */
-		return gp->sigintr && !gp->sigrestart ? -EINTR : 1;
+		/* A handler without SA_RESTART ran: EINTR; with SA_RESTART the
+		 * kernel would restart the call. */
+		return gp->sigran_nr != nr ? -EINTR : 1;
 	}
 	if (w == -EPERM || w == -EBADF)
 		return 0;

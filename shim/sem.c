@@ -53,6 +53,7 @@ static int sem_wait_common(sem_t *sem, clockid_t clk, const struct timespec *abs
 	int de = goro__wait_deadline(clk, abs, &deadline);
 	if (de)
 		return de;
+	uint32_t nr = getg()->sigran_nr;
 	a_fetch_add(&s->waiters, 1);
 	for (;;) {
 		if (trydec(s))
@@ -62,8 +63,8 @@ static int sem_wait_common(sem_t *sem, clockid_t clk, const struct timespec *abs
 		if (w == GORO_WAKE_INTERRUPTED) {
 			a_fetch_add(&s->waiters, -1);
 			goro__testcancel();
-			if (getg()->sigintr && !getg()->sigrestart)
-				return EINTR; /* a handler ran, no SA_RESTART */
+			if (getg()->sigran_nr != nr)
+				return EINTR; /* a handler without SA_RESTART ran */
 			a_fetch_add(&s->waiters, 1);
 			continue;
 		}

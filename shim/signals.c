@@ -37,15 +37,22 @@ static int raise_here(int sig, const union sigval *val)
 		r = goro__sys3(SYS_tgkill, pid, tid, sig);
 	}
 	gp->raising = was;
+	if (goro__sig_unwrapped_handler(sig)) { /* the trampoline counts the others */
+		gp->sigran++;
+		if (!goro__sa_restart(sig))
+			gp->sigran_nr++;
+	}
 	return r < 0 ? (int)-r : 0;
 }
 
 /* Raise the signals recorded for the current G (runs in the G).  Those
  * the G blocks stay recorded until it unblocks them. */
-void goro__sig_deliver(struct g *gp)
+void goro__sig_deliver(struct g *gp) { goro__sig_raise_pending(gp, gp->sigmask); }
+
+void goro__sig_raise_pending(struct g *gp, uint64_t mask)
 {
 	/* sigpending has bit sig; a kernel sigset has bit sig-1. */
-	uint64_t blocked = gp->sigmask << 1;
+	uint64_t blocked = mask << 1;
 	uint64_t set = 0, old = a_load_rlx(&gp->sigpending);
 	for (;;) {
 		uint64_t deliver = old & ~blocked;
@@ -95,18 +102,43 @@ int goro__sig_send(struct g *gp, int sig, const union sigval *val)
 	uint64_t old = a_load_rlx(&gp->sigpending);
 	while (!a_cas(&gp->sigpending, &old, old | bit))
 		;
+	if (goro__may_enter_runtime())
+		goro__sig_kick(gp);
+	else
+		goro__sig_kick_later(gp); /* a handler that interrupted the runtime */
+	return 0;
+}
+
+void goro__sig_kick(struct g *gp)
+{
 	struct m *mp = gp->m;
 	int st = a_load_acq(&gp->status);
 	if ((st == G_RUNNING || st == G_SYSCALL) && mp)
 		/* running, or blocked in the kernel (sigsuspend, a read): the
 		 * nudge raises it in the G and ends such a call */
 		goro__sys3(SYS_tgkill, goro__sys0(SYS_getpid), mp->tid, GORO_SIGNUDGE);
-	else if (goro__may_enter_runtime() && goro__sig_interrupting(gp) && !goro__sleep_interrupt(gp))
-		goro__sig_interrupt(gp, goro__sa_restart(sig)); /* parked at a
-		 * cancellation point: EINTR (or SA_RESTART's retry), as
-		 * natively.  From a handler that interrupted the runtime the
-		 * signal waits for the G to wake. */
-	return 0;
+	else if (goro__sig_interrupting(gp) && !goro__sleep_interrupt(gp))
+		/* parked: EINTR (or SA_RESTART's retry) as natively, or the
+		 * handler runs and the wait goes on */
+		goro__sig_interrupt(gp);
+}
+
+/* From a context that may have interrupted the runtime (locks held):
+ * the scheduler or sysmon kicks it at its next pass. */
+static struct g *_Atomic kick_later;
+
+void goro__sig_kick_later(struct g *gp)
+{
+	a_store_rel(&kick_later, gp);
+}
+
+void goro__sig_drain(void)
+{
+	if (!a_load_rlx(&kick_later))
+		return;
+	struct g *gp = a_swap(&kick_later, NULL);
+	if (gp)
+		goro__sig_kick(gp);
 }
 
 GORO_EXPORT int pthread_kill(pthread_t t, int sig) { return send(t, sig, NULL); }

@@ -35,6 +35,6 @@ load helpers
   compare_native_goro signal_sleep
 }
 
-@test "signal_io: a signal interrupts read/accept/sem_wait (EINTR, or SA_RESTART's retry) and poll/select/epoll_wait (always EINTR); SIGALRM ends the main thread's read and accept" {
+@test "signal_io: a signal interrupts read/accept/sem_wait (EINTR, or SA_RESTART retry), poll/select/epoll_wait (EINTR); lock waits go on; SIGALRM ends main read/accept; sigsuspend takes a blocked one" {
   compare_native_goro signal_io
 }

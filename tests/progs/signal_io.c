@@ -15,7 +15,10 @@
  * process-directed: SIGALRM
  * from setitimer (no SA_RESTART) ends the main thread's read on a pipe and
  * its accept with EINTR, its handler running in the main thread.  Nothing
- * timing-related is printed. */
+ * timing-related is printed.
+ * Last, the sigsuspend pattern: a thread blocks SIGUSR1, is sent it (it
+ * stays pending), then sigsuspend with it unblocked takes it: -1/EINTR,
+ * the handler in that thread. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -126,9 +129,11 @@ static void run(enum op o, int restart)
     }
     CHECK_OK(pthread_join(t, NULL));
     if (restart && (o == READ || o == SEMWAIT)) {
-        CHECK(j.r >= 0, "the call went on waiting through SA_RESTART handlers and succeeded");
-    } else {
-        CHECK(j.r == -1 && j.e == EINTR, "-1/EINTR");
+        if (j.r < 0)
+            CHECK_FAIL("%s: expected it to go on waiting through SA_RESTART handlers and succeed, saw %d (%s)",
+                       names[o], j.r, strerror(j.e));
+    } else if (j.r != -1 || j.e != EINTR) {
+        CHECK_FAIL("%s: expected -1/EINTR, saw %d (%s)", names[o], j.r, j.r < 0 ? strerror(j.e) : "-");
     }
     CHECK(sent > 0 && pthread_equal(atomic_load(&handler_self), t), "the handler ran in the blocked thread");
     printf("%s (%s): %s ok\n", names[o], restart ? "SA_RESTART" : "no SA_RESTART",
@@ -274,6 +279,38 @@ static void main_interrupted(enum op o)
     printf("SIGALRM: ends the main thread's %s with EINTR ok\n", names[o]);
 }
 
+static void *suspender(void *arg)
+{
+    (void)arg;
+    sigset_t b, old;
+    sigemptyset(&b);
+    sigaddset(&b, SIGUSR1);
+    CHECK_OK(pthread_sigmask(SIG_BLOCK, &b, &old));
+    atomic_store(&ready, 1);
+    while (atomic_load(&ready) != 2)
+        usleep(1000);
+    CHECK(!pthread_equal(atomic_load(&handler_self), pthread_self()), "no handler while blocked");
+    int r = sigsuspend(&old);
+    CHECK(r == -1 && errno == EINTR, "sigsuspend: -1/EINTR");
+    CHECK(pthread_equal(atomic_load(&handler_self), pthread_self()), "handler in the suspending thread");
+    return NULL;
+}
+
+static void suspend_pattern(void)
+{
+    pthread_t t;
+    atomic_store(&ready, 0);
+    atomic_store(&handler_self, (pthread_t)0);
+    CHECK_OK(pthread_create(&t, NULL, suspender, NULL));
+    while (!atomic_load(&ready))
+        usleep(1000);
+    CHECK_OK(pthread_kill(t, SIGUSR1));
+    usleep(20000);
+    atomic_store(&ready, 2);
+    CHECK_OK(pthread_join(t, NULL));
+    printf("sigsuspend takes a signal sent while blocked ok\n");
+}
+
 int main(void)
 {
     CHECK_OK(pipe(pipefd));
@@ -305,5 +342,7 @@ int main(void)
     install(SIGALRM, 0);
     main_interrupted(READ);
     main_interrupted(ACCEPT);
+    install(SIGUSR1, 0);
+    suspend_pattern();
     return 0;
 }
