@@ -1184,10 +1184,18 @@ int64_t goro__sysmon_retake(int64_t now)
 				pp->sysmon_blockcheck = t;
 				goro__check_blocked(mp);
 			}
-			if (gp && !a_load_rlx(&gp->preempt)) {
-				a_store_rlx(&gp->preempt, true);
-				a_fetch_add_rlx(&goro__sched.npreempt, 1);
-				GORO_TRACE(TEV_PREEMPT, gp, pp->id, "sysmon");
+			bool first = gp && !a_load_rlx(&gp->preempt);
+			/* Ask again every period while it keeps the P: a nudge
+			 * that lands where the G cannot stop (libc, goro, a
+			 * signal handler) is otherwise the last one (Go re-asks
+			 * at every sysmon look too). */
+			if (gp && (first || now - pp->sysmon_nudged >= GORO_FORCE_PREEMPT_NS)) {
+				if (first) {
+					a_store_rlx(&gp->preempt, true);
+					a_fetch_add_rlx(&goro__sched.npreempt, 1);
+					GORO_TRACE(TEV_PREEMPT, gp, pp->id, "sysmon");
+				}
+				pp->sysmon_nudged = now;
 				goro__preemptone(gp, mp);
 				n++;
 			}

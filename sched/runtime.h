@@ -264,6 +264,7 @@ struct p {
 	/* sysmon's view (Go: sysmontick) */
 	uint32_t sysmon_tick;
 	int64_t sysmon_when;
+	int64_t sysmon_nudged;    /* when it last nudged the P's G to stop */
 	uint32_t sysmon_reported; /* schedtick of the last stuck report */
 	uint32_t sysmon_blockcheck; /* schedtick of the last blocked-M check */
 	uint32_t sysmon_syscalltick;
