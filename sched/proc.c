@@ -580,11 +580,11 @@ struct g *goro__sig_target(uint64_t bits)
 	struct g *g1 = &goro__g1;
 	int st = a_load_acq(&g1->status);
 	if (st != G_DEAD && st != G_IDLE && !(g1->sigmask & bits))
-		return a_load_acq(&g1->sleeping) || a_load_acq(&g1->sigwaitable) ? g1 : NULL;
+		return a_load_acq(&g1->sigwaitable) ? g1 : NULL;
 	struct g *t = NULL;
 	goro__lock(&goro__allglock);
 	for (struct g *gp = goro__allgs; gp && !t; gp = gp->alllink)
-		if ((a_load_acq(&gp->sleeping) || a_load_acq(&gp->sigwaitable)) && !(gp->sigmask & bits))
+		if (a_load_acq(&gp->sigwaitable) && !(gp->sigmask & bits))
 			t = gp;
 	goro__unlock(&goro__allglock);
 	return t;
@@ -813,7 +813,6 @@ struct g *goro__newproc(const struct goro_newg *ng, int *err)
 	gp->sigqueued = 0;
 	gp->interrupted = false;
 	goro__park_done(gp);
-	a_store_rlx(&gp->sleeping, false);
 	a_store_rlx(&gp->sigtake, false);
 	gp->timer_idx = -1;
 	memset(gp->spec0, 0, sizeof gp->spec0);

@@ -139,9 +139,6 @@ struct g {
 	_Atomic bool sigwaitable;   /* parked where a signal may wake it (goro__sig_interrupt) */
 	bool interrupted;       /* woken by goro__interrupt, not the event */
 	int64_t wake_when;      /* timers: deadline (monotonic ns) */
-	/* In a sleep (nanosleep and kin, poll/select with no fds) that a
-	 * signal with a handler ends with EINTR; sigpoked: one did. */
-	_Atomic bool sleeping;
 	/* Woken for a process-directed signal every M blocks: resume with
 	 * caught signals blocked and unblock them inside the G (goro__park),
 	 * so the kernel runs the handler in the G's own TLS. */
@@ -471,7 +468,6 @@ void goro__interrupt(struct g *gp);   /* cancellation / signal */
 bool goro__sleep_until(int64_t when, const char *reason);
 /* A signal was recorded for gp: if it sleeps and the signal interrupts
  * (a handler, or a default action that ends the process), end the sleep. */
-bool goro__sleep_interrupt(struct g *gp); /* true: it slept, now ends */
 /* Wake gp from a park for a signal (GORO_WAKE_INTERRUPTED): its handler
  * runs as it resumes; the call it waits in decides from sigran. */
 bool goro__sig_interrupt(struct g *gp);

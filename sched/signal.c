@@ -381,8 +381,8 @@ bool goro__sig_interrupting(struct g *gp)
  * block caught signals; running Gs may too) stays pending.  Natively the
  * kernel would hand it to a thread, the main one first, and end that
  * thread's sleep with EINTR.  The netpoller's signalfd watch sees it
- * pending; here a G that accepts it, asleep or parked at a cancellation
- * point (G1 first), is woken with sigtake set: it resumes with caught
+ * pending; here a G that accepts it, parked where a signal may wake it
+ * (G1 first), is woken with sigtake set: it resumes with caught
  * signals still blocked and unblocks them inside itself (goro__park),
  * where the kernel delivers the pending signal with its own siginfo; its
  * call then returns EINTR (or goes on waiting, for SA_RESTART). */
@@ -402,7 +402,7 @@ void goro__sig_forward(void)
 		if (!t)
 			continue;
 		a_store_rel(&t->sigtake, true);
-		if (goro__sleep_interrupt(t) || goro__sig_interrupt(t))
+		if (goro__sig_interrupt(t))
 			took = true;
 	}
 	/* Still pending until the woken G runs: the watch fires again in the

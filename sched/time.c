@@ -355,7 +355,7 @@ enum goro_wake goro__park_until(goro_unlockf unlockf, void *arg, const char *rea
 			t->cap = nc;
 		}
 		gp->wake_when = when;
-		__atomic_store_n(&gp->timerp, pp, __ATOMIC_RELEASE);
+		gp->timerp = pp;
 		t->heap[t->n] = gp;
 		gp->timer_idx = (int64_t)t->n;
 		t->n++;
@@ -379,14 +379,6 @@ enum goro_wake goro__park_until(goro_unlockf unlockf, void *arg, const char *rea
 				goro__wakep();
 		} else if (when < a_load_acq(&tsleep_until))
 			kick();
-	}
-	/* Dekker with goro__sleep_interrupt: the timer is in the heap before
-	 * we look at the signals; the sender records the signal before it
-	 * looks in the heap. */
-	if (a_load_rlx(&gp->sleeping)) {
-		atomic_thread_fence(memory_order_seq_cst);
-		if (goro__sig_interrupting(gp))
-			goro__sleep_interrupt(gp);
 	}
 	goro__park(unlockf, arg, reason);
 	if (gp->timer_idx >= 0) {
@@ -416,49 +408,15 @@ bool goro__sleep_until(int64_t when, const char *reason)
 	struct g *gp = getg();
 	uint32_t ran = gp->sigran;
 	for (;;) {
-		a_store_rlx(&gp->sleeping, true);
 		/* Parked on an address nobody wakes: only the timer, a cancel
-		 * or a signal (the timer made due at once) end it. */
-		enum goro_wake w = goro__addrpark((void *)&gp->sleeping, NULL, NULL, reason, when, true);
-		a_store_rlx(&gp->sleeping, false);
+		 * or a signal (goro__sig_interrupt) end it. */
+		enum goro_wake w = goro__addrpark((void *)&gp->wake_when, NULL, NULL, reason, when, true);
 		if (gp->sigran != ran || (w == GORO_WAKE_INTERRUPTED && goro__cancel_requested(gp)))
 			return false; /* a handler ran in us (EINTR), or a cancel */
 		if (goro__nanotime() >= when)
 			return true;
 		/* woken for a signal that ran elsewhere: sleep on */
 	}
-}
-
-/* ---- signals ending a sleep -------------------------------------------------
- * Natively a handled signal ends nanosleep, usleep, sleep, clock_nanosleep
- * and poll/select without fds with EINTR (whatever SA_RESTART says).  The
- * signal is recorded in the G (shim/signals.c) and raised when it runs
- * again; here its timer is made due now, so it runs again at once: the
- * handler runs as the G resumes, then the sleep returns EINTR.  The
- * timer's own claim protocol wakes it, so no wake-up can race another. */
-bool goro__sleep_interrupt(struct g *gp)
-{
-	struct p *pp = __atomic_load_n(&gp->timerp, __ATOMIC_ACQUIRE);
-	if (!pp || !a_load_acq(&gp->sleeping))
-		return false;
-	struct goro_timers *t = &pp->timers;
-	bool poked = false;
-	goro__lock(&t->lock);
-	int64_t i = gp->timer_idx;
-	if (i >= 0 && (size_t)i < t->n && t->heap[i] == gp && a_load_rlx(&gp->sleeping)) {
-		gp->wake_when = 0;
-		siftup(t, (size_t)i);
-		publish(t);
-		poked = true;
-	}
-	goro__unlock(&t->lock);
-	if (!poked)
-		return false;
-	if (a_load_acq(&tsleeper_flag))
-		kick();
-	else
-		goro__wakep();
-	return true;
 }
 
 /* In a fork child: the timers belonged to threads that do not exist. */

@@ -117,7 +117,7 @@ void goro__sig_kick(struct g *gp)
 		/* running, or blocked in the kernel (sigsuspend, a read): the
 		 * nudge raises it in the G and ends such a call */
 		goro__sys3(SYS_tgkill, goro__sys0(SYS_getpid), mp->tid, GORO_SIGNUDGE);
-	else if (goro__sig_interrupting(gp) && !goro__sleep_interrupt(gp))
+	else if (goro__sig_interrupting(gp))
 		/* parked: EINTR (or SA_RESTART's retry) as natively, or the
 		 * handler runs and the wait goes on */
 		goro__sig_interrupt(gp);
