@@ -890,6 +890,7 @@ void goro__goexit(void)
 	 * pthread key destructors. */
 	__call_tls_dtors();
 	goro__keys_run_destructors(gp);
+	goro__tls_robust_release(gp);
 	if (a_fetch_add(&goro__sched.gcount, -1) == 1) {
 		/* The last thread: the process ends as under nptl, where the
 		 * last thread to exit calls exit(0) (nptl/pthread_create.c). */

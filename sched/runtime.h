@@ -544,6 +544,7 @@ extern GORO_HIDDEN size_t goro__default_stack;
 int goro__tls_check(char *why, size_t whylen); /* start-up self-check */
 void *goro__tls_alloc(void);                   /* fresh TCB + static TLS */
 void goro__tls_setup(struct g *gp, bool reused);
+void goro__tls_robust_release(struct g *gp); /* at G exit: robust mutexes it holds */
 void goro__tls_dlopen_fixup(void);
 int *goro__errno_of(struct g *gp);
 

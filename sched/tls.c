@@ -13,6 +13,7 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/futex.h>
 #include <string.h>
 #include <sys/syscall.h>
 
@@ -394,3 +395,41 @@ void goro__tls_dlopen_fixup(void)
 }
 
 void goro__tls_set_tid(void *tp, int tid) { AT(tp, PD_TID, int) = tid; }
+
+static void robust_owner_died(_Atomic uint32_t *w, int tid)
+{
+	uint32_t old = a_load_acq(w);
+	while ((old & FUTEX_TID_MASK) == (uint32_t)tid) {
+		uint32_t nv = (old & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+		if (a_cas(w, &old, nv)) {
+			if (old & FUTEX_WAITERS)
+				goro__sys3(SYS_futex, w, FUTEX_WAKE, 1);
+			return;
+		}
+	}
+}
+
+/* A thread that ends holding robust mutexes: the kernel marks them at the
+ * exit of a kernel thread (kernel/futex/core.c, exit_robust_list), but a
+ * G ends without one.  Do what the kernel does with the G's list (glibc
+ * keeps it at robust_head in the TCB, checked at start-up): each futex
+ * word still owned by the G's tid gets FUTEX_OWNER_DIED, and a waiter is
+ * woken, so its pthread_mutex_lock returns EOWNERDEAD. */
+void goro__tls_robust_release(struct g *gp)
+{
+	char *tp = gp->tp;
+	char *head = tp + PD_ROBUST_HEAD;
+	long off = AT(tp, PD_ROBUST_FUTEX_OFF, long);
+	/* struct robust_list_head is kernel ABI: list, futex_offset, list_op_pending */
+	char *pending = AT(tp, PD_ROBUST_HEAD + 16, char *);
+	int n = 0;
+	for (char *e = AT(tp, PD_ROBUST_HEAD, char *); e && e != head && n < 2048; n++) {
+		char *next = *(char **)e;
+		if (e != pending)
+			robust_owner_died((_Atomic uint32_t *)(e + off), gp->tid);
+		e = next;
+	}
+	if (pending)
+		robust_owner_died((_Atomic uint32_t *)(pending + off), gp->tid);
+	AT(tp, PD_ROBUST_HEAD, void *) = head;
+}

@@ -34,7 +34,7 @@ load helpers
   compare_native_goro sync_sleepers
 }
 
-@test "sync_sleepers: sleepers park on timers (ms_created <= GOMAXPROCS + 2), the idle M waits for them in the netpoller" {
+@test "sync_sleepers: 1,000 sleepers park on timers (under 100 ms wall, ms_created <= GOMAXPROCS + 2), the idle M waits for them in the netpoller" {
   for p in $GORO_PROCS; do
     GORO_STATS=1 goro_run "$p" sync_sleepers
     if [ "$goro_status" -ne 0 ]; then
@@ -50,6 +50,10 @@ $(head -c 2000 "$GORO_ERR")"
     fi
     if [ "$ms" -gt $((p + 2)) ]; then
       fail "GOMAXPROCS=$p: ms_created: expected <= $((p + 2)), saw $ms"
+    fi
+    wall=$(sed -n 's/^sleepers_wall_ms=//p' "$GORO_ERR")
+    if [ -z "$wall" ] || [ "$wall" -ge 100 ]; then
+      fail "GOMAXPROCS=$p: 1,000 threads sleeping 10 ms: expected well under 100 ms of wall time, saw '$wall' ms"
     fi
     waits=$(goro_stat timer_waits)
     if [ "$waits" -lt 1 ]; then

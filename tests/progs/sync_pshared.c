@@ -5,6 +5,7 @@
  *     the parent waits on; the total must be 20,000;
  *   - a process-shared unnamed semaphore (sem_init pshared=1) in the same
  *     memory, and two named semaphores (sem_open): 1,000 ping-pongs.
+ * And a robust mutex whose owner thread ends holding it (robust() below).
  * The child leaves with _exit. */
 #include <errno.h>
 #include <fcntl.h>
@@ -121,8 +122,46 @@ static void pingpong(sem_t *ping, sem_t *pong, const char *name)
     printf("%s: %d ping-pongs between parent and child ok\n", name, PINGS);
 }
 
+/* A robust mutex whose owner thread ends holding it: the next locker, and
+ * one already blocked on it, get EOWNERDEAD; after
+ * pthread_mutex_consistent it works again. */
+static pthread_mutex_t rob;
+
+static void *die_holding(void *arg)
+{
+    CHECK_OK(pthread_mutex_lock(&rob));
+    if (arg)
+        usleep(50000); /* the main thread blocks on it meanwhile */
+    return NULL;
+}
+
+static void robust(void)
+{
+    pthread_mutexattr_t at;
+    CHECK_OK(pthread_mutexattr_init(&at));
+    CHECK_OK(pthread_mutexattr_setrobust(&at, PTHREAD_MUTEX_ROBUST));
+    CHECK_OK(pthread_mutex_init(&rob, &at));
+    for (int blocked = 0; blocked < 2; blocked++) {
+        pthread_t t;
+        CHECK_OK(pthread_create(&t, NULL, die_holding, blocked ? &rob : NULL));
+        if (blocked)
+            usleep(10000);
+        else
+            CHECK_OK(pthread_join(t, NULL));
+        CHECK_EQ(EOWNERDEAD, pthread_mutex_lock(&rob), "lock of a robust mutex whose owner ended");
+        CHECK_OK(pthread_mutex_consistent(&rob));
+        CHECK_OK(pthread_mutex_unlock(&rob));
+        if (blocked)
+            CHECK_OK(pthread_join(t, NULL));
+        CHECK_OK(pthread_mutex_lock(&rob));
+        CHECK_OK(pthread_mutex_unlock(&rob));
+    }
+    printf("robust mutex: EOWNERDEAD after the owner ended (locking later, and blocked), consistent ok\n");
+}
+
 int main(void)
 {
+    robust();
     struct shm *s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE,
                          MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     CHECK(s != MAP_FAILED, "mmap MAP_SHARED|MAP_ANONYMOUS");
