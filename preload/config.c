@@ -92,6 +92,14 @@ void goro__config_parse(void)
 		else if (strcmp(v, "0") != 0 && *v)
 			bad("GORO_STATS", v, "1 (print counters at exit) or 0");
 	}
+	v = getenv("GORO_FSGSBASE");
+	if (v) {
+		if (strcmp(v, "off") == 0)
+			goro__cfg.fsgsbase_off = true;
+		else if (strcmp(v, "auto") != 0)
+			bad("GORO_FSGSBASE", v, "auto (wrfsbase where the CPU and kernel allow it, the default) or "
+						"off (always the arch_prctl system call)");
+	}
 	goro__cfg.trace = getenv("GORO_TRACE");
 	goro__cfg.locked = getenv("GORO_LOCKED");
 

@@ -451,7 +451,8 @@ static void finish(int fd)
 
 static void *serve_conn(void *arg)
 {
-	goro__curg = &debug_g;
+	struct m self;
+	goro__thread_as(&self, &debug_g);
 	int fd = (int)(intptr_t)arg;
 	handle(fd);
 	finish(fd);
@@ -486,7 +487,8 @@ static bool spawn(void *(*fn)(void *), void *arg)
 
 static void *listener(void *arg)
 {
-	goro__curg = &debug_g;
+	struct m self;
+	goro__thread_as(&self, &debug_g);
 	for (;;) {
 		long c = goro__sys4(SYS_accept4, listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (c < 0) {

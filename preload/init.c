@@ -51,7 +51,15 @@ void goro__ensure_init(void)
 	char why[256];
 	if (goro__tls_check(why, sizeof why) != 0 || goro__sync_check(why, sizeof why) != 0)
 		refuse(why);
-	goro__fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
+	/* The kernel allows wr{fs,gs}base in user mode when it says so in
+	 * AT_HWCAP2 (Linux >= 5.9 on a CPU with the feature). */
+	goro__fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0 && !goro__cfg.fsgsbase_off;
+	/* Each M keeps its struct m in the %gs base (sched/runtime.h getg),
+	 * which glibc on x86_64 never uses.  Something else that does (an
+	 * emulator, another runtime preloaded) would be overwritten. */
+	if (goro__getgs_slow() != NULL)
+		refuse("the %gs base is already in use in this process; goro keeps its per-thread "
+		       "scheduler state there");
 	prctl(PR_GET_NAME, goro__g1.name);
 	goro__schedinit(goro__cfg.procs);
 	goro__netpoll_init();

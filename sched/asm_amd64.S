@@ -8,8 +8,13 @@
  */
 	.text
 
-/* Set %fs base to %rdi.  Clobbers rax, rcx, rdx, rsi, rdi, r11. */
-.macro SETFS
+/* struct m through %gs (sched/runtime.h GORO_M_*). */
+#define M_GCUR	8
+#define M_FS	16
+#define M_FSWRITES 24
+
+/* Write the %fs base = %rdi.  Clobbers rax, rcx, rdx, rsi, rdi, r11. */
+.macro WRFS
 	cmpb	$0, goro__fsgsbase(%rip)
 	je	1f
 	wrfsbase %rdi
@@ -19,6 +24,21 @@
 	mov	$158, %eax		/* SYS_arch_prctl */
 	syscall
 2:
+.endm
+
+/* %fs = %rdi unless this M's %fs is that already (a G resuming on the M
+ * it left, or g0 that never changed it).  The M's record is written
+ * before the base: a signal handler in between that switches %fs for
+ * itself puts back the base it found (goro__sig_leave), never the
+ * record, so the record can only be ahead, never claim a base that was
+ * not written.  Same clobbers as WRFS. */
+.macro SETFS
+	cmp	%rdi, %gs:M_FS
+	je	3f
+	mov	%rdi, %gs:M_FS
+	incq	%gs:M_FSWRITES
+	WRFS
+3:
 .endm
 
 /* Save / load the callee-saved context at \ctx (struct goro_gctx). */
@@ -45,35 +65,35 @@
 .endm
 
 /* void goro__mcall(struct goro_gctx *save, void (*fn)(struct g *),
- *                  struct g *gp, uintptr_t g0top, void *g0tp) */
+ *                  struct g *gp, uintptr_t g0top, struct g *g0)
+ * %fs keeps the G's TCB: g0 reads no TLS (sched/runtime.h getg). */
 	.globl	goro__mcall
 	.hidden	goro__mcall
 	.type	goro__mcall, @function
 goro__mcall:
 	.cfi_startproc
 	SAVECTX	%rdi
-	mov	%rsi, %r12		/* fn */
-	mov	%rdx, %r13		/* gp */
-	mov	%rcx, %r14		/* g0top */
-	mov	%r8, %rdi
-	SETFS
-	mov	%r14, %rsp
-	mov	%r13, %rdi
+	mov	%r8, %gs:M_GCUR
+	mov	%rcx, %rsp
+	mov	%rdx, %rdi
 	xor	%ebp, %ebp
-	call	*%r12
+	call	*%rsi
 	ud2
 	.cfi_endproc
 	.size	goro__mcall, .-goro__mcall
 
-/* void goro__gogo(struct goro_gctx *ctx, void *tp) -- does not return */
+/* void goro__gogo(struct goro_gctx *ctx, struct g *gp) -- does not return.
+ * gp->tp is at offset 64 of struct g (after its goro_gctx). */
 	.globl	goro__gogo
 	.hidden	goro__gogo
 	.type	goro__gogo, @function
 goro__gogo:
 	.cfi_startproc
 	mov	%rdi, %r12
-	mov	%rsi, %rdi
+	mov	%rsi, %r13
+	mov	64(%rsi), %rdi
 	SETFS
+	mov	%r13, %gs:M_GCUR
 	mov	%r12, %rdi
 	ldmxcsr	56(%rdi)
 	fldcw	60(%rdi)
@@ -83,32 +103,39 @@ goro__gogo:
 	.size	goro__gogo, .-goro__gogo
 
 /* void goro__gswitch(struct goro_gctx *save, _Atomic uint32_t *saved,
- *                    struct goro_gctx *to, void *to_tp)
+ *                    struct goro_gctx *to, struct g *to_g)
  * Direct G-to-G switch (Gosched's fast path): save the current context,
- * publish *saved = 1 (a plain x86 store is a release) so an M that took
- * the G off a run queue may now resume it, then load `to`. */
+ * move to `to`'s stack (a signal from here on lands there, never on the
+ * G being left, which another M may resume as soon as it is published),
+ * write %fs, make to_g current, publish *saved = 1 (a plain x86 store is
+ * a release), then load `to`. */
 	.globl	goro__gswitch
 	.hidden	goro__gswitch
 	.type	goro__gswitch, @function
 goro__gswitch:
 	.cfi_startproc
 	SAVECTX	%rdi
-	mov	%rdx, %r8
-	mov	%rdi, %r9
-	movl	$1, (%rsi)
-	mov	%rcx, %rdi
+	mov	%rdx, %r12
+	mov	%rdi, %r13
+	mov	%rsi, %r14
+	mov	%rcx, %r15
+	mov	0(%r12), %rsp
+	mov	64(%rcx), %rdi
 	SETFS
+	mov	%r15, %gs:M_GCUR
+	movl	$1, (%r14)
 	/* Reload the control words only when they differ: ldmxcsr and fldcw
 	 * are slow and nearly every G runs with the defaults. */
-	mov	56(%r8), %eax
-	cmp	56(%r9), %eax
+	mov	56(%r12), %eax
+	cmp	56(%r13), %eax
 	je	3f
-	ldmxcsr	56(%r8)
-3:	movzwl	60(%r8), %eax
-	cmpw	60(%r9), %ax
+	ldmxcsr	56(%r12)
+3:	movzwl	60(%r12), %eax
+	cmpw	60(%r13), %ax
 	je	4f
-	fldcw	60(%r8)
-4:	LOADGPRS %r8
+	fldcw	60(%r12)
+4:	mov	%r12, %r8		/* LOADGPRS overwrites r12 */
+	LOADGPRS %r8
 	ret
 	.cfi_endproc
 	.size	goro__gswitch, .-goro__gswitch
@@ -130,7 +157,7 @@ goro__gstart:
 	.cfi_endproc
 	.size	goro__gstart, .-goro__gstart
 
-/* void goro__setfs(void *tp) */
+/* void goro__setfs(void *tp): through the M's record (SETFS). */
 	.globl	goro__setfs
 	.hidden	goro__setfs
 	.type	goro__setfs, @function
@@ -140,6 +167,54 @@ goro__setfs:
 	ret
 	.cfi_endproc
 	.size	goro__setfs, .-goro__setfs
+
+/* void goro__setfs_raw(void *tp): the base only (signal handlers). */
+	.globl	goro__setfs_raw
+	.hidden	goro__setfs_raw
+	.type	goro__setfs_raw, @function
+goro__setfs_raw:
+	.cfi_startproc
+	WRFS
+	ret
+	.cfi_endproc
+	.size	goro__setfs_raw, .-goro__setfs_raw
+
+/* void goro__setgs(struct m *mp): once per kernel thread. */
+	.globl	goro__setgs
+	.hidden	goro__setgs
+	.type	goro__setgs, @function
+goro__setgs:
+	.cfi_startproc
+	cmpb	$0, goro__fsgsbase(%rip)
+	je	1f
+	wrgsbase %rdi
+	ret
+1:	mov	%rdi, %rsi
+	mov	$0x1001, %edi		/* ARCH_SET_GS */
+	mov	$158, %eax		/* SYS_arch_prctl */
+	syscall
+	ret
+	.cfi_endproc
+	.size	goro__setgs, .-goro__setgs
+
+/* void *goro__getgs_slow(void) */
+	.globl	goro__getgs_slow
+	.hidden	goro__getgs_slow
+	.type	goro__getgs_slow, @function
+goro__getgs_slow:
+	.cfi_startproc
+	sub	$8, %rsp
+	.cfi_adjust_cfa_offset 8
+	movq	$0, (%rsp)
+	mov	%rsp, %rsi
+	mov	$0x1004, %edi		/* ARCH_GET_GS */
+	mov	$158, %eax
+	syscall
+	pop	%rax
+	.cfi_adjust_cfa_offset -8
+	ret
+	.cfi_endproc
+	.size	goro__getgs_slow, .-goro__getgs_slow
 
 /* void *goro__getfs(void): the thread pointer (%fs:0 is tcb->tcb = tp). */
 	.globl	goro__getfs

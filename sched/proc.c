@@ -29,6 +29,7 @@ GORO_HIDDEN int32_t goro__gomaxprocs = 1;
 GORO_HIDDEN struct g goro__g1;
 GORO_HIDDEN struct m goro__m0;
 GORO_HIDDEN bool goro__started;
+GORO_HIDDEN bool goro__gsready;
 GORO_HIDDEN struct goro_mutex goro__allglock;
 GORO_HIDDEN struct g *goro__allgs;
 GORO_HIDDEN _Atomic int32_t goro__nlocked;
@@ -159,6 +160,9 @@ static void *mstart(void *arg)
 	struct m *mp = arg;
 	struct g *g0 = mp->g0;
 	g0->tp = goro__getfs(); /* the M's own nptl TCB */
+	mp->fs = g0->tp;
+	mp->gcur = g0;
+	goro__setgs(mp); /* inherited from the creating thread until now */
 	mp->sigmask = *(uint64_t *)&goro__m_sigmask; /* newm started it so */
 	goro__curg = g0;
 	mp->tid = goro__gettid();
@@ -168,7 +172,7 @@ static void *mstart(void *arg)
 	char anchor;
 	mp->g0top = ((uintptr_t)&anchor - 1024) & ~(uintptr_t)15;
 	struct goro_gctx unused;
-	goro__mcall(&unused, mstart1, g0, mp->g0top, g0->tp);
+	goro__mcall(&unused, mstart1, g0, mp->g0top, g0);
 	return NULL;
 }
 
@@ -178,6 +182,7 @@ static struct m *allocm(void)
 	struct g *g0 = calloc(1, sizeof *g0);
 	if (!mp || !g0)
 		goro__throw("out of memory allocating an M");
+	mp->self = mp;
 	mp->g0 = g0;
 	g0->m = mp;
 	g0->goid = 0;
@@ -187,6 +192,7 @@ static struct m *allocm(void)
 /* Start a new M that will acquire pp (Go: newm). */
 static void newm(struct p *pp, bool spinning)
 {
+	goro__g0_libc(); /* malloc and nptl below use the caller's TLS */
 	struct m *mp = allocm();
 	goro__lock(&goro__sched.lock);
 	if (goro__sched.mnext >= GORO_MAX_MCOUNT) {
@@ -474,7 +480,45 @@ static void wireg(struct m *mp, struct g *gp)
 static __attribute__((noreturn)) void execute(struct m *mp, struct g *gp)
 {
 	wireg(mp, gp);
-	goro__gogo(&gp->ctx, gp->tp);
+	goro__gogo(&gp->ctx, gp);
+}
+
+void goro__thread_as(struct m *self, struct g *gp)
+{
+	memset(self, 0, sizeof *self);
+	self->self = self;
+	self->gcur = gp;
+	self->fs = goro__getfs();
+	goro__curg = gp;
+	goro__setgs(self);
+}
+
+void goro__g0_libc(void)
+{
+	struct m *mp = getm();
+	if (mp->gcur == mp->g0 && mp->g0->tp)
+		goro__setfs(mp->g0->tp);
+}
+
+void *goro__sig_enter(void)
+{
+	if (!goro__gsready)
+		return NULL;
+	struct m *mp = getm();
+	struct g *g0 = mp->g0;
+	if (mp->gcur != g0 || !g0 || !g0->tp)
+		return NULL;
+	void *cur = goro__getfs();
+	if (cur == g0->tp)
+		return NULL;
+	goro__setfs_raw(g0->tp);
+	return cur;
+}
+
+void goro__sig_leave(void *tp)
+{
+	if (tp)
+		goro__setfs_raw(tp);
 }
 
 /* One round of scheduler: find a runnable G and run it (Go: schedule).
@@ -526,7 +570,7 @@ static void schedule(struct m *mp)
 static inline void mcall(struct g *gp, void (*fn)(struct g *))
 {
 	struct m *mp = gp->m;
-	goro__mcall(&gp->ctx, fn, gp, mp->g0top, mp->g0->tp);
+	goro__mcall(&gp->ctx, fn, gp, mp->g0top, mp->g0);
 }
 
 static void park_m(struct g *gp)
@@ -685,7 +729,7 @@ void goro__gosched(void)
 		goro__wakep();
 		mp->locks--;
 		wireg(mp, next);
-		goro__gswitch(&gp->ctx, &gp->ctxsaved, &next->ctx, next->tp);
+		goro__gswitch(&gp->ctx, &gp->ctxsaved, &next->ctx, next);
 	} else {
 		mcall(gp, gosched_m);
 	}
@@ -928,6 +972,11 @@ void goro__schedinit(int32_t procs)
 
 	struct m *m0 = &goro__m0;
 	struct g *g1 = &goro__g1;
+	m0->self = m0;
+	m0->gcur = g1;
+	m0->fs = goro__getfs();
+	goro__setgs(m0);
+	goro__gsready = true;
 	m0->g0 = &m0_g0;
 	m0_g0.m = m0;
 	m0->id = goro__sched.mnext++;
@@ -979,7 +1028,7 @@ void goro__schedinit(int32_t procs)
 /* One snapshot of the counters, for the stats line and /debug/vars. */
 struct counters {
 	unsigned long long created, nswitch, nsteal, nglob, syscalls, handoffs, preempts, async, netpoll,
-		blocked, timerwaits, timerspins;
+		blocked, timerwaits, timerspins, fswrites;
 	long long live, maxlive, ms, lead;
 };
 
@@ -991,6 +1040,8 @@ static void counters(struct counters *c)
 		c->nsteal += goro__allp[i].nsteal;
 		c->nglob += goro__allp[i].nglobtake;
 	}
+	for (struct m *mp = goro__sched.allm; mp; mp = mp->alllink)
+		c->fswrites += mp->fswrites;
 	c->created = a_load_rlx(&goro__sched.gcreated);
 	c->live = a_load_rlx(&goro__sched.gcount);
 	c->maxlive = a_load_rlx(&goro__sched.maxgcount);
@@ -1017,11 +1068,12 @@ void goro__stats_json_fd(int fd)
 		       "\"context_switches\": %llu, \"steals\": %llu, \"globrunq_takes\": %llu, "
 		       "\"syscalls\": %llu, \"handoffs\": %llu, \"preempt_requests\": %llu, "
 		       "\"async_preemptions\": %llu, \"netpoll_parks\": %llu, \"blocked_calls_redone\": %llu, "
-		       "\"timer_waits\": %llu, \"timer_spins\": %llu, \"timer_lead_ns\": %lld}\n",
+		       "\"timer_waits\": %llu, \"timer_spins\": %llu, \"timer_lead_ns\": %lld, "
+		       "\"fs_writes\": %llu, \"fsgsbase\": %d}\n",
 		       goro__gomaxprocs, c.created, c.live, c.maxlive, c.ms, goro__sched.nmidle,
 		       a_load_rlx(&goro__sched.npidle), a_load_rlx(&goro__sched.runqsize), c.nswitch, c.nsteal,
 		       c.nglob, c.syscalls, c.handoffs, c.preempts, c.async, c.netpoll, c.blocked, c.timerwaits,
-		       c.timerspins, c.lead);
+		       c.timerspins, c.lead, c.fswrites, goro__fsgsbase);
 }
 
 void goro__print_stats(void)
@@ -1032,9 +1084,10 @@ void goro__print_stats(void)
 		     "context_switches=%llu steals=%llu globrunq_takes=%llu gomaxprocs=%d "
 		     "syscalls=%llu handoffs=%llu preempt_requests=%llu async_preemptions=%llu "
 		     "netpoll_parks=%llu blocked_calls_redone=%llu timer_waits=%llu timer_spins=%llu "
-		     "timer_lead_ns=%lld\n",
+		     "timer_lead_ns=%lld fs_writes=%llu fsgsbase=%d\n",
 		     c.created, c.maxlive, c.ms, c.nswitch, c.nsteal, c.nglob, goro__gomaxprocs, c.syscalls,
-		     c.handoffs, c.preempts, c.async, c.netpoll, c.blocked, c.timerwaits, c.timerspins, c.lead);
+		     c.handoffs, c.preempts, c.async, c.netpoll, c.blocked, c.timerwaits, c.timerspins, c.lead,
+		     c.fswrites, goro__fsgsbase);
 }
 
 /* ---- system calls --------------------------------------------------------- */

@@ -46,7 +46,9 @@
 #define GORO_FORCE_PREEMPT_NS (10LL * 1000 * 1000) /* Go: forcePreemptNS */
 #define GORO_BLOCKED_CHECK_NS (20LL * 1000 * 1000) /* an M asleep in an uninterposed call */
 #define GORO_STUCK_REPORT_NS (1000LL * 1000 * 1000) /* progress diagnostic */
-#define GORO_TID_BASE (1 << 22)   /* fake tids sit above PID_MAX_LIMIT */
+#define GORO_TID_BASE (1 << 22)
+#define GORO_M_SELF 0             /* offsetof(struct m, self): %gs:0 */
+#define GORO_M_GCUR 8             /* offsetof(struct m, gcur) */   /* fake tids sit above PID_MAX_LIMIT */
 /* The runtime's signal: SIGURG as Go's sigPreempt, or GORO_PREEMPT=SIG. */
 #define GORO_SIGNUDGE goro__sigpreempt
 extern GORO_HIDDEN int goro__sigpreempt;
@@ -196,6 +198,13 @@ struct g {
 };
 
 struct m {
+	/* Read by the context switch through %gs (sched/asm_amd64.S knows the
+	 * offsets: GORO_M_* below).  The %gs base of an M's kernel thread is
+	 * its struct m, set once when the M starts (goro__setgs). */
+	struct m *self;         /* %gs:0 */
+	struct g *gcur;         /* %gs:8: the g this kernel thread runs now, g0 or a G */
+	void *fs;               /* %gs:16: the TCB last written to %fs here */
+	uint64_t fswrites;      /* %gs:24: %fs writes by this M (GORO_STATS fs_writes) */
 	struct g *g0;           /* scheduler context */
 	struct g *curg;         /* G running on it, or NULL */
 	struct p *p;            /* attached P, or NULL */
@@ -222,6 +231,11 @@ struct m {
 	 * mask: a newly caught signal re-masks it through the nudge. */
 	_Atomic bool idlewait;
 };
+
+_Static_assert(offsetof(struct m, self) == GORO_M_SELF && offsetof(struct m, gcur) == GORO_M_GCUR &&
+		       offsetof(struct m, fs) == 16 && offsetof(struct m, fswrites) == 24,
+	       "sched/asm_amd64.S: M_GCUR, M_FS, M_FSWRITES");
+_Static_assert(offsetof(struct g, tp) == 64, "sched/asm_amd64.S: goro__gogo reads gp->tp at 64");
 
 enum { P_IDLE, P_RUNNING, P_SYSCALL };
 
@@ -315,22 +329,59 @@ extern GORO_HIDDEN __thread struct g *goro__curg;
 extern GORO_HIDDEN struct goro_mutex goro__allglock;
 extern GORO_HIDDEN struct g *goro__allgs;
 
-static inline struct g *getg(void) { return goro__curg; }
+/* The g running now: a G, or the M's g0 while it schedules (Go: getg).
+ * Once the runtime has started every M's %gs base is its struct m, whose
+ * gcur the switch keeps exact; %fs may still point at the TCB of the G the
+ * M last ran (g0 never writes %fs, sched/asm_amd64.S), so g0 must not read
+ * its own TLS.  Before start (constructors of other objects) the only
+ * caller is the main thread: G1, through its TLS initialiser. */
+extern GORO_HIDDEN bool goro__gsready;
+static inline struct g *getg(void)
+{
+	if (__builtin_expect(!goro__gsready, 0))
+		return goro__curg;
+	/* A load the compiler knows may fault: never hoisted above the test
+	 * (an asm would be). */
+	return *(struct g *__seg_gs const *)GORO_M_GCUR;
+}
+/* The M of this kernel thread (only once goro__gsready). */
+static inline struct m *getm(void) { return *(struct m *__seg_gs const *)GORO_M_SELF; }
 
 /* ---- asm (sched/asm_amd64.S) -------------------------------------------- */
-extern GORO_HIDDEN uint8_t goro__fsgsbase; /* use wrfsbase, else arch_prctl */
-/* Save the current context into *save, switch %fs to g0tp and rsp to g0top,
- * call fn(gp).  fn never returns; the G resumes when goro__gogo(save). */
+extern GORO_HIDDEN uint8_t goro__fsgsbase; /* use wr{fs,gs}base, else arch_prctl */
+/* Save the current context into *save, make g0 current and rsp g0top, call
+ * fn(gp), all without touching %fs.  fn never returns; the G resumes when
+ * goro__gogo(save). */
 void goro__mcall(struct goro_gctx *save, void (*fn)(struct g *), struct g *gp,
-		 uintptr_t g0top, void *g0tp);
-/* Load %fs = tp and the saved context; "returns" into the G. */
-__attribute__((noreturn)) void goro__gogo(struct goro_gctx *ctx, void *tp);
+		 uintptr_t g0top, struct g *g0);
+/* Make gp current, %fs = gp->tp unless it already is, load gp's saved
+ * context; "returns" into the G. */
+__attribute__((noreturn)) void goro__gogo(struct goro_gctx *ctx, struct g *gp);
 /* First frame of every G: calls goro__gmain(r12). */
 void goro__gstart(void);
 void goro__asyncpreempt2(uint64_t *regs);
-void goro__gswitch(struct goro_gctx *save, _Atomic uint32_t *saved, struct goro_gctx *to, void *to_tp);
+/* G to G without g0 (Gosched's fast path): save into *save, move to to's
+ * stack, write %fs, publish *saved = 1, resume to. */
+void goro__gswitch(struct goro_gctx *save, _Atomic uint32_t *saved, struct goro_gctx *to, struct g *to_g);
+/* %fs = tp through the M's cache (counted; nothing when already so). */
 void goro__setfs(void *tp);
+/* %fs = tp, bypassing the M's cache (signal handlers that put it back). */
+void goro__setfs_raw(void *tp);
+void goro__setgs(struct m *mp);
+/* A runtime thread that is no M (sysmon, the debug listener): getg() is
+ * gp there, through *self (no g0, no P), which lives as long as it. */
+void goro__thread_as(struct m *self, struct g *gp);
 void *goro__getfs(void);
+/* The %gs base now, by arch_prctl (start-up check). */
+void *goro__getgs_slow(void);
+/* On g0, before a call into libc (malloc, nptl): %fs = the M's own TCB,
+ * whose TLS is g0's (sched/asm_amd64.S: g0 otherwise keeps the last G's). */
+void goro__g0_libc(void);
+/* A signal handler that may have interrupted g0 (or an idle M): switch to
+ * the M's own TCB for the handler's TLS and put back what was there.
+ * Returns the TCB to restore, or NULL when nothing was switched. */
+void *goro__sig_enter(void);
+void goro__sig_leave(void *tp);
 
 /* ---- run queues (sched/runq.c) ------------------------------------------ */
 void goro__runqput(struct p *pp, struct g *gp, bool next);
@@ -579,6 +630,7 @@ struct goro_config {
 	const char *trace;
 	const char *locked;  /* GORO_LOCKED: start-routine globs, comma-separated */
 	bool preempt_off;  /* GORO_PREEMPT=off: no asynchronous preemption */
+	bool fsgsbase_off; /* GORO_FSGSBASE=off: %fs/%gs through arch_prctl */
 	/* GORO_DEBUG, as Go's GODEBUG */
 	int64_t schedtrace_ms; /* schedtrace=N: scheduler summary every N ms */
 	bool scheddetail;      /* scheddetail=1: with every P, M and G */

@@ -20,6 +20,8 @@ static struct sigaction old_segv;
 
 static void segv_handler(int sig, siginfo_t *si, void *uc)
 {
+	/* Not sig_enter: a G's overflow report needs no TLS of its own, and a
+	 * fault in g0 reports nothing. */
 	struct g *gp = getg();
 	uintptr_t a = (uintptr_t)si->si_addr;
 	if (gp && gp->stack_map && a >= (uintptr_t)gp->stack_map && a < (uintptr_t)gp->stack_lo + 4096) {
@@ -44,6 +46,7 @@ void goro__setxid_handle(void);
 
 static void nudge_handler(int sig, siginfo_t *si, void *uc)
 {
+	void *fs = goro__sig_enter();
 	struct g *gp = getg();
 	int saved = errno;
 	goro__setxid_handle();
@@ -57,8 +60,8 @@ static void nudge_handler(int sig, siginfo_t *si, void *uc)
 	} else {
 		/* An idle M: take the current idle mask, which sigreturn
 		 * installs (goro__idle_ms_remask). */
-		struct m *mp = goro__m_by_tid(goro__gettid());
-		if (mp && a_load_acq(&mp->idlewait)) {
+		struct m *mp = goro__gsready ? getm() : NULL;
+		if (mp && mp->g0 && a_load_acq(&mp->idlewait)) {
 			uint64_t idle = *(volatile uint64_t *)&goro__m_sigmask;
 			memcpy(&((ucontext_t *)uc)->uc_sigmask, &idle, sizeof idle);
 			mp->sigmask = idle;
@@ -74,6 +77,7 @@ static void nudge_handler(int sig, siginfo_t *si, void *uc)
 			old_nudge.sa_handler(sig);
 		}
 	}
+	goro__sig_leave(fs);
 }
 
 /* The mask of an M without a G (and of sysmon: runtime_mask).  A signal
@@ -252,9 +256,13 @@ static bool redirect(int sig, const siginfo_t *si)
 
 static void goro_trampoline(int sig, siginfo_t *si, void *uc)
 {
+	/* On g0 or an idle M: the handler gets the M's own TLS, as it would
+	 * have on a kernel thread of its own. */
+	void *fs = goro__sig_enter();
 	int saved = errno;
 	if (redirect(sig, si)) {
 		errno = saved;
+		goro__sig_leave(fs);
 		return;
 	}
 	struct g *gp = getg();
@@ -278,6 +286,7 @@ static void goro_trampoline(int sig, siginfo_t *si, void *uc)
 		a.sa_sigaction(sig, si, uc);
 	else if (is_caught(&a))
 		a.sa_handler(sig);
+	goro__sig_leave(fs);
 }
 
 /* Install act for sig (goro's trampoline in front of a program handler). */

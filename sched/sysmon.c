@@ -58,7 +58,8 @@ int goro__sysmon_tid(void) { return a_load_acq(&sysmon_tid); }
 
 static void *sysmon(void *arg)
 {
-	goro__curg = &goro__sysmon_g;
+	struct m self;
+	goro__thread_as(&self, &goro__sysmon_g);
 	/* sysmon takes no program signal (only the runtime's own). */
 	goro__sys4(SYS_rt_sigprocmask, SIG_SETMASK, goro__runtime_sigmask(), NULL, 8);
 	a_store_rel(&sysmon_tid, goro__gettid());
