@@ -92,12 +92,18 @@ BENCHES :=
 
 progs: $(PROGS) $(BENCHES)
 
+# Suites run a second time by `make test` with GORO_FSGSBASE=off.
+FSGS_OFF_SUITES = tests/core.bats tests/sync.bats tests/switch.bats tests/signals.bats \
+                  tests/io.bats tests/preempt.bats tests/poll.bats
+
 test:
 	bash scripts/install-deps.sh
 	$(MAKE) all unit
 	bash scripts/lint.sh
 	$(MAKE) asan ubsan
 	bash scripts/run-tests.sh
+	@echo "== the core suites again with GORO_FSGSBASE=off (the arch_prctl path of hosts without FSGSBASE)"
+	GORO_FSGSBASE=off bash scripts/run-tests.sh $(FSGS_OFF_SUITES)
 
 bench: all
 	bash scripts/bench.sh
