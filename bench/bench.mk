@@ -2,7 +2,7 @@
 # Builds the benchmark programs and the rusage helper into $(BUILD)/bench/.
 # They are ordinary pthread programs: no goro headers, no goro library.
 
-BENCH_NAMES   := create_join yield_pingpong cond_pingpong mutex_contention sleepers rusage
+BENCH_NAMES   := create_join yield_pingpong cond_pingpong mutex_contention sleepers rusage arch_prctl
 BENCH_CFLAGS  := -O2 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -pthread
 
 BENCHES += $(BENCH_NAMES:%=$(BUILD)/bench/%)
