@@ -345,7 +345,11 @@ static inline struct g *getg(void)
 	return *(struct g *__seg_gs const *)GORO_M_GCUR;
 }
 /* The M of this kernel thread (only once goro__gsready). */
-static inline struct m *getm(void) { return *(struct m *__seg_gs const *)GORO_M_SELF; }
+static inline struct m *getm(void)
+{
+	/* cppcheck-suppress nullPointer ; %gs-relative, not address 0 */
+	return *(struct m *__seg_gs const *)GORO_M_SELF;
+}
 
 /* ---- asm (sched/asm_amd64.S) -------------------------------------------- */
 extern GORO_HIDDEN uint8_t goro__fsgsbase; /* use wr{fs,gs}base, else arch_prctl */
