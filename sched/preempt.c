@@ -80,9 +80,7 @@ static bool safe_pc(uintptr_t pc)
  * context now calls goro__asyncpreempt. */
 bool goro__preempt_at(struct g *gp, struct ucontext_t *uc)
 {
-	struct m *mp = gp->m;
-	if (!mp || mp->curg != gp || gp == mp->g0 || mp->locks > 0 || !a_load_rlx(&gp->preempt) ||
-	    a_load_rlx(&gp->status) != G_RUNNING)
+	if (!a_load_rlx(&gp->preempt) || !goro__can_preempt(gp))
 		return false;
 	greg_t *r = uc->uc_mcontext.gregs;
 	uintptr_t pc = (uintptr_t)r[REG_RIP];
@@ -130,9 +128,7 @@ void goro__asyncpreempt2(uint64_t *regs)
  * G redo it through goro__asyncpreempt as an intercepted call instead. */
 bool goro__blocked_at(struct g *gp, struct ucontext_t *uc)
 {
-	struct m *mp = gp->m;
-	if (!mp || mp->curg != gp || gp == mp->g0 || mp->locks > 0 || a_load_rlx(&gp->status) != G_RUNNING ||
-	    gp->syscalldepth > 0)
+	if (!goro__can_preempt(gp))
 		return false;
 	greg_t *r = uc->uc_mcontext.gregs;
 	uintptr_t pc = (uintptr_t)r[REG_RIP];

@@ -697,9 +697,9 @@ void goro__preempt_park(void)
 /* Go: Gosched.  The G goes to the back of the global queue. */
 void goro__gosched(void)
 {
-	if (!goro__started)
-		return;
 	struct g *gp = getg();
+	if (!goro__can_preempt(gp))
+		return; /* a handler over a parked or syscalling G: a yield is only a hint */
 	struct m *mp = gp->m;
 	struct p *pp = mp->p;
 	/* Fast path for yield loops: switch straight to the next G of the
@@ -858,6 +858,7 @@ struct g *goro__newproc(const struct goro_newg *ng, int *err)
 	gp->interrupted = false;
 	goro__park_done(gp);
 	a_store_rlx(&gp->sigtake, false);
+	a_store_rlx(&gp->suspending, false);
 	gp->timer_idx = -1;
 	memset(gp->spec0, 0, sizeof gp->spec0);
 	for (size_t i = 1; i < GORO_KEYS_MAX / GORO_KEY_BLOCK; i++)

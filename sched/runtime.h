@@ -173,6 +173,8 @@ struct g {
 	uint64_t sigqueued;
 	union sigval sigvalue[64];
 	uint64_t sigmask;       /* the G's signal mask (first word of sigset) */
+	_Atomic bool suspending; /* in sigsuspend/pause, with suspendmask */
+	uint64_t suspendmask;
 	/* sysmon asks a G that ran too long to yield at its next interposed
 	 * call (Go: g.preempt, the cooperative half). */
 	_Atomic bool preempt;
@@ -459,9 +461,23 @@ struct ucontext_t;
 bool goro__preempt_at(struct g *gp, struct ucontext_t *uc);
 bool goro__blocked_at(struct g *gp, struct ucontext_t *uc);
 void goro__check_blocked(struct m *mp);
+/* May the runtime switch gp out now, on its behalf?  The one test of
+ * every path that yields for a G it did not ask (a cooperative check at an
+ * interposed call, the preemption signal, a redone blocked call, a
+ * program's sched_yield): gp is the G this M runs, holds a P, runs (not in
+ * a system call: a handler that runs while the G waits in sigsuspend or
+ * a hand-off does not), and the M is not inside the runtime (Go:
+ * canPreemptM; the pc half of isAsyncSafePoint is goro__preempt_at's). */
+static inline bool goro__can_preempt(struct g *gp)
+{
+	struct m *mp = gp->m;
+	return goro__started && mp && mp->curg == gp && gp != mp->g0 && mp->locks == 0 && mp->p &&
+	       a_load_rlx(&gp->status) == G_RUNNING && gp->syscalldepth == 0;
+}
 static inline void goro__coop(void)
 {
-	if (__builtin_expect(a_load_rlx(&getg()->preempt), 0))
+	struct g *gp = getg();
+	if (__builtin_expect(a_load_rlx(&gp->preempt), 0) && goro__can_preempt(gp))
 		goro__preempt_park();
 }
 void goro__keys_run_destructors(struct g *gp);

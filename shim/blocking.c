@@ -537,13 +537,27 @@ GORO_EXPORT int sigsuspend(const sigset_t *mask)
 {
 	CANCEL_POINT();
 	sigset_t m = *mask;
-	if (goro__started) {
-		sigdelset(&m, GORO_SIGNUDGE);
+	if (!goro__started)
+		return (int)blocking6(SYS_rt_sigsuspend, (long)&m, 8, 0, 0, 0, 0);
+	sigdelset(&m, GORO_SIGNUDGE);
+	struct g *gp = getg();
+	uint64_t wm = *(const uint64_t *)&m;
+	uint32_t ran = gp->sigran;
+	/* A pthread_kill while the wait runs nudges this M; the nudge raises
+	 * what the wait's mask accepts (goro__sig_deliver). */
+	gp->suspendmask = wm;
+	a_store_rel(&gp->suspending, true);
+	long r;
+	do {
 		/* Signals pthread_kill recorded for this thread that the wait
 		 * accepts: kernel-pending now, so the wait takes them. */
-		goro__sig_raise_pending(getg(), *(const uint64_t *)&m);
-	}
-	return (int)blocking6(SYS_rt_sigsuspend, (long)&m, 8, 0, 0, 0, 0);
+		goro__sig_raise_pending(gp, wm);
+		r = blocking6(SYS_rt_sigsuspend, (long)&m, 8, 0, 0, 0, 0);
+		/* Natively only a handler of the program ends the wait: the
+		 * runtime's nudge alone waits again. */
+	} while (gp->sigran == ran);
+	a_store_rlx(&gp->suspending, false);
+	return (int)r;
 }
 
 GORO_EXPORT int pause(void)

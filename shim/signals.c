@@ -47,7 +47,11 @@ static int raise_here(int sig, const union sigval *val)
 
 /* Raise the signals recorded for the current G (runs in the G).  Those
  * the G blocks stay recorded until it unblocks them. */
-void goro__sig_deliver(struct g *gp) { goro__sig_raise_pending(gp, gp->sigmask); }
+void goro__sig_deliver(struct g *gp)
+{
+	/* In sigsuspend the wait's mask is the thread's mask (shim/blocking.c). */
+	goro__sig_raise_pending(gp, a_load_acq(&gp->suspending) ? gp->suspendmask : gp->sigmask);
+}
 
 void goro__sig_raise_pending(struct g *gp, uint64_t mask)
 {

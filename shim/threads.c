@@ -170,9 +170,9 @@ GORO_EXPORT int pthread_detach(pthread_t t)
 	return 0;
 }
 
+/* Not a preemption point: signal handlers call it wherever they land. */
 GORO_EXPORT pthread_t pthread_self(void)
 {
-	goro__coop();
 	struct g *gp = getg();
 	return (pthread_t)(gp->tp ? gp->tp : goro__getfs());
 }
