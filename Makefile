@@ -25,7 +25,7 @@ BUILD   := $(BUILD)/debug
 endif
 
 WARN     = -Wall -Wextra -Werror -Wno-unused-parameter
-CFLAGS_LIB = -O2 -g $(WARN) -fPIC -fvisibility=hidden -fno-stack-protector \
+CFLAGS_LIB = -O2 -g $(WARN) -Wmissing-prototypes -Wstrict-prototypes -fPIC -fvisibility=hidden -fno-stack-protector \
              -fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE -Iinclude -I. \
              -ftls-model=initial-exec
 ifeq ($(DEBUG),1)
@@ -72,7 +72,7 @@ UNIT_CFLAGS = -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -I. -Iinclude $(GLIB_CFLAG
 # test_tls also links the TLS code, goro__getfs (asm) and the real-symbol
 # table; tls.o defines goro__curg, so the stubs leave it out.
 UNIT_TLS_OBJS := $(BUILD)/obj/sched/tls.o $(BUILD)/obj/sched/asm_amd64.o \
-                 $(BUILD)/obj/preload/real.o
+                 $(BUILD)/obj/sched/real.o
 $(BUILD)/unit/test_tls: $(UNIT_TLS_OBJS)
 $(BUILD)/unit/test_tls: UNIT_EXTRA = $(UNIT_TLS_OBJS)
 $(BUILD)/unit/test_tls: UNIT_DEFS = -DGORO_STUBS_WITH_TLS

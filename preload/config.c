@@ -12,10 +12,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "preload/preload.h"
 #include "sched/runtime.h"
 #include "sched/sys.h"
-
-GORO_HIDDEN struct goro_config goro__cfg;
 
 #define GORO_STACK_MIN (16UL << 10) /* PTHREAD_STACK_MIN */
 #define GORO_STACK_MAX (1UL << 30)

@@ -40,7 +40,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "preload/real.h"
+#include "sched/real.h"
+#include "preload/preload.h"
 #include "sched/runtime.h"
 #include "sched/sys.h"
 
@@ -51,9 +52,7 @@
 #define DEBUG_DRAIN_MAX (64L * 1024) /* unread request bytes drained before close */
 
 /* The tracer (sched/trace.c) may be absent: then the endpoint answers 501. */
-int goro__trace_capture(int fd, int64_t ns) __attribute__((weak, visibility("hidden")));
 
-void goro__debug_start(void);
 
 static struct g debug_g; /* getg() on the debug threads: no M, no P */
 static int listen_fd = -1;
@@ -242,10 +241,6 @@ static void serve_report(int fd, enum report r, int seconds)
 	if (r == R_INDEX) {
 		send_header(fd, "200 OK", "text/plain", (long long)sizeof index_text - 1);
 		(void)send_all(fd, index_text, sizeof index_text - 1);
-		return;
-	}
-	if (r == R_TRACE && !goro__trace_capture) {
-		send_error(fd, "501 Not Implemented", "tracer not built");
 		return;
 	}
 	int body = (int)goro__sys2(SYS_memfd_create, "goro-debug", MFD_CLOEXEC);

@@ -8,22 +8,17 @@
 #include <sys/auxv.h>
 #include <sys/prctl.h>
 
-#include "preload/real.h"
+#include "sched/real.h"
+#include "preload/preload.h"
 #include "sched/runtime.h"
 #include "sched/sys.h"
+#include "shim/shim.h"
 
 #ifndef HWCAP2_FSGSBASE
 #define HWCAP2_FSGSBASE (1 << 1)
 #endif
 
-GORO_HIDDEN uint8_t goro__fsgsbase;
-
-void goro__config_parse(void);
-int goro__sync_check(char *why, size_t whylen);
-void goro__sysmon_start(void);
-void goro__fork_init(void);
 #ifdef GORO_DEBUG_BUILD
-void goro__debug_start(void);
 #endif
 
 static void refuse(const char *why)

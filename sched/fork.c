@@ -15,11 +15,6 @@
 #include "sched/runtime.h"
 #include "sched/sys.h"
 
-void goro__timers_afterfork(void);
-void goro__sema_afterfork(void);
-void goro__netpoll_afterfork(void);
-void goro__sysmon_start(void);
-void goro__tls_set_tid(void *tp, int tid);
 
 static void prepare(void)
 {
@@ -27,7 +22,6 @@ static void prepare(void)
 	goro__lock(&goro__sched.lock);
 }
 
-void goro__own_sockets_forget(void);
 
 static void parent(void)
 {

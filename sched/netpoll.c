@@ -21,7 +21,7 @@
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 
-#include "preload/real.h"
+#include "sched/real.h"
 #include "sched/runtime.h"
 #include "sched/sys.h"
 
@@ -54,10 +54,6 @@ void goro__netpoll_init(void)
 }
 
 bool goro__netpoll_waiters(void) { return a_load_rlx(&nwaiters) > 0; }
-
-/* True for goro's own descriptors: the program must never see them as
- * its own (they are close-on-exec and high-numbered in practice). */
-bool goro__netpoll_own_fd(int fd) { return fd == epfd || fd == breakfd || (fd >= 0 && fd == sigfd); }
 
 void goro__netpoll_sigarm(void)
 {
@@ -381,4 +377,32 @@ int goro__netpoll_wait_many(const struct goro_pollreq *req, int n, int64_t deadl
 	if (w == GORO_WAKE_INTERRUPTED)
 		return -EINTR;
 	return 0;
+}
+
+/* ---- sockets this process made ----------------------------------------------
+ * A socket made with socket(2) under goro is shared with no other process
+ * until the next fork: only those may have their blocking mode flipped for
+ * the length of a connect (shim/io.c). */
+#define OWN_SOCKETS 65536
+static _Atomic uint8_t own_socket[OWN_SOCKETS];
+
+void goro__own_socket_made(int fd)
+{
+	if (fd >= 0 && fd < OWN_SOCKETS)
+		a_store_rlx(&own_socket[fd], 1);
+}
+
+bool goro__own_socket(int fd) { return fd >= 0 && fd < OWN_SOCKETS && a_load_rlx(&own_socket[fd]); }
+
+void goro__fd_closed(int fd)
+{
+	if (fd >= 0 && fd < OWN_SOCKETS)
+		a_store_rlx(&own_socket[fd], 0);
+}
+
+/* After fork() every socket is shared with the other process. */
+void goro__own_sockets_forget(void)
+{
+	for (int i = 0; i < OWN_SOCKETS; i++)
+		a_store_rlx(&own_socket[i], 0);
 }

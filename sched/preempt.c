@@ -28,7 +28,6 @@ GORO_HIDDEN int goro__sigpreempt = SIGURG;
 static struct { uintptr_t lo, hi; } unsafe[MAX_UNSAFE];
 static int nunsafe;
 
-void goro__asyncpreempt(void);
 
 static bool unsafe_object(const char *name)
 {

@@ -22,14 +22,17 @@
 
 #include "sched/runtime.h"
 #include "sched/sys.h"
-#include "preload/real.h"
+#include "sched/real.h"
 
+GORO_HIDDEN struct schedt goro__sched;
 GORO_HIDDEN struct p *goro__allp;
 GORO_HIDDEN int32_t goro__gomaxprocs = 1;
 GORO_HIDDEN struct g goro__g1;
 GORO_HIDDEN struct m goro__m0;
 GORO_HIDDEN bool goro__started;
 GORO_HIDDEN bool goro__gsready;
+GORO_HIDDEN uint8_t goro__fsgsbase;
+GORO_HIDDEN struct goro_config goro__cfg; /* filled by preload/config.c */
 GORO_HIDDEN struct goro_mutex goro__allglock;
 GORO_HIDDEN struct g *goro__allgs;
 GORO_HIDDEN _Atomic int32_t goro__nlocked;
@@ -37,8 +40,6 @@ static struct g m0_g0;
 
 static void schedule(struct m *mp) __attribute__((noreturn));
 static void handoffp(struct p *pp);
-extern void __call_tls_dtors(void); /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp): glibc's name */
-void goro__tls_start(void);
 
 /* ---- small helpers ------------------------------------------------------- */
 

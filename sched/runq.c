@@ -11,8 +11,6 @@
 #include "sched/runtime.h"
 #include "sched/sys.h"
 
-GORO_HIDDEN struct schedt goro__sched;
-
 void goro__gqueue_push(struct gqueue *q, struct g *gp)
 {
 	gp->schedlink = NULL;

@@ -47,6 +47,8 @@
 #define GORO_BLOCKED_CHECK_NS (20LL * 1000 * 1000) /* an M asleep in an uninterposed call */
 #define GORO_STUCK_REPORT_NS (1000LL * 1000 * 1000) /* progress diagnostic */
 #define GORO_TID_BASE (1 << 22)
+/* A signal's bit in the first word of a kernel sigset. */
+#define GORO_SIGBIT(sig) (1ULL << ((sig) - 1))
 #define GORO_M_SELF 0             /* offsetof(struct m, self): %gs:0 */
 #define GORO_M_GCUR 8             /* offsetof(struct m, gcur) */   /* fake tids sit above PID_MAX_LIMIT */
 /* The runtime's signal: SIGURG as Go's sigPreempt, or GORO_PREEMPT=SIG. */
@@ -365,6 +367,8 @@ void goro__mcall(struct goro_gctx *save, void (*fn)(struct g *), struct g *gp,
 __attribute__((noreturn)) void goro__gogo(struct goro_gctx *ctx, struct g *gp);
 /* First frame of every G: calls goro__gmain(r12). */
 void goro__gstart(void);
+/* Where a preempted G resumes: saves every register, yields (asyncPreempt). */
+void goro__asyncpreempt(void);
 void goro__asyncpreempt2(uint64_t *regs);
 /* G to G without g0 (Gosched's fast path): save into *save, move to to's
  * stack, write %fs, publish *saved = 1, resume to. */
@@ -474,13 +478,41 @@ static inline bool goro__can_preempt(struct g *gp)
 	return goro__started && mp && mp->curg == gp && gp != mp->g0 && mp->locks == 0 && mp->p &&
 	       a_load_rlx(&gp->status) == G_RUNNING && gp->syscalldepth == 0;
 }
+/* A cancel is pending for gp, enabled, and gp is not already exiting. */
+static inline bool goro__cancel_requested(struct g *gp)
+{
+	return a_load_acq(&gp->cancel_pending) && gp->cancel_state == PTHREAD_CANCEL_ENABLE &&
+	       !gp->exiting;
+}
 static inline void goro__coop(void)
 {
 	struct g *gp = getg();
 	if (__builtin_expect(a_load_rlx(&gp->preempt), 0) && goro__can_preempt(gp))
 		goro__preempt_park();
 }
+/* pthread_key_* (sched/keys.c): errno values as pthread's. */
+int goro__key_create(pthread_key_t *key, void (*dtor)(void *));
+int goro__key_delete(pthread_key_t key);
+void *goro__getspecific(pthread_key_t key);
+int goro__setspecific(pthread_key_t key, void *val);
 void goro__keys_run_destructors(struct g *gp);
+/* glibc's: C++ thread_local destructors of the calling thread. */
+void __call_tls_dtors(void); /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp): glibc's name */
+
+/* ---- sysmon (sched/sysmon.c) and fork (sched/fork.c) ---------------------- */
+void goro__sysmon_start(void);
+int goro__sysmon_tid(void);   /* its kernel tid, 0 before it runs */
+void goro__fork_init(void);   /* pthread_atfork handlers */
+void goro__timers_afterfork(void);
+void goro__sema_afterfork(void);
+void goro__netpoll_afterfork(void);
+
+/* ---- set*id on every kernel thread (sched/setxid.c) ------------------------
+ * The raw call here, then on every other M and sysmon through the runtime
+ * signal, waiting until all are done.  Returns the calling thread's
+ * result (-errno). */
+long goro__setxid_broadcast(long nr, long a, long b, long c);
+void goro__setxid_handle(void); /* from the runtime signal's handler */
 
 /* ---- system calls (sched/proc.c) ------------------------------------------
  * Around a call that may block in the kernel: the M keeps its P on the
@@ -518,6 +550,12 @@ struct g *goro__sig_target(uint64_t bits);
 bool goro__netpoll_waiters(void);
 void goro__netpoll_break(void);
 void goro__netpoll_close(int fd);
+/* Sockets this process made (socket(2) under goro since the last fork):
+ * only those may have O_NONBLOCK flipped for a connect. */
+void goro__own_socket_made(int fd);
+bool goro__own_socket(int fd);
+void goro__fd_closed(int fd);          /* close(fd): forget what goro knew of it */
+void goro__own_sockets_forget(void);   /* fork: every socket is shared now */
 #define GORO_POLL_MANY 64 /* more fds than this: poll blocks in the kernel */
 struct goro_pollreq {
 	int fd;
@@ -555,6 +593,10 @@ void goro__sig_kick(struct g *gp);
 void goro__sig_kick_later(struct g *gp);
 void goro__sig_drain(void);
 bool goro__sa_restart(int sig);
+/* sigaction as the program sees it: its handlers installed behind the
+ * trampoline, the runtime signal's slot kept for its own handler, the
+ * idle mask updated (0 or -1 with errno, as sigaction). */
+int goro__sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 /* Before a G makes itself findable by wakers (wait queue, poll slot). */
 void goro__park_begin(struct g *gp);
 /* Announce an interruptible park, under the lock that publishes the G:
@@ -576,6 +618,7 @@ bool goro__timer_sleeper(void);
 /* The lead the timer sleeper now aims its kernel timeouts early by (ns). */
 int64_t goro__timer_lead(void);
 bool goro__timers_due(int64_t now);
+void goro__timers_sysmon(int64_t now); /* sysmon: run due timers no M runs */
 void goro__timers_pinit(struct p *pp);
 
 /* ---- parking on an address (sched/sema.c) -------------------------------- */
@@ -598,7 +641,7 @@ void goro__addrwake_async(void *addr, void *node);
  * runtime code on its M: runtime locks may be taken. */
 bool goro__may_enter_runtime(void);
 void goro__drain_deferred(void);
-bool goro__cancel_requested(struct g *gp); /* pending, enabled, not exiting */
+
 
 /* ---- stacks (sched/stack.c) -------------------------------------------- */
 struct goro_stack {
@@ -617,6 +660,10 @@ void *goro__tls_alloc(void);                   /* fresh TCB + static TLS */
 void goro__tls_setup(struct g *gp, bool reused);
 void goro__tls_robust_release(struct g *gp); /* at G exit: robust mutexes it holds */
 void goro__tls_dlopen_fixup(void);
+/* Start-up check against a real pthread (its TCB tp, its stack). */
+int goro__tls_check_mthread(void *tp, void *stack, size_t size, char *why, size_t whylen);
+void goro__tls_start(void);               /* first thing a new G runs */
+void goro__tls_set_tid(void *tp, int tid); /* the tid nptl reads from a TCB */
 int *goro__errno_of(struct g *gp);
 
 /* ---- tracer (sched/trace.c) --------------------------------------------- */

@@ -9,7 +9,7 @@
 #include <sys/prctl.h>
 #include <ucontext.h>
 
-#include "preload/real.h"
+#include "sched/real.h"
 #include "sched/runtime.h"
 #include "sched/sys.h"
 
@@ -42,7 +42,6 @@ static void segv_handler(int sig, siginfo_t *si, void *uc)
  * whatever G the M runs now.  If that G has signals recorded by
  * pthread_kill, raise them here, inside it. */
 static struct sigaction old_nudge;
-void goro__setxid_handle(void);
 
 static void nudge_handler(int sig, siginfo_t *si, void *uc)
 {
@@ -308,7 +307,7 @@ static int install(int sig, const struct sigaction *act)
 	return r;
 }
 
-GORO_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+int goro__sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	if (!goro__started)
 		return goro__real.sigaction(sig, act, old);
@@ -334,18 +333,6 @@ GORO_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction
 	return 0;
 }
 
-GORO_EXPORT __sighandler_t signal(int sig, __sighandler_t h)
-{
-	if (!goro__started)
-		return goro__real.signal(sig, h);
-	struct sigaction sa, old;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = h;
-	sa.sa_flags = SA_RESTART; /* BSD semantics, as glibc's signal() */
-	if (sigaction(sig, &sa, &old) != 0)
-		return SIG_ERR;
-	return old.sa_handler;
-}
 
 /* Does sig, raised now, end a sleep natively: it has a handler, or its
  * default action ends the process (not one that ignores or stops). */

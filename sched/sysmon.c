@@ -4,7 +4,7 @@
 #include <signal.h>
 #include <string.h>
 
-#include "preload/real.h"
+#include "sched/real.h"
 #include "sched/runtime.h"
 #include "sched/sys.h"
 
@@ -15,8 +15,6 @@
 #define SYSMON_POLL_NS (10LL * 1000 * 1000)
 
 GORO_HIDDEN struct g goro__sysmon_g; /* identity for getg() on the sysmon thread */
-void goro__timers_sysmon(int64_t now);
-int goro__tls_check_mthread(void *tp, void *stack, size_t size, char *why, size_t whylen);
 
 /* The deadlock report (Go's "all goroutines are asleep"): the condition
  * must hold on two checks at least 50 ms apart with no scheduling in

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-#include "preload/real.h"
+#include "sched/real.h"
 #include "sched/runtime.h"
 #include "sched/sys.h"
 

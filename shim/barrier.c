@@ -10,7 +10,7 @@
 #include <limits.h>
 #include <pthread.h>
 
-#include "preload/real.h"
+#include "sched/real.h"
 #include "sched/runtime.h"
 #include "shim/shim.h"
 

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <unwind.h>
 
-#include "preload/real.h"
+#include "sched/real.h"
 #include "sched/runtime.h"
 #include "sched/sys.h"
 #include "shim/shim.h"
@@ -135,12 +135,6 @@ GORO_EXPORT void __pthread_unwind_next(__pthread_unwind_buf_t *buf)
 }
 
 /* ---- cancellation -------------------------------------------------------- */
-
-bool goro__cancel_requested(struct g *gp)
-{
-	return a_load_acq(&gp->cancel_pending) && gp->cancel_state == PTHREAD_CANCEL_ENABLE &&
-	       !gp->exiting;
-}
 
 void goro__testcancel(void)
 {

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "preload/real.h"
+#include "sched/real.h"
 #include "sched/runtime.h"
 
 static const char *caller_searchpath(void *caller, char *origin, size_t olen)

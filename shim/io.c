@@ -33,15 +33,6 @@ static bool user_nonblock(int fd)
 	return fl >= 0 && (fl & O_NONBLOCK);
 }
 
-static ssize_t ret(long r)
-{
-	if (r < 0) {
-		errno = (int)-r;
-		return -1;
-	}
-	return r;
-}
-
 /* The blocking fallback: the syscall itself, with the P handed off if it
  * really blocks. */
 static long blocking_rw(int fd, const struct iovec *iov, int cnt, int mode)
@@ -98,7 +89,7 @@ static struct iovec *iov_advance(struct iovec *iov, int *cnt, size_t done)
 static ssize_t rw(int fd, const struct iovec *uiov, int cnt, int mode)
 {
 	if (!goro__started || cnt < 0 || cnt > IOV_MAX)
-		return ret(goro__sys3(mode == 'r' ? SYS_readv : SYS_writev, fd, uiov, cnt));
+		return goro__sys_ret(goro__sys3(mode == 'r' ? SYS_readv : SYS_writev, fd, uiov, cnt));
 	goro__testcancel();
 	struct iovec copy[cnt > 0 ? cnt : 1];
 	memcpy(copy, uiov, sizeof(struct iovec) * (size_t)cnt);
@@ -118,19 +109,19 @@ static ssize_t rw(int fd, const struct iovec *uiov, int cnt, int mode)
 		int k = 0;
 		if (r == -EAGAIN) {
 			if (user_nonblock(fd))
-				return done ? (ssize_t)done : ret(r);
+				return done ? (ssize_t)done : goro__sys_ret(r);
 			k = wait_ready(fd, mode);
 			if (k == 1)
 				continue;
 			if (k < 0)
-				return done ? (ssize_t)done : ret(k);
+				return done ? (ssize_t)done : goro__sys_ret(k);
 		} else if (r != -EOPNOTSUPP) {
-			return done ? (ssize_t)done : ret(r);
+			return done ? (ssize_t)done : goro__sys_ret(r);
 		}
 		/* Not pollable, or no RWF_NOWAIT for this file: block. */
 		r = blocking_rw(fd, iov, cnt, mode);
 		if (r < 0)
-			return done ? (ssize_t)done : ret(r);
+			return done ? (ssize_t)done : goro__sys_ret(r);
 		return (ssize_t)(done + (size_t)r);
 	}
 }
@@ -166,12 +157,12 @@ static ssize_t sockmsg(int fd, struct msghdr *umsg, int flags, int mode)
 {
 	long nr = mode == 'r' ? SYS_recvmsg : SYS_sendmsg;
 	if (!goro__started)
-		return ret(goro__sys3(nr, fd, umsg, flags));
+		return goro__sys_ret(goro__sys3(nr, fd, umsg, flags));
 	goro__testcancel();
 	struct msghdr msg = *umsg;
 	int cnt = (int)msg.msg_iovlen;
 	if (cnt < 0 || cnt > IOV_MAX)
-		return ret(goro__sys3(nr, fd, umsg, flags));
+		return goro__sys_ret(goro__sys3(nr, fd, umsg, flags));
 	struct iovec copy[cnt > 0 ? cnt : 1];
 	memcpy(copy, umsg->msg_iov, sizeof(struct iovec) * (size_t)cnt);
 	msg.msg_iov = copy;
@@ -196,15 +187,15 @@ static ssize_t sockmsg(int fd, struct msghdr *umsg, int flags, int mode)
 			continue;
 		}
 		if (r != -EAGAIN || (flags & MSG_DONTWAIT) || user_nonblock(fd))
-			return done ? (ssize_t)done : ret(r);
+			return done ? (ssize_t)done : goro__sys_ret(r);
 		int k = wait_ready(fd, mode);
 		if (k < 0)
-			return done ? (ssize_t)done : ret(k);
+			return done ? (ssize_t)done : goro__sys_ret(k);
 		if (k == 0) { /* cannot happen for sockets; block to be safe */
 			goro__entersyscall();
 			r = goro__sys3(nr, fd, &msg, flags);
 			goro__exitsyscall();
-			return r < 0 ? (done ? (ssize_t)done : ret(r)) : (ssize_t)(done + (size_t)r);
+			return r < 0 ? (done ? (ssize_t)done : goro__sys_ret(r)) : (ssize_t)(done + (size_t)r);
 		}
 	}
 }
@@ -250,7 +241,7 @@ GORO_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flag
 				break;
 			int k = wait_ready(fd, 'r');
 			if (k < 0)
-				return (int)ret(k); /* EINTR: a handler ran */
+				return (int)goro__sys_ret(k); /* EINTR: a handler ran */
 			if (k != 1)
 				break;
 		}
@@ -258,7 +249,7 @@ GORO_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flag
 	goro__entersyscall();
 	long r = goro__sys4(SYS_accept4, fd, addr, alen, flags);
 	goro__exitsyscall();
-	return (int)ret(r);
+	return (int)goro__sys_ret(r);
 }
 
 GORO_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *alen) { return accept4(fd, addr, alen, 0); }
@@ -270,12 +261,11 @@ GORO_EXPORT int close(int fd)
 	goro__fd_closed(fd);
 	/* close is a cancellation point, but a cancelled close must still
 	 * close (POSIX leaves the fd state unspecified; glibc closes). */
-	return (int)ret(goro__sys1(SYS_close, fd));
+	return (int)goro__sys_ret(goro__sys1(SYS_close, fd));
 }
 
 /* _FORTIFY_SOURCE builds call the checking variants (debian packages are
  * built that way): the same calls after glibc's size check. */
-extern void __chk_fail(void) __attribute__((noreturn)); /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 
 GORO_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen) /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 {
@@ -297,4 +287,48 @@ GORO_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, i
 	if (n > buflen)
 		__chk_fail();
 	return recvfrom(fd, buf, n, flags, addr, alen);
+}
+
+/* ---- sockets ------------------------------------------------------------ */
+
+GORO_EXPORT int socket(int domain, int type, int proto)
+{
+	long fd = goro__sys3(SYS_socket, domain, type, proto);
+	if (fd >= 0)
+		goro__own_socket_made((int)fd);
+	return (int)goro__sys_ret(fd);
+}
+
+/* connect on a blocking socket: the connection is started non-blocking and
+ * the G parks on the netpoller until it completes (10,000 threads
+ * connecting at once must not each hold a kernel thread).  The
+ * O_NONBLOCK flip lasts only for the call and is done only on a socket
+ * this process created (never an inherited one); anything else blocks in
+ * the kernel with the P handed off. */
+GORO_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	GORO_CANCEL_POINT();
+	bool own = goro__own_socket(fd);
+	long fl = goro__started && own ? goro__sys2(SYS_fcntl, fd, F_GETFL) : -1;
+	if (fl < 0 || (fl & O_NONBLOCK))
+		return (int)goro__blocking6(SYS_connect, fd, (long)addr, len, 0, 0, 0);
+	if (goro__sys3(SYS_fcntl, fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return (int)goro__blocking6(SYS_connect, fd, (long)addr, len, 0, 0, 0);
+	long r = goro__sys3(SYS_connect, fd, addr, len);
+	if (r == -EINPROGRESS) {
+		int w = goro__netpoll_wait(fd, 'w', -1, false);
+		if (w == 0 || w == -EPERM) {
+			if (w == -EPERM) { /* cannot poll it: wait in the kernel */
+				struct pollfd p = { fd, POLLOUT, 0 };
+				goro__blocking6(SYS_poll, (long)&p, 1, -1, 0, 0, 0);
+			}
+			int err = 0;
+			socklen_t elen = sizeof err;
+			r = goro__sys6(SYS_getsockopt, fd, SOL_SOCKET, SO_ERROR, (long)&err, (long)&elen, 0);
+			if (r == 0 && err)
+				r = -err;
+		}
+	}
+	goro__sys3(SYS_fcntl, fd, F_SETFL, fl);
+	return (int)goro__sys_ret(r);
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "sched/runtime.h"
+#include "shim/shim.h"
 
 #define CHECK(cond, what)                                                     \
 	do {                                                                  \

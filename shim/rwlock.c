@@ -14,7 +14,7 @@
 #include <pthread.h>
 #include <time.h>
 
-#include "preload/real.h"
+#include "sched/real.h"
 #include "sched/runtime.h"
 #include "shim/shim.h"
 

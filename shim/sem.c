@@ -11,7 +11,7 @@
 #include <semaphore.h>
 #include <time.h>
 
-#include "preload/real.h"
+#include "sched/real.h"
 #include "sched/runtime.h"
 #include "shim/shim.h"
 

@@ -1,107 +1,24 @@
-/* set*id and setgroups: Linux changes credentials per kernel thread, so
- * nptl broadcasts the change to every thread (nptl/nptl_setxid.c).  Its
- * broadcast cannot work for Gs (the handler clears a flag in THREAD_SELF,
- * which is the interrupted G's TCB, not the M's: notes item 1), so goro
- * does its own: the raw syscall on the calling M, then on every other M
- * and on sysmon through the runtime's signal, waiting until all are done.
- * As with nptl, the first failure (on the calling thread) is returned and
- * nothing is changed anywhere else. */
+/* set*id and setgroups on every kernel thread: the broadcast is the
+ * runtime's (sched/setxid.c); the first failure, on the calling thread, is
+ * returned and nothing is changed elsewhere, as nptl. */
 #include <errno.h>
 #include <grp.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include "sched/runtime.h"
-#include "sched/sys.h"
+#include "shim/shim.h"
 
-#define MAX_XID_THREADS 1024
+static int xid_ret(long r) { return (int)goro__sys_ret(r); }
 
-static struct goro_mutex xid_lock; /* one broadcast at a time */
-static struct {
-	long nr, a, b, c;
-	int tids[MAX_XID_THREADS];
-	_Atomic int done[MAX_XID_THREADS];
-	int n;
-	_Atomic int active;
-	_Atomic int pending;
-} req;
-
-int goro__sysmon_tid(void);
-
-/* From the runtime's signal handler on every thread. */
-void goro__setxid_handle(void)
-{
-	if (!a_load_acq(&req.active))
-		return;
-	int tid = goro__gettid();
-	for (int i = 0; i < req.n; i++) {
-		if (req.tids[i] != tid)
-			continue;
-		int z = 0;
-		if (a_cas(&req.done[i], &z, 1)) {
-			goro__sys3(req.nr, req.a, req.b, req.c);
-			a_fetch_add(&req.pending, -1);
-		}
-	}
-}
-
-static long broadcast(long nr, long a, long b, long c)
-{
-	long r = goro__sys3(nr, a, b, c);
-	if (r < 0 || !goro__started)
-		return r;
-	goro__lock(&xid_lock);
-	int self = goro__gettid();
-	req.nr = nr;
-	req.a = a;
-	req.b = b;
-	req.c = c;
-	req.n = 0;
-	goro__lock(&goro__sched.lock);
-	for (struct m *mp = goro__sched.allm; mp && req.n < MAX_XID_THREADS - 1; mp = mp->alllink)
-		if (mp->tid && mp->tid != self)
-			req.tids[req.n++] = mp->tid;
-	goro__unlock(&goro__sched.lock);
-	int st = goro__sysmon_tid();
-	if (st && st != self)
-		req.tids[req.n++] = st;
-	for (int i = 0; i < req.n; i++)
-		a_store_rlx(&req.done[i], 0);
-	a_store_rlx(&req.pending, req.n);
-	a_store_rel(&req.active, 1);
-	long pid = goro__sys0(SYS_getpid);
-	for (int i = 0; i < req.n; i++)
-		goro__sys3(SYS_tgkill, pid, req.tids[i], GORO_SIGNUDGE);
-	for (int spins = 0; a_load_acq(&req.pending) > 0; spins++) {
-		if (spins % 1000 == 999) /* re-send: a thread may have been starting */
-			for (int i = 0; i < req.n; i++)
-				if (!a_load_rlx(&req.done[i]))
-					goro__sys3(SYS_tgkill, pid, req.tids[i], GORO_SIGNUDGE);
-		goro__sys0(SYS_sched_yield);
-	}
-	a_store_rel(&req.active, 0);
-	goro__unlock(&xid_lock);
-	return r;
-}
-
-static int xid_ret(long r)
-{
-	if (r < 0) {
-		errno = (int)-r;
-		return -1;
-	}
-	return 0;
-}
-
-GORO_EXPORT int setuid(uid_t u) { return xid_ret(broadcast(SYS_setuid, u, 0, 0)); }
-GORO_EXPORT int setgid(gid_t g) { return xid_ret(broadcast(SYS_setgid, g, 0, 0)); }
-GORO_EXPORT int seteuid(uid_t u) { return xid_ret(broadcast(SYS_setresuid, -1, u, -1)); }
-GORO_EXPORT int setegid(gid_t g) { return xid_ret(broadcast(SYS_setresgid, -1, g, -1)); }
-GORO_EXPORT int setreuid(uid_t r, uid_t e) { return xid_ret(broadcast(SYS_setreuid, r, e, 0)); }
-GORO_EXPORT int setregid(gid_t r, gid_t e) { return xid_ret(broadcast(SYS_setregid, r, e, 0)); }
-GORO_EXPORT int setresuid(uid_t r, uid_t e, uid_t s) { return xid_ret(broadcast(SYS_setresuid, r, e, s)); }
-GORO_EXPORT int setresgid(gid_t r, gid_t e, gid_t s) { return xid_ret(broadcast(SYS_setresgid, r, e, s)); }
+GORO_EXPORT int setuid(uid_t u) { return xid_ret(goro__setxid_broadcast(SYS_setuid, u, 0, 0)); }
+GORO_EXPORT int setgid(gid_t g) { return xid_ret(goro__setxid_broadcast(SYS_setgid, g, 0, 0)); }
+GORO_EXPORT int seteuid(uid_t u) { return xid_ret(goro__setxid_broadcast(SYS_setresuid, -1, u, -1)); }
+GORO_EXPORT int setegid(gid_t g) { return xid_ret(goro__setxid_broadcast(SYS_setresgid, -1, g, -1)); }
+GORO_EXPORT int setreuid(uid_t r, uid_t e) { return xid_ret(goro__setxid_broadcast(SYS_setreuid, r, e, 0)); }
+GORO_EXPORT int setregid(gid_t r, gid_t e) { return xid_ret(goro__setxid_broadcast(SYS_setregid, r, e, 0)); }
+GORO_EXPORT int setresuid(uid_t r, uid_t e, uid_t s) { return xid_ret(goro__setxid_broadcast(SYS_setresuid, r, e, s)); }
+GORO_EXPORT int setresgid(gid_t r, gid_t e, gid_t s) { return xid_ret(goro__setxid_broadcast(SYS_setresgid, r, e, s)); }
 GORO_EXPORT int setgroups(size_t n, const gid_t *list)
 {
-	return xid_ret(broadcast(SYS_setgroups, (long)n, (long)list, 0));
+	return xid_ret(goro__setxid_broadcast(SYS_setgroups, (long)n, (long)list, 0));
 }

@@ -2,8 +2,14 @@
 #ifndef GORO_SHIM_H
 #define GORO_SHIM_H
 
+#include <errno.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 #include <time.h>
+
+#include "sched/runtime.h"
+#include "sched/sys.h"
 
 /* Act on a pending cancellation (deferred mode): pthread_exit(CANCELED). */
 void goro__testcancel(void);
@@ -16,8 +22,47 @@ int goro__abs_deadline(clockid_t clk, const struct timespec *abs, int64_t *deadl
  * CLOCK_REALTIME/CLOCK_MONOTONIC. */
 int goro__wait_deadline(clockid_t clk, const struct timespec *abs, int64_t *deadline);
 
-/* close(fd): forget what goro knew of fd (shim/blocking.c). */
-void goro__fd_closed(int fd);
+/* A raw system call's result as libc returns it: -1 with errno, or the
+ * value. */
+static inline long goro__sys_ret(long r)
+{
+	if (r < 0 && r > -4096) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+/* A raw system call with the P handed off while it blocks. */
+static inline long goro__blocking6(long nr, long a, long b, long c, long d, long e, long f)
+{
+	goro__entersyscall();
+	long r = goro__sys6(nr, a, b, c, d, e, f);
+	goro__exitsyscall();
+	return goro__sys_ret(r);
+}
+
+/* A cancellation point: act on a pending deferred cancel. */
+#define GORO_CANCEL_POINT()                \
+	do {                               \
+		if (goro__started)         \
+			goro__testcancel(); \
+	} while (0)
+
+/* Start-up check: glibc's sync object layouts are what goro assumes
+ * (shim/layout.c). */
+int goro__sync_check(char *why, size_t whylen);
+
+/* glibc's _FORTIFY_SOURCE entry points goro interposes, and the failure
+ * they report (declared by glibc only under _FORTIFY_SOURCE). */
+struct pollfd;
+struct sockaddr;
+__attribute__((noreturn)) void __chk_fail(void); /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
+ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen); /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen); /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
+ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags); /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
+ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags, struct sockaddr *addr, socklen_t *alen); /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
+int __poll_chk(struct pollfd *fds, unsigned long n, int timeout, size_t fdslen); /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 
 /* A call into glibc that may block the kernel thread (process-shared and
  * robust objects, named semaphores): with the P handed off while it

@@ -1,87 +1,17 @@
-/* Signals to a thread: pthread_kill / pthread_sigqueue to a G.
- *
- * A signal for a G must run in that G's TLS (its handler may read
- * pthread_self or __thread data).  It is recorded in the G; if the G is
- * running, its M is nudged with the runtime signal so the handler re-raises
- * it from inside the G; otherwise it is raised when the G next resumes,
- * and a G asleep (nanosleep and kin) is woken at once to take it and see
- * EINTR, as natively. */
+/* Signals to a thread and per-thread signal state: pthread_kill,
+ * pthread_sigqueue, the signal mask, sigpending, and the calls that wait
+ * for a signal.  Recording and delivery are the runtime's (sched/sigsend.c). */
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "preload/real.h"
+#include "sched/real.h"
 #include "sched/runtime.h"
 #include "sched/sys.h"
 #include "shim/shim.h"
 
-static int raise_here(int sig, const union sigval *val)
-{
-	struct g *gp = getg();
-	int tid = gp->m ? gp->m->tid : goro__gettid();
-	long pid = goro__sys0(SYS_getpid);
-	long r;
-	bool was = gp->raising;
-	gp->raising = true; /* the trampoline runs it here, not elsewhere */
-	if (val) {
-		siginfo_t si;
-		memset(&si, 0, sizeof si);
-		si.si_signo = sig;
-		si.si_code = SI_QUEUE;
-		si.si_pid = (pid_t)pid;
-		si.si_uid = getuid();
-		si.si_value = *val;
-		r = goro__sys4(SYS_rt_tgsigqueueinfo, pid, tid, sig, &si);
-	} else {
-		r = goro__sys3(SYS_tgkill, pid, tid, sig);
-	}
-	gp->raising = was;
-	if (goro__sig_unwrapped_handler(sig)) { /* the trampoline counts the others */
-		gp->sigran++;
-		if (!goro__sa_restart(sig))
-			gp->sigran_nr++;
-	}
-	return r < 0 ? (int)-r : 0;
-}
-
-/* Raise the signals recorded for the current G (runs in the G).  Those
- * the G blocks stay recorded until it unblocks them. */
-void goro__sig_deliver(struct g *gp)
-{
-	/* In sigsuspend the wait's mask is the thread's mask (shim/blocking.c). */
-	goro__sig_raise_pending(gp, a_load_acq(&gp->suspending) ? gp->suspendmask : gp->sigmask);
-}
-
-void goro__sig_raise_pending(struct g *gp, uint64_t mask)
-{
-	/* sigpending has bit sig; a kernel sigset has bit sig-1. */
-	uint64_t blocked = mask << 1;
-	uint64_t set = 0, old = a_load_rlx(&gp->sigpending);
-	for (;;) {
-		uint64_t deliver = old & ~blocked;
-		if (!deliver)
-			return;
-		if (a_cas(&gp->sigpending, &old, old & ~deliver)) {
-			set = deliver;
-			break;
-		}
-	}
-	for (int sig = 1; set && sig < 64; sig++) {
-		if (set & (1ULL << sig)) {
-			set &= ~(1ULL << sig);
-			if (gp->sigqueued & (1ULL << sig)) {
-				gp->sigqueued &= ~(1ULL << sig);
-				union sigval v = gp->sigvalue[sig];
-				raise_here(sig, &v);
-			} else {
-				raise_here(sig, NULL);
-			}
-		}
-	}
-}
-
-static int send(pthread_t t, int sig, const union sigval *val)
+static int send_to_thread(pthread_t t, int sig, const union sigval *val)
 {
 	struct g *gp = goro__g_of(t);
 	if (!gp)
@@ -93,77 +23,16 @@ static int send(pthread_t t, int sig, const union sigval *val)
 	return goro__sig_send(gp, sig, val);
 }
 
-int goro__sig_send(struct g *gp, int sig, const union sigval *val)
-{
-	if (gp == getg())
-		return raise_here(sig, val);
-	if (val) {
-		gp->sigvalue[sig] = *val;
-		gp->sigqueued |= 1ULL << sig;
-	}
-	uint64_t bit = 1ULL << sig;
-	a_fetch_add(&gp->sigpending, 0); /* ordering for the value above */
-	uint64_t old = a_load_rlx(&gp->sigpending);
-	while (!a_cas(&gp->sigpending, &old, old | bit))
-		;
-	if (goro__may_enter_runtime())
-		goro__sig_kick(gp);
-	else
-		goro__sig_kick_later(gp); /* a handler that interrupted the runtime */
-	return 0;
-}
-
-void goro__sig_kick(struct g *gp)
-{
-	struct m *mp = gp->m;
-	int st = a_load_acq(&gp->status);
-	if ((st == G_RUNNING || st == G_SYSCALL) && mp)
-		/* running, or blocked in the kernel (sigsuspend, a read): the
-		 * nudge raises it in the G and ends such a call */
-		goro__sys3(SYS_tgkill, goro__sys0(SYS_getpid), mp->tid, GORO_SIGNUDGE);
-	else if (goro__sig_interrupting(gp))
-		/* parked: EINTR (or SA_RESTART's retry) as natively, or the
-		 * handler runs and the wait goes on */
-		goro__sig_interrupt(gp);
-}
-
-/* From a context that may have interrupted the runtime (locks held):
- * the scheduler or sysmon kicks it at its next pass. */
-static struct g *_Atomic kick_later;
-
-void goro__sig_kick_later(struct g *gp)
-{
-	a_store_rel(&kick_later, gp);
-}
-
-void goro__sig_drain(void)
-{
-	if (!a_load_rlx(&kick_later))
-		return;
-	struct g *gp = a_swap(&kick_later, NULL);
-	if (gp)
-		goro__sig_kick(gp);
-}
-
-GORO_EXPORT int pthread_kill(pthread_t t, int sig) { return send(t, sig, NULL); }
+GORO_EXPORT int pthread_kill(pthread_t t, int sig) { return send_to_thread(t, sig, NULL); }
 
 GORO_EXPORT int pthread_sigqueue(pthread_t t, int sig, const union sigval val)
 {
-	return send(t, sig, &val);
+	return send_to_thread(t, sig, &val);
 }
 
 /* ---- per-G signal masks ------------------------------------------------- */
 
-#define SIGBIT(sig) (1ULL << ((sig) - 1))
-#define UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
-
-void goro__sigmask_apply(struct m *mp, uint64_t mask)
-{
-	/* The runtime's nudge stays deliverable on every M. */
-	uint64_t k = mask & ~SIGBIT(GORO_SIGNUDGE);
-	goro__sys4(SYS_rt_sigprocmask, SIG_SETMASK, &k, NULL, 8);
-	mp->sigmask = mask;
-}
+#define UNBLOCKABLE (GORO_SIGBIT(SIGKILL) | GORO_SIGBIT(SIGSTOP))
 
 static int setmask(int how, const sigset_t *set, sigset_t *oldset)
 {
@@ -225,4 +94,88 @@ GORO_EXPORT int sigpending(sigset_t *set)
 		if (g & (1ULL << sig))
 			sigaddset(set, sig);
 	return 0;
+}
+
+/* ---- waiting for a signal ------------------------------------------------ */
+
+GORO_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ts)
+{
+	GORO_CANCEL_POINT();
+	return (int)goro__blocking6(SYS_rt_sigtimedwait, (long)set, (long)info, (long)ts, 8, 0, 0);
+}
+
+GORO_EXPORT int sigwaitinfo(const sigset_t *set, siginfo_t *info) { return sigtimedwait(set, info, NULL); }
+
+GORO_EXPORT int sigwait(const sigset_t *set, int *sig)
+{
+	siginfo_t si;
+	int r;
+	do
+		r = sigtimedwait(set, &si, NULL);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return errno;
+	*sig = r;
+	return 0;
+}
+
+/* open of a FIFO blocks until the other end opens. */
+
+/* sigsuspend/pause wait in the kernel for a signal to this thread: the
+ * M's mask is the G's (idle Ms and sysmon block program signals), so the
+ * signal comes here.  The runtime's own signal stays deliverable. */
+GORO_EXPORT int sigsuspend(const sigset_t *mask)
+{
+	GORO_CANCEL_POINT();
+	sigset_t m = *mask;
+	if (!goro__started)
+		return (int)goro__blocking6(SYS_rt_sigsuspend, (long)&m, 8, 0, 0, 0, 0);
+	sigdelset(&m, GORO_SIGNUDGE);
+	struct g *gp = getg();
+	uint64_t wm = *(const uint64_t *)&m;
+	uint32_t ran = gp->sigran;
+	/* A pthread_kill while the wait runs nudges this M; the nudge raises
+	 * what the wait's mask accepts (goro__sig_deliver). */
+	gp->suspendmask = wm;
+	a_store_rel(&gp->suspending, true);
+	long r;
+	do {
+		/* Signals pthread_kill recorded for this thread that the wait
+		 * accepts: kernel-pending now, so the wait takes them. */
+		goro__sig_raise_pending(gp, wm);
+		r = goro__blocking6(SYS_rt_sigsuspend, (long)&m, 8, 0, 0, 0, 0);
+		/* Natively only a handler of the program ends the wait: the
+		 * runtime's nudge alone waits again. */
+	} while (gp->sigran == ran);
+	a_store_rlx(&gp->suspending, false);
+	return (int)r;
+}
+
+GORO_EXPORT int pause(void)
+{
+	sigset_t cur;
+	pthread_sigmask(SIG_BLOCK, NULL, &cur);
+	return sigsuspend(&cur);
+}
+
+/* ---- handlers ------------------------------------------------------------- */
+
+/* The program's handlers run behind the runtime's trampoline; sigaction
+ * shows the program its own (sched/signal.c goro__sigaction). */
+GORO_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	return goro__sigaction(sig, act, old);
+}
+
+GORO_EXPORT __sighandler_t signal(int sig, __sighandler_t h)
+{
+	if (!goro__started)
+		return goro__real.signal(sig, h);
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = h;
+	sa.sa_flags = SA_RESTART; /* BSD semantics, as glibc's signal() */
+	if (goro__sigaction(sig, &sa, &old) != 0)
+		return SIG_ERR;
+	return old.sa_handler;
 }

@@ -9,7 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "preload/real.h"
+#include "goro.h"
+#include "sched/real.h"
 #include "sched/runtime.h"
 #include "sched/sys.h"
 #include "shim/shim.h"

@@ -8,6 +8,7 @@ GORO_HIDDEN int32_t goro__gomaxprocs = 1;
 GORO_HIDDEN struct g goro__g1;
 GORO_HIDDEN bool goro__started;
 GORO_HIDDEN bool goro__gsready; /* unit tests: getg() is the TLS slot */
+GORO_HIDDEN struct schedt goro__sched;
 GORO_HIDDEN struct goro_mutex goro__allglock;
 GORO_HIDDEN struct g *goro__allgs;
 

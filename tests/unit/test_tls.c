@@ -10,7 +10,7 @@
 #include <glib.h>
 #include <string.h>
 
-#include "preload/real.h"
+#include "sched/real.h"
 #include "sched/runtime.h"
 #include "tests/unit/stubs.h"
 

@@ -1,6 +1,6 @@
 #include <dlfcn.h>
 
-#include "preload/real.h"
+#include "sched/real.h"
 #include "sched/runtime.h"
 #include "sched/sys.h"
 

@@ -1,0 +1,142 @@
+/* Signals to a G: pthread_kill / pthread_sigqueue record them in the G,
+ * and the G takes them inside its own TLS.  A signal for a G must run in
+ * that G (its handler may read pthread_self or __thread data).  It is
+ * recorded in the G; if the G is running, its M is nudged with the
+ * runtime's signal so the handler re-raises it from inside the G;
+ * otherwise it is raised when the G next resumes, and a parked G is woken
+ * at once to take it (EINTR as natively).  See docs/ARCHITECTURE.md, "The
+ * signal path, end to end". */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sched/runtime.h"
+#include "sched/sys.h"
+
+static int raise_here(int sig, const union sigval *val)
+{
+	struct g *gp = getg();
+	int tid = gp->m ? gp->m->tid : goro__gettid();
+	long pid = goro__sys0(SYS_getpid);
+	long r;
+	bool was = gp->raising;
+	gp->raising = true; /* the trampoline runs it here, not elsewhere */
+	if (val) {
+		siginfo_t si;
+		memset(&si, 0, sizeof si);
+		si.si_signo = sig;
+		si.si_code = SI_QUEUE;
+		si.si_pid = (pid_t)pid;
+		si.si_uid = getuid();
+		si.si_value = *val;
+		r = goro__sys4(SYS_rt_tgsigqueueinfo, pid, tid, sig, &si);
+	} else {
+		r = goro__sys3(SYS_tgkill, pid, tid, sig);
+	}
+	gp->raising = was;
+	if (goro__sig_unwrapped_handler(sig)) { /* the trampoline counts the others */
+		gp->sigran++;
+		if (!goro__sa_restart(sig))
+			gp->sigran_nr++;
+	}
+	return r < 0 ? (int)-r : 0;
+}
+
+/* Raise the signals recorded for the current G (runs in the G).  Those
+ * the G blocks stay recorded until it unblocks them. */
+void goro__sig_deliver(struct g *gp)
+{
+	/* In sigsuspend the wait's mask is the thread's mask (shim/blocking.c). */
+	goro__sig_raise_pending(gp, a_load_acq(&gp->suspending) ? gp->suspendmask : gp->sigmask);
+}
+
+void goro__sig_raise_pending(struct g *gp, uint64_t mask)
+{
+	/* sigpending has bit sig; a kernel sigset has bit sig-1. */
+	uint64_t blocked = mask << 1;
+	uint64_t set = 0, old = a_load_rlx(&gp->sigpending);
+	for (;;) {
+		uint64_t deliver = old & ~blocked;
+		if (!deliver)
+			return;
+		if (a_cas(&gp->sigpending, &old, old & ~deliver)) {
+			set = deliver;
+			break;
+		}
+	}
+	for (int sig = 1; set && sig < 64; sig++) {
+		if (set & (1ULL << sig)) {
+			set &= ~(1ULL << sig);
+			if (gp->sigqueued & (1ULL << sig)) {
+				gp->sigqueued &= ~(1ULL << sig);
+				union sigval v = gp->sigvalue[sig];
+				raise_here(sig, &v);
+			} else {
+				raise_here(sig, NULL);
+			}
+		}
+	}
+}
+
+int goro__sig_send(struct g *gp, int sig, const union sigval *val)
+{
+	if (gp == getg())
+		return raise_here(sig, val);
+	if (val) {
+		gp->sigvalue[sig] = *val;
+		gp->sigqueued |= 1ULL << sig;
+	}
+	uint64_t bit = 1ULL << sig;
+	a_fetch_add(&gp->sigpending, 0); /* ordering for the value above */
+	uint64_t old = a_load_rlx(&gp->sigpending);
+	while (!a_cas(&gp->sigpending, &old, old | bit))
+		;
+	if (goro__may_enter_runtime())
+		goro__sig_kick(gp);
+	else
+		goro__sig_kick_later(gp); /* a handler that interrupted the runtime */
+	return 0;
+}
+
+void goro__sig_kick(struct g *gp)
+{
+	struct m *mp = gp->m;
+	int st = a_load_acq(&gp->status);
+	if ((st == G_RUNNING || st == G_SYSCALL) && mp)
+		/* running, or blocked in the kernel (sigsuspend, a read): the
+		 * nudge raises it in the G and ends such a call */
+		goro__sys3(SYS_tgkill, goro__sys0(SYS_getpid), mp->tid, GORO_SIGNUDGE);
+	else if (goro__sig_interrupting(gp))
+		/* parked: EINTR (or SA_RESTART's retry) as natively, or the
+		 * handler runs and the wait goes on */
+		goro__sig_interrupt(gp);
+}
+
+/* From a context that may have interrupted the runtime (locks held):
+ * the scheduler or sysmon kicks it at its next pass. */
+static struct g *_Atomic kick_later;
+
+void goro__sig_kick_later(struct g *gp)
+{
+	a_store_rel(&kick_later, gp);
+}
+
+void goro__sig_drain(void)
+{
+	if (!a_load_rlx(&kick_later))
+		return;
+	struct g *gp = a_swap(&kick_later, NULL);
+	if (gp)
+		goro__sig_kick(gp);
+}
+
+/* ---- per-G signal masks ------------------------------------------------- */
+
+void goro__sigmask_apply(struct m *mp, uint64_t mask)
+{
+	/* The runtime's nudge stays deliverable on every M. */
+	uint64_t k = mask & ~GORO_SIGBIT(GORO_SIGNUDGE);
+	goro__sys4(SYS_rt_sigprocmask, SIG_SETMASK, &k, NULL, 8);
+	mp->sigmask = mask;
+}

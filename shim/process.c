@@ -1,0 +1,72 @@
+/* Waiting for other processes, and system calls the program makes itself:
+ * wait4/waitpid/wait/waitid, system and pclose (which wait for a child),
+ * and syscall(2).  Each runs with the P handed off while it blocks. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sched/real.h"
+#include "sched/runtime.h"
+#include "sched/sys.h"
+#include "shim/shim.h"
+
+GORO_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
+{
+	GORO_CANCEL_POINT();
+	return (pid_t)goro__blocking6(SYS_wait4, pid, (long)status, options, (long)ru, 0, 0);
+}
+
+GORO_EXPORT pid_t waitpid(pid_t pid, int *status, int options) { return wait4(pid, status, options, NULL); }
+GORO_EXPORT pid_t wait(int *status) { return wait4(-1, status, 0, NULL); }
+
+GORO_EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
+{
+	GORO_CANCEL_POINT();
+	return (int)goro__blocking6(SYS_waitid, type, id, (long)info, options, 0, 0);
+}
+
+GORO_EXPORT int system(const char *cmd)
+{
+	goro__entersyscall();
+	int r = goro__real.system(cmd);
+	goro__exitsyscall();
+	return r;
+}
+
+GORO_EXPORT int pclose(FILE *f)
+{
+	goro__entersyscall();
+	int r = goro__real.pclose(f);
+	goro__exitsyscall();
+	return r;
+}
+
+/* syscall(2): a raw system call of the program (SYS_read, SYS_futex...)
+ * may block; give the P away while it does. */
+GORO_EXPORT long syscall(long nr, ...)
+{
+	va_list ap;
+	va_start(ap, nr);
+	long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long);
+	long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
+	va_end(ap);
+	switch (nr) {
+	case SYS_gettid:
+	case SYS_getpid:
+	case SYS_clone:
+	case SYS_clone3:
+	case SYS_fork:
+	case SYS_vfork:
+	case SYS_exit:
+	case SYS_rt_sigreturn:
+	case SYS_arch_prctl:
+		return goro__sys_ret(goro__sys6(nr, a, b, c, d, e, f));
+	default:
+		return goro__blocking6(nr, a, b, c, d, e, f);
+	}
+}
+
