@@ -9,11 +9,13 @@ enum { UNLOCKED = 0, LOCKED = 1, SLEEPING = 2 };
 #define ACTIVE_SPIN 4      /* Go: active_spin */
 #define ACTIVE_SPIN_CNT 30 /* Go: active_spin_cnt */
 
+/* The count belongs to this kernel thread's M, not to getg()->m: the
+ * yield fast path unlocks sched.lock after publishing its G on the global
+ * queue, and another M may already have taken the G (and set its m). */
 static inline void locks_add(int d)
 {
-	struct m *mp = getg()->m;
-	if (mp)
-		mp->locks += d;
+	if (goro__gsready)
+		getm()->locks += d;
 }
 
 void goro__lock(struct goro_mutex *l)

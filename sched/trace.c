@@ -80,7 +80,11 @@ static void *raw_map(size_t size)
 void goro__trace_ev(int type, struct g *gp, uint64_t arg, const char *reason)
 {
 	struct g *cur = getg();
-	struct m *mp = cur->m;
+	/* This thread's M (getg()->m may already be the next M of a G this
+	 * one just published); sysmon and the debug threads have none. */
+	struct m *mp = goro__gsready ? getm() : NULL;
+	if (mp && !mp->g0)
+		mp = NULL;
 	struct tracebuf *b;
 	if (mp) {
 		b = mp->tracebuf;
