@@ -158,7 +158,7 @@ void goro__config_parse(void)
 			if (!sig)
 				bad("GORO_PREEMPT", v, "off, or the preemption signal: SIGURG (default), SIGUSR1, "
 						      "SIGUSR2, SIGWINCH, SIGIO, SIGPWR or SIGRTMIN+N");
-			goro__sigpreempt = sig;
+			goro__signudge = sig;
 		}
 	}
 

@@ -291,7 +291,7 @@ void goro__netpoll_afterfork(void)
 	}
 	a_store_rlx(&nwaiters, 0);
 	goro__netpoll_init();
-	goro__netpoll_sigmask(&goro__m_sigmask);
+	goro__netpoll_sigmask(&goro__idle_sigmask);
 }
 
 /* ---- waiting on several fds (poll, select) ----------------------------- */

@@ -24,7 +24,7 @@
 #define RED_ZONE 128
 
 GORO_HIDDEN uint64_t goro__xsave_size = 4096;
-GORO_HIDDEN int goro__sigpreempt = SIGURG;
+GORO_HIDDEN int goro__signudge = SIGURG;
 static struct { uintptr_t lo, hi; } unsafe[MAX_UNSAFE];
 static int nunsafe;
 
@@ -161,7 +161,7 @@ void goro__check_blocked(struct m *mp)
 	if (!st || (st[2] != 'S' && st[2] != 'D'))
 		return; /* running: a CPU hog, which preemption handles */
 	a_store_rel(&mp->blockcheck, true);
-	goro__sys3(SYS_tgkill, goro__sys0(SYS_getpid), mp->tid, goro__sigpreempt);
+	goro__sys3(SYS_tgkill, goro__sys0(SYS_getpid), mp->tid, goro__signudge);
 }
 
 /* sysmon: ask the M running gp to preempt it now. */
@@ -169,5 +169,5 @@ void goro__preemptone(struct g *gp, struct m *mp)
 {
 	if (goro__cfg.preempt_off || !mp)
 		return;
-	goro__sys3(SYS_tgkill, goro__sys0(SYS_getpid), mp->tid, goro__sigpreempt);
+	goro__sys3(SYS_tgkill, goro__sys0(SYS_getpid), mp->tid, goro__signudge);
 }

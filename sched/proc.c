@@ -164,7 +164,7 @@ static void *mstart(void *arg)
 	mp->fs = g0->tp;
 	mp->gcur = g0;
 	goro__setgs(mp); /* inherited from the creating thread until now */
-	mp->sigmask = *(uint64_t *)&goro__m_sigmask; /* newm started it so */
+	mp->sigmask = *(uint64_t *)&goro__idle_sigmask; /* newm started it so */
 	goro__curg = g0;
 	mp->tid = goro__gettid();
 	goro__signal_minit(mp);
@@ -220,12 +220,10 @@ static void newm(struct p *pp, bool spinning)
 	goro__real.pthread_attr_setstack(&attr, st.lo, (size_t)((char *)st.hi - (char *)st.lo));
 	goro__real.pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	/* The M must not inherit the creating G's signal mask. */
-	sigset_t all, old;
-	sigfillset(&all);
-	goro__sys4(SYS_rt_sigprocmask, SIG_SETMASK, &goro__m_sigmask, &old, 8);
+	sigset_t old;
+	goro__sys4(SYS_rt_sigprocmask, SIG_SETMASK, &goro__idle_sigmask, &old, 8);
 	int err = goro__real.pthread_create(&mp->thread, &attr, mstart, mp);
 	goro__sys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
-	(void)all;
 	goro__real.pthread_attr_destroy(&attr);
 	if (err)
 		goro__throw("cannot create an M (pthread_create: %s)", strerror(err));
@@ -346,7 +344,7 @@ top:
 		goro__checktimers(goro__nanotime());
 	/* Non-blocking netpoll while Gs wait on I/O and no M blocks in it
 	 * (Go: the netpoll(0) step of findRunnable). */
-	if (goro__netpoll_waiters() && !goro__timer_sleeper())
+	if (goro__netpoll_waiters() && !goro__timerwait_active())
 		goro__netpoll(0);
 
 	if (pp->schedtick % GORO_GLOBRUNQ_TICK == 0 && a_load_rlx(&goro__sched.runqsize) > 0) {
@@ -388,7 +386,6 @@ top:
 	pidleput(pp);
 	goro__unlock(&goro__sched.lock);
 
-	bool was_spinning = mp->spinning;
 	if (mp->spinning) {
 		mp->spinning = false;
 		if (a_fetch_add(&goro__sched.nmspinning, -1) - 1 < 0)
@@ -410,13 +407,12 @@ top:
 			}
 		}
 	}
-	(void)was_spinning;
 
 	/* Sleep until a timer is due or someone hands us a P; meanwhile no
 	 * program signal lands here. */
 	goro__sigmask_idle(mp);
 	a_store_rel(&mp->idlewait, true);
-	bool slept = goro__timer_sleep(mp);
+	bool slept = goro__timerwait(mp);
 	a_store_rlx(&mp->idlewait, false);
 	if (slept) {
 		goro__lock(&goro__sched.lock);
@@ -438,7 +434,7 @@ void goro__idle_ms_remask(void)
 	long pid = goro__sys0(SYS_getpid);
 	for (struct m *mp = goro__sched.allm; mp; mp = mp->alllink)
 		if (a_load_acq(&mp->idlewait))
-			goro__sys3(SYS_tgkill, pid, mp->tid, GORO_SIGNUDGE);
+			goro__sys3(SYS_tgkill, pid, mp->tid, goro__signudge);
 }
 
 struct m *goro__m_by_tid(int tid)
@@ -463,7 +459,7 @@ static void wireg(struct m *mp, struct g *gp)
 	}
 	uint64_t mask = gp->sigmask;
 	if (__builtin_expect(a_load_rlx(&gp->sigtake), 0) && gp->waitreason)
-		mask |= *(volatile uint64_t *)&goro__m_sigmask; /* unblocked in goro__park */
+		mask |= *(volatile uint64_t *)&goro__idle_sigmask; /* unblocked in goro__park */
 	if (mp->sigmask != mask)
 		goro__sigmask_apply(mp, mask);
 	a_store_rlx(&gp->preempt, false);
@@ -660,6 +656,17 @@ void goro__ready_nowake(struct g *gp)
 	}
 }
 
+/* Would findrunnable take the head of the global queue next, at schedtick
+ * `tick`?  Nothing in pp's own queue, no timers, not the 1-in-61 tick of
+ * the fairness check, no locked G to hand over.  Both yield fast paths ask
+ * this: they then take that G under the lock hold that queued the
+ * yielding one, instead of a second round trip through findrunnable. */
+static bool next_is_global(struct p *pp, uint32_t tick)
+{
+	return goro__runqempty(pp) && !goro__timers_pending() && tick % GORO_GLOBRUNQ_TICK != 0 &&
+	       a_load_rlx(&goro__nlocked) == 0;
+}
+
 static void gosched_m(struct g *gp)
 {
 	struct m *mp = gp->m;
@@ -667,16 +674,11 @@ static void gosched_m(struct g *gp)
 	GORO_TRACE(TEV_GSTOP, gp, 0, gp->yieldreason ? gp->yieldreason : "yield");
 	a_store_rlx(&gp->status, G_RUNNABLE);
 	mp->curg = NULL;
-	/* Fast path for yield loops: with nothing local, no timers and no
-	 * deferred wake-ups, take the next G from the global queue under the
-	 * same lock hold that queued this one (findrunnable would do exactly
-	 * that, with a second lock round trip). */
 	struct g *next = NULL;
-	bool local = !goro__runqempty(pp) || goro__timers_pending() ||
-		     pp->schedtick % GORO_GLOBRUNQ_TICK == 0 || a_load_rlx(&goro__nlocked) > 0;
+	bool global = next_is_global(pp, pp->schedtick);
 	goro__lock(&goro__sched.lock);
 	goro__globrunqput(gp);
-	if (!local)
+	if (global)
 		next = goro__globrunqget(pp, 0);
 	goro__unlock(&goro__sched.lock);
 	goro__wakep();
@@ -704,15 +706,12 @@ void goro__gosched(void)
 	struct m *mp = gp->m;
 	struct p *pp = mp->p;
 	/* Fast path for yield loops: switch straight to the next G of the
-	 * global queue without going through g0.  Only when findrunnable
-	 * would pick exactly that G: nothing local, no timer, no netpoll, not
-	 * the 1-in-61 tick. */
-	/* Only the owner adds to its own queue, so a plain look at it is
-	 * exact enough here: a stealer can only make it emptier. */
-	if (a_load_rlx(&goro__nlocked) == 0 && a_load_rlx(&goro__sched.runqsize) > 0 &&
-	    a_load_rlx(&pp->runnext) == NULL &&
-	    a_load_rlx(&pp->runqhead) == a_load_rlx(&pp->runqtail) && !goro__timers_pending() &&
-	    !goro__netpoll_waiters() && (pp->schedtick + 1) % GORO_GLOBRUNQ_TICK != 0) {
+	 * global queue without going through g0, when findrunnable would pick
+	 * exactly that G (and no netpoll is due).  Only the owner adds to its
+	 * own queue, so a plain look at it is exact enough here: a stealer
+	 * can only make it emptier. */
+	if (a_load_rlx(&goro__sched.runqsize) > 0 && next_is_global(pp, pp->schedtick + 1) &&
+	    !goro__netpoll_waiters()) {
 		mp->locks++; /* no async preemption or signal re-entry meanwhile */
 		GORO_TRACE(TEV_GSTOP, gp, 0, gp->yieldreason ? gp->yieldreason : "yield");
 		a_store_rlx(&gp->ctxsaved, 0);
@@ -1027,69 +1026,79 @@ void goro__schedinit(int32_t procs)
 	goro__started = true;
 }
 
-/* One snapshot of the counters, for the stats line and /debug/vars. */
-struct counters {
-	unsigned long long created, nswitch, nsteal, nglob, syscalls, handoffs, preempts, async, netpoll,
-		blocked, timerwaits, timerspins, fswrites;
-	long long live, maxlive, ms, lead;
+/* One snapshot of the counters, for the stats line (GORO_STATS=1) and
+ * /debug/vars: a name and a value each, in the stats line's order; the
+ * ones marked live are gauges that only /debug/vars shows. */
+struct counter {
+	const char *name;
+	long long v;
+	bool live;
 };
+enum { NCOUNTERS = 22 };
 
-static void counters(struct counters *c)
+static void counters(struct counter c[NCOUNTERS])
 {
-	memset(c, 0, sizeof *c);
+	unsigned long long nswitch = 0, nsteal = 0, nglob = 0, fswrites = 0;
 	for (int32_t i = 0; i < goro__gomaxprocs; i++) {
-		c->nswitch += goro__allp[i].nswitch;
-		c->nsteal += goro__allp[i].nsteal;
-		c->nglob += goro__allp[i].nglobtake;
+		nswitch += goro__allp[i].nswitch;
+		nsteal += goro__allp[i].nsteal;
+		nglob += goro__allp[i].nglobtake;
 	}
 	for (struct m *mp = goro__sched.allm; mp; mp = mp->alllink)
-		c->fswrites += mp->fswrites;
-	c->created = a_load_rlx(&goro__sched.gcreated);
-	c->live = a_load_rlx(&goro__sched.gcount);
-	c->maxlive = a_load_rlx(&goro__sched.maxgcount);
-	c->ms = goro__sched.mnext;
-	c->syscalls = a_load_rlx(&goro__sched.nsyscall);
-	c->handoffs = a_load_rlx(&goro__sched.nhandoff);
-	c->preempts = a_load_rlx(&goro__sched.npreempt);
-	c->async = a_load_rlx(&goro__sched.nasyncpreempt);
-	c->netpoll = a_load_rlx(&goro__sched.nnetpollpark);
-	c->blocked = a_load_rlx(&goro__sched.nblockedm);
-	c->timerwaits = a_load_rlx(&goro__sched.ntimerwait);
-	c->timerspins = a_load_rlx(&goro__sched.ntimerspin);
-	c->lead = goro__timer_lead();
+		fswrites += mp->fswrites;
+	const struct counter all[NCOUNTERS] = {
+		{ "gs_created", (long long)a_load_rlx(&goro__sched.gcreated), false },
+		{ "live_gs", (long long)a_load_rlx(&goro__sched.gcount), true },
+		{ "max_live_gs", (long long)a_load_rlx(&goro__sched.maxgcount), false },
+		{ "ms_created", (long long)goro__sched.mnext, false },
+		{ "idle_ms", goro__sched.nmidle, true },
+		{ "idle_ps", a_load_rlx(&goro__sched.npidle), true },
+		{ "global_runq", a_load_rlx(&goro__sched.runqsize), true },
+		{ "context_switches", (long long)nswitch, false },
+		{ "steals", (long long)nsteal, false },
+		{ "globrunq_takes", (long long)nglob, false },
+		{ "gomaxprocs", goro__gomaxprocs, false },
+		{ "syscalls", (long long)a_load_rlx(&goro__sched.nsyscall), false },
+		{ "handoffs", (long long)a_load_rlx(&goro__sched.nhandoff), false },
+		{ "preempt_requests", (long long)a_load_rlx(&goro__sched.npreempt), false },
+		{ "async_preemptions", (long long)a_load_rlx(&goro__sched.nasyncpreempt), false },
+		{ "netpoll_parks", (long long)a_load_rlx(&goro__sched.nnetpollpark), false },
+		{ "blocked_calls_redone", (long long)a_load_rlx(&goro__sched.nblockedm), false },
+		{ "timer_waits", (long long)a_load_rlx(&goro__sched.ntimerwait), false },
+		{ "timer_spins", (long long)a_load_rlx(&goro__sched.ntimerspin), false },
+		{ "timer_lead_ns", goro__timer_lead(), false },
+		{ "fs_writes", (long long)fswrites, false },
+		{ "fsgsbase", goro__fsgsbase, false },
+	};
+	memcpy(c, all, sizeof all);
 }
 
 /* The counters as one JSON object (the /debug/vars endpoint). */
 void goro__stats_json_fd(int fd)
 {
-	struct counters c;
-	counters(&c);
-	goro__fdprintf(fd,
-		       "{\"gomaxprocs\": %d, \"gs_created\": %llu, \"live_gs\": %lld, \"max_live_gs\": %lld, "
-		       "\"ms_created\": %lld, \"idle_ms\": %d, \"idle_ps\": %d, \"global_runq\": %d, "
-		       "\"context_switches\": %llu, \"steals\": %llu, \"globrunq_takes\": %llu, "
-		       "\"syscalls\": %llu, \"handoffs\": %llu, \"preempt_requests\": %llu, "
-		       "\"async_preemptions\": %llu, \"netpoll_parks\": %llu, \"blocked_calls_redone\": %llu, "
-		       "\"timer_waits\": %llu, \"timer_spins\": %llu, \"timer_lead_ns\": %lld, "
-		       "\"fs_writes\": %llu, \"fsgsbase\": %d}\n",
-		       goro__gomaxprocs, c.created, c.live, c.maxlive, c.ms, goro__sched.nmidle,
-		       a_load_rlx(&goro__sched.npidle), a_load_rlx(&goro__sched.runqsize), c.nswitch, c.nsteal,
-		       c.nglob, c.syscalls, c.handoffs, c.preempts, c.async, c.netpoll, c.blocked, c.timerwaits,
-		       c.timerspins, c.lead, c.fswrites, goro__fsgsbase);
+	struct counter c[NCOUNTERS];
+	counters(c);
+	char buf[2048];
+	size_t n = 0;
+	for (int i = 0; i < NCOUNTERS && n < sizeof buf; i++)
+		n += (size_t)snprintf(buf + n, sizeof buf - n, "%s\"%s\": %lld", i ? ", " : "{", c[i].name, c[i].v);
+	if (n < sizeof buf)
+		(void)snprintf(buf + n, sizeof buf - n, "}\n");
+	goro__write_fd(fd, buf);
 }
 
 void goro__print_stats(void)
 {
-	struct counters c;
-	counters(&c);
-	goro__errorf("goro: stats: gs_created=%llu max_live_gs=%lld ms_created=%lld "
-		     "context_switches=%llu steals=%llu globrunq_takes=%llu gomaxprocs=%d "
-		     "syscalls=%llu handoffs=%llu preempt_requests=%llu async_preemptions=%llu "
-		     "netpoll_parks=%llu blocked_calls_redone=%llu timer_waits=%llu timer_spins=%llu "
-		     "timer_lead_ns=%lld fs_writes=%llu fsgsbase=%d\n",
-		     c.created, c.maxlive, c.ms, c.nswitch, c.nsteal, c.nglob, goro__gomaxprocs, c.syscalls,
-		     c.handoffs, c.preempts, c.async, c.netpoll, c.blocked, c.timerwaits, c.timerspins, c.lead,
-		     c.fswrites, goro__fsgsbase);
+	struct counter c[NCOUNTERS];
+	counters(c);
+	char buf[2048];
+	size_t n = (size_t)snprintf(buf, sizeof buf, "goro: stats:");
+	for (int i = 0; i < NCOUNTERS && n < sizeof buf; i++)
+		if (!c[i].live)
+			n += (size_t)snprintf(buf + n, sizeof buf - n, " %s=%lld", c[i].name, c[i].v);
+	if (n < sizeof buf)
+		(void)snprintf(buf + n, sizeof buf - n, "\n");
+	goro__write_err(buf);
 }
 
 /* ---- system calls --------------------------------------------------------- */

@@ -65,6 +65,6 @@ void goro__real_init(void);
 struct m;
 void goro__signal_minit(struct m *mp);
 void goro__signal_init(void);
-extern __attribute__((visibility("hidden"))) sigset_t goro__m_sigmask;
+extern __attribute__((visibility("hidden"))) sigset_t goro__idle_sigmask;
 
 #endif

@@ -46,14 +46,15 @@
 #define GORO_FORCE_PREEMPT_NS (10LL * 1000 * 1000) /* Go: forcePreemptNS */
 #define GORO_BLOCKED_CHECK_NS (20LL * 1000 * 1000) /* an M asleep in an uninterposed call */
 #define GORO_STUCK_REPORT_NS (1000LL * 1000 * 1000) /* progress diagnostic */
-#define GORO_TID_BASE (1 << 22)
+#define GORO_TID_BASE (1 << 22)   /* fake tids sit above PID_MAX_LIMIT */
 /* A signal's bit in the first word of a kernel sigset. */
 #define GORO_SIGBIT(sig) (1ULL << ((sig) - 1))
 #define GORO_M_SELF 0             /* offsetof(struct m, self): %gs:0 */
-#define GORO_M_GCUR 8             /* offsetof(struct m, gcur) */   /* fake tids sit above PID_MAX_LIMIT */
-/* The runtime's signal: SIGURG as Go's sigPreempt, or GORO_PREEMPT=SIG. */
-#define GORO_SIGNUDGE goro__sigpreempt
-extern GORO_HIDDEN int goro__sigpreempt;
+#define GORO_M_GCUR 8             /* offsetof(struct m, gcur) */
+/* The runtime's own signal, "the nudge": asynchronous preemption (Go's
+ * sigPreempt), pthread_kill delivery inside a running G, re-masking idle
+ * Ms, the set*id broadcast.  SIGURG, or GORO_PREEMPT=SIG. */
+extern GORO_HIDDEN int goro__signudge;
 
 /* ---- locks (sched/lock.c) ------------------------------------------------
  * Futex mutex for runtime state (Go: lock_futex.go).  Held only for short
@@ -563,23 +564,28 @@ struct goro_pollreq {
 };
 int goro__netpoll_wait_many(const struct goro_pollreq *req, int n, int64_t deadline, bool cancelable);
 
-/* ---- timers and wake-ups (sched/time.c) ---------------------------------- */
+/* ---- parking and waking (sched/park.c) -----------------------------------
+ * A parked G may be woken by its event, its timer or an interruption
+ * (cancel, signal); the waker that wins gp->wakeclaim readies it. */
 enum goro_wake { GORO_WAKE_EVENT, GORO_WAKE_TIMEOUT, GORO_WAKE_INTERRUPTED };
-enum goro_wake goro__park_until(goro_unlockf unlockf, void *arg, const char *reason, int64_t when);
 bool goro__claim(struct g *gp);
+void goro__wait_parked(struct g *gp); /* a claimed G may still be entering park_m */
 void goro__ready_claimed(struct g *gp);
 bool goro__wake(struct g *gp);        /* claim + ready; false if lost */
 void goro__interrupt(struct g *gp);   /* cancellation / signal */
-/* Park the current G until monotonic deadline `when` (ns).  Returns false
- * when interrupted (cancellation, signal) before the deadline. */
-/* Sleep until `when` (a cancellation point).  false: cancelled, or a
- * signal whose handler ran ended the sleep early (EINTR). */
-bool goro__sleep_until(int64_t when, const char *reason);
-/* A signal was recorded for gp: if it sleeps and the signal interrupts
- * (a handler, or a default action that ends the process), end the sleep. */
+/* Before a G makes itself findable by wakers (wait queue, poll slot). */
+void goro__park_begin(struct g *gp);
+/* Announce an interruptible park, under the lock that publishes the G:
+ * by a signal always, by a cancel when `cancel`.  true: one is already
+ * pending, do not park (return interrupted, and run goro__sig_resume once
+ * unlocked).  goro__park_done clears both after the park. */
+bool goro__park_interruptible(struct g *gp, bool cancel);
+void goro__park_done(struct g *gp);
 /* Wake gp from a park for a signal (GORO_WAKE_INTERRUPTED): its handler
  * runs as it resumes; the call it waits in decides from sigran. */
 bool goro__sig_interrupt(struct g *gp);
+
+/* ---- signals (sched/signal.c, sched/sigsend.c) --------------------------- */
 /* The program's handler for sig is entered through goro's trampoline. */
 bool goro__sig_wrapped(int sig);
 bool goro__sig_unwrapped_handler(int sig);
@@ -597,28 +603,31 @@ bool goro__sa_restart(int sig);
  * trampoline, the runtime signal's slot kept for its own handler, the
  * idle mask updated (0 or -1 with errno, as sigaction). */
 int goro__sigaction(int sig, const struct sigaction *act, struct sigaction *old);
-/* Before a G makes itself findable by wakers (wait queue, poll slot). */
-void goro__park_begin(struct g *gp);
-/* Announce an interruptible park, under the lock that publishes the G:
- * by a signal always, by a cancel when `cancel`.  true: one is already
- * pending, do not park (return interrupted, and run goro__sig_resume once
- * unlocked).  goro__park_done clears both after the park. */
-bool goro__park_interruptible(struct g *gp, bool cancel);
-void goro__park_done(struct g *gp);
 /* After a park: unblock caught signals if woken for a process signal
  * (sigtake), and raise those recorded for the G; runs the handlers here. */
 void goro__sig_resume(struct g *gp);
 /* Recorded signals gp does not block that interrupt a sleep. */
 bool goro__sig_interrupting(struct g *gp);
+
+/* ---- timers (sched/time.c) ------------------------------------------------ */
+/* Park the current G (goro__park) with a deadline `when` (monotonic ns, < 0
+ * for none).  The caller holds the lock that unlockf releases.  Returns
+ * how the G was woken. */
+enum goro_wake goro__park_until(goro_unlockf unlockf, void *arg, const char *reason, int64_t when);
+/* The current G sleeps until `when` (Go: timeSleep; a cancellation point).
+ * false: cancelled, or a signal whose handler ran ended it early (EINTR). */
+bool goro__timesleep(int64_t when, const char *reason);
 /* Runs expired timers; returns the next deadline or -1. */
 int64_t goro__checktimers(int64_t now);
 bool goro__timers_pending(void);
-bool goro__timer_sleep(struct m *mp);
-bool goro__timer_sleeper(void);
-/* The lead the timer sleeper now aims its kernel timeouts early by (ns). */
+/* An idle M without a P waits in the netpoller for the nearest timer (one
+ * M at a time: the timer waiter).  false: another M already does. */
+bool goro__timerwait(struct m *mp);
+bool goro__timerwait_active(void);    /* some M is the timer waiter */
+/* The lead the timer waiter now aims its kernel timeouts early by (ns). */
 int64_t goro__timer_lead(void);
 bool goro__timers_due(int64_t now);
-void goro__timers_sysmon(int64_t now); /* sysmon: run due timers no M runs */
+void goro__sysmon_timers(int64_t now); /* sysmon: run due timers no M runs */
 void goro__timers_pinit(struct p *pp);
 
 /* ---- parking on an address (sched/sema.c) -------------------------------- */

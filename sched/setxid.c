@@ -66,12 +66,12 @@ long goro__setxid_broadcast(long nr, long a, long b, long c)
 	a_store_rel(&req.active, 1);
 	long pid = goro__sys0(SYS_getpid);
 	for (int i = 0; i < req.n; i++)
-		goro__sys3(SYS_tgkill, pid, req.tids[i], GORO_SIGNUDGE);
+		goro__sys3(SYS_tgkill, pid, req.tids[i], goro__signudge);
 	for (int spins = 0; a_load_acq(&req.pending) > 0; spins++) {
 		if (spins % 1000 == 999) /* re-send: a thread may have been starting */
 			for (int i = 0; i < req.n; i++)
 				if (!a_load_rlx(&req.done[i]))
-					goro__sys3(SYS_tgkill, pid, req.tids[i], GORO_SIGNUDGE);
+					goro__sys3(SYS_tgkill, pid, req.tids[i], goro__signudge);
 		goro__sys0(SYS_sched_yield);
 	}
 	a_store_rel(&req.active, 0);

@@ -15,7 +15,7 @@
 
 #define ALTSTACK_SIZE (64UL * 1024)
 
-GORO_HIDDEN sigset_t goro__m_sigmask; /* Ms start with nothing blocked */
+GORO_HIDDEN sigset_t goro__idle_sigmask; /* Ms start with nothing blocked */
 static struct sigaction old_segv;
 
 static void segv_handler(int sig, siginfo_t *si, void *uc)
@@ -61,7 +61,7 @@ static void nudge_handler(int sig, siginfo_t *si, void *uc)
 		 * installs (goro__idle_ms_remask). */
 		struct m *mp = goro__gsready ? getm() : NULL;
 		if (mp && mp->g0 && a_load_acq(&mp->idlewait)) {
-			uint64_t idle = *(volatile uint64_t *)&goro__m_sigmask;
+			uint64_t idle = *(volatile uint64_t *)&goro__idle_sigmask;
 			memcpy(&((ucontext_t *)uc)->uc_sigmask, &idle, sizeof idle);
 			mp->sigmask = idle;
 		}
@@ -95,7 +95,7 @@ static int install(int sig, const struct sigaction *act);
 static bool sync_signal(int sig)
 {
 	return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP ||
-	       sig == SIGSYS || sig == GORO_SIGNUDGE;
+	       sig == SIGSYS || sig == goro__signudge;
 }
 
 static void idlemask_note(int sig, const struct sigaction *sa)
@@ -103,14 +103,14 @@ static void idlemask_note(int sig, const struct sigaction *sa)
 	if (sig <= 0 || sig >= 64 || sync_signal(sig))
 		return;
 	bool caught = sa->sa_handler != SIG_DFL && sa->sa_handler != SIG_IGN;
-	bool newly = caught && !sigismember(&goro__m_sigmask, sig);
+	bool newly = caught && !sigismember(&goro__idle_sigmask, sig);
 	goro__lock(&idlemask_lock);
 	if (caught)
-		sigaddset(&goro__m_sigmask, sig);
+		sigaddset(&goro__idle_sigmask, sig);
 	else
-		sigdelset(&goro__m_sigmask, sig);
+		sigdelset(&goro__idle_sigmask, sig);
 	if (goro__started)
-		goro__netpoll_sigmask(&goro__m_sigmask);
+		goro__netpoll_sigmask(&goro__idle_sigmask);
 	goro__unlock(&idlemask_lock);
 	if (newly && goro__started)
 		goro__idle_ms_remask();
@@ -123,11 +123,11 @@ void goro__signal_init(void)
 	nu.sa_sigaction = nudge_handler;
 	nu.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
 	sigemptyset(&nu.sa_mask);
-	goro__real.sigaction(GORO_SIGNUDGE, &nu, &old_nudge);
+	goro__real.sigaction(goro__signudge, &nu, &old_nudge);
 	goro__preempt_init();
 
 	sigfillset(&runtime_mask);
-	sigemptyset(&goro__m_sigmask);
+	sigemptyset(&goro__idle_sigmask);
 	for (int sig = 1; sig < 64; sig++) {
 		if (sync_signal(sig)) {
 			sigdelset(&runtime_mask, sig);
@@ -140,7 +140,7 @@ void goro__signal_init(void)
 			idlemask_note(sig, &cur);
 		}
 	}
-	goro__netpoll_sigmask(&goro__m_sigmask);
+	goro__netpoll_sigmask(&goro__idle_sigmask);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = segv_handler;
@@ -218,7 +218,7 @@ bool goro__sig_unwrapped_handler(int sig)
 /* The disposition as the program set it. */
 static void prog_view(int sig, struct sigaction *out)
 {
-	if (sig == GORO_SIGNUDGE)
+	if (sig == goro__signudge)
 		*out = old_nudge;
 	else if (sig > 0 && sig < 64 && (a_load_acq(&wrapped) & (1ULL << sig)))
 		*out = prog_act[sig];
@@ -311,7 +311,7 @@ int goro__sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	if (!goro__started)
 		return goro__real.sigaction(sig, act, old);
-	if (sig == GORO_SIGNUDGE) {
+	if (sig == goro__signudge) {
 		struct sigaction prev = old_nudge;
 		if (act)
 			old_nudge = *act;
@@ -387,7 +387,7 @@ void goro__sig_forward(void)
 	uint64_t pend = 0;
 	if (goro__sys2(SYS_rt_sigpending, &pend, 8) < 0)
 		return;
-	pend &= *(volatile uint64_t *)&goro__m_sigmask;
+	pend &= *(volatile uint64_t *)&goro__idle_sigmask;
 	bool took = false;
 	for (int sig = 1; pend && sig < 64; sig++) {
 		uint64_t bit = 1ULL << (sig - 1);
@@ -411,7 +411,7 @@ void goro__sig_forward(void)
 /* An M about to wait without a G (Go: the idle M's signal mask). */
 void goro__sigmask_idle(struct m *mp)
 {
-	uint64_t idle = *(volatile uint64_t *)&goro__m_sigmask;
+	uint64_t idle = *(volatile uint64_t *)&goro__idle_sigmask;
 	if (mp->sigmask != idle) {
 		goro__sys4(SYS_rt_sigprocmask, SIG_SETMASK, &idle, NULL, 8);
 		mp->sigmask = idle;

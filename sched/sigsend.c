@@ -106,7 +106,7 @@ void goro__sig_kick(struct g *gp)
 	if ((st == G_RUNNING || st == G_SYSCALL) && mp)
 		/* running, or blocked in the kernel (sigsuspend, a read): the
 		 * nudge raises it in the G and ends such a call */
-		goro__sys3(SYS_tgkill, goro__sys0(SYS_getpid), mp->tid, GORO_SIGNUDGE);
+		goro__sys3(SYS_tgkill, goro__sys0(SYS_getpid), mp->tid, goro__signudge);
 	else if (goro__sig_interrupting(gp))
 		/* parked: EINTR (or SA_RESTART's retry) as natively, or the
 		 * handler runs and the wait goes on */
@@ -136,7 +136,7 @@ void goro__sig_drain(void)
 void goro__sigmask_apply(struct m *mp, uint64_t mask)
 {
 	/* The runtime's nudge stays deliverable on every M. */
-	uint64_t k = mask & ~GORO_SIGBIT(GORO_SIGNUDGE);
+	uint64_t k = mask & ~GORO_SIGBIT(goro__signudge);
 	goro__sys4(SYS_rt_sigprocmask, SIG_SETMASK, &k, NULL, 8);
 	mp->sigmask = mask;
 }

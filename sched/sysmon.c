@@ -74,7 +74,7 @@ static void *sysmon(void *arg)
 		struct timespec ts = { 0, (long)delay * 1000 };
 		goro__sys2(SYS_nanosleep, &ts, NULL);
 		int64_t now = goro__nanotime();
-		goro__timers_sysmon(now);
+		goro__sysmon_timers(now);
 		goro__drain_deferred();
 		goro__netpoll_sigrearm();
 		/* Nobody polled the network for 10 ms: poll and inject. */

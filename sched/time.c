@@ -13,10 +13,12 @@
 #include "sched/sys.h"
 
 static _Atomic int64_t ntimers;        /* timers in all heaps */
-static struct goro_mutex slock;        /* the timer sleeper's state */
-static bool tsleeper;                  /* an M blocks in the netpoller for timers (slock) */
-static _Atomic bool tsleeper_flag;     /* the same, read without slock */
-static _Atomic int64_t tsleep_until;   /* its deadline */
+/* The timer waiter: the one idle M that blocks in the netpoller until the
+ * nearest timer (goro__timerwait). */
+static struct goro_mutex tw_lock;  /* guards tw_held */
+static bool tw_held;               /* an M is the timer waiter */
+static _Atomic bool tw_active;     /* tw_held, published for lock-free readers */
+static _Atomic int64_t tw_until;   /* the waiter's deadline */
 
 #define NEVER INT64_MAX
 
@@ -85,13 +87,6 @@ void goro__timers_pinit(struct p *pp)
 
 bool goro__timers_pending(void) { return a_load_rlx(&ntimers) > 0; }
 
-/* A claimed G may still be on its way into park_m: wait until it is parked. */
-static void wait_parked(struct g *gp)
-{
-	while (a_load_acq(&gp->status) != G_WAITING)
-		a_spin();
-}
-
 /* Run the due timers of one heap; their Gs go to the current P, without
  * waking another M (the caller does, once).  Returns how many. */
 static int runtimers(struct goro_timers *t, int64_t now)
@@ -113,7 +108,7 @@ static int runtimers(struct goro_timers *t, int64_t now)
 	int n = 0;
 	struct g *gp;
 	while ((gp = goro__gqueue_pop(&q))) {
-		wait_parked(gp);
+		goro__wait_parked(gp);
 		goro__ready_nowake(gp);
 		n++;
 	}
@@ -207,18 +202,18 @@ static void wait_until(int64_t until)
  * Gs wait on I/O, and no other M waits for them, block in the netpoller
  * until the nearest deadline (or an event, or a kick) and return true;
  * the caller then tries to get a P and run what became ready. */
-bool goro__timer_sleep(struct m *mp)
+bool goro__timerwait(struct m *mp)
 {
-	goro__lock(&slock);
-	if ((!goro__timers_pending() && !goro__netpoll_waiters()) || tsleeper) {
-		goro__unlock(&slock);
+	goro__lock(&tw_lock);
+	if ((!goro__timers_pending() && !goro__netpoll_waiters()) || tw_held) {
+		goro__unlock(&tw_lock);
 		return false;
 	}
-	tsleeper = true;
+	tw_held = true;
 	int64_t until = next_when();
-	a_store_rel(&tsleep_until, until);
-	a_store_rel(&tsleeper_flag, true);
-	goro__unlock(&slock);
+	a_store_rel(&tw_until, until);
+	a_store_rel(&tw_active, true);
+	goro__unlock(&tw_lock);
 	/* A timer added after next_when() with an earlier deadline sees the
 	 * flag and kicks; one added before is in until, or in this look. */
 	atomic_thread_fence(memory_order_seq_cst);
@@ -229,60 +224,24 @@ bool goro__timer_sleep(struct m *mp)
 		goro__netpoll(-1); /* only I/O waiters: until an event or a kick */
 	else
 		wait_until(until);
-	goro__lock(&slock);
-	tsleeper = false;
-	a_store_rel(&tsleeper_flag, false);
-	goro__unlock(&slock);
+	goro__lock(&tw_lock);
+	tw_held = false;
+	a_store_rel(&tw_active, false);
+	goro__unlock(&tw_lock);
 	(void)mp;
 	return true;
 }
 
-bool goro__timer_sleeper(void) { return a_load_rlx(&tsleeper_flag); }
+bool goro__timerwait_active(void) { return a_load_rlx(&tw_active); }
 
 /* A timer is due (sysmon's progress diagnostic). */
 bool goro__timers_due(int64_t now) { return goro__timers_pending() && next_when() <= now; }
 
 /* sysmon's backstop: timers due and nobody waiting for them. */
-void goro__timers_sysmon(int64_t now)
+void goro__sysmon_timers(int64_t now)
 {
-	if (goro__timers_due(now) && !a_load_acq(&tsleeper_flag))
+	if (goro__timers_due(now) && !a_load_acq(&tw_active))
 		goro__wakep();
-}
-
-/* ---- wake-up claims --------------------------------------------------------
- * A parked G may be woken by its event (a waker holding the wait queue's
- * lock), by its timer, or by an interruption (cancellation, signal).  Each
- * waker must first win gp->wakeclaim; only the winner readies it (Go: the
- * selectDone CAS in select).  Wakers that do not hold the queue lock may
- * claim a G that is still on its way into park_m: they wait for G_WAITING
- * before readying it, as Go's casgstatus loops do. */
-
-bool goro__claim(struct g *gp)
-{
-	uint32_t zero = 0;
-	return a_cas(&gp->wakeclaim, &zero, 1);
-}
-
-void goro__ready_claimed(struct g *gp)
-{
-	wait_parked(gp);
-	goro__ready(gp);
-}
-
-bool goro__wake(struct g *gp)
-{
-	if (!goro__claim(gp))
-		return false;
-	goro__ready_claimed(gp);
-	return true;
-}
-
-void goro__interrupt(struct g *gp)
-{
-	if (goro__claim(gp)) {
-		gp->interrupted = true;
-		goro__ready_claimed(gp);
-	}
 }
 
 /* No run queue, local or global, holds a G. */
@@ -299,45 +258,6 @@ static bool nothing_to_run(void)
 /* Park the current G (see goro__park) with an optional deadline `when`
  * (monotonic ns, < 0 for none).  The caller holds the lock that unlockf
  * releases.  Returns how the G was woken. */
-void goro__park_begin(struct g *gp)
-{
-	a_store_rlx(&gp->wakeclaim, 0);
-	gp->interrupted = false;
-	gp->timer_fired = false;
-}
-
-bool goro__park_interruptible(struct g *gp, bool cancel)
-{
-	a_store_rel(&gp->sigwaitable, true);
-	if (cancel)
-		a_store_rel(&gp->cancelable, true);
-	atomic_thread_fence(memory_order_seq_cst); /* pairs with pthread_cancel, signals */
-	bool take = a_load_rlx(&gp->sigtake), sig = take || goro__sig_interrupting(gp);
-	if (!sig && !(cancel && goro__cancel_requested(gp)))
-		return false;
-	/* Whoever claims the G readies it: if an interrupter already has,
-	 * park, and it readies us at once. */
-	if (!goro__claim(gp))
-		return false;
-	goro__park_done(gp);
-	return true;
-}
-
-void goro__park_done(struct g *gp)
-{
-	a_store_rlx(&gp->cancelable, false);
-	a_store_rlx(&gp->sigwaitable, false);
-}
-
-bool goro__sig_interrupt(struct g *gp)
-{
-	if (!a_load_acq(&gp->sigwaitable) || !goro__claim(gp))
-		return false;
-	gp->interrupted = true;
-	goro__ready_claimed(gp);
-	return true;
-}
-
 enum goro_wake goro__park_until(goro_unlockf unlockf, void *arg, const char *reason, int64_t when)
 {
 	struct g *gp = getg();
@@ -363,21 +283,21 @@ enum goro_wake goro__park_until(goro_unlockf unlockf, void *arg, const char *rea
 		siftup(t, t->n - 1);
 		publish(t);
 		goro__unlock(&t->lock);
-		/* Dekker with goro__timer_sleep: our deadline is published before
+		/* Dekker with goro__timerwait: our deadline is published before
 		 * we look for a sleeper; it looks at the deadlines again after it
 		 * raised its flag. */
 		atomic_thread_fence(memory_order_seq_cst);
-		if (!a_load_acq(&tsleeper_flag)) {
+		if (!a_load_acq(&tw_active)) {
 			/* Somebody must sleep for this timer.  When this M will
 			 * find nothing to run once the G is parked, it will
-			 * (findrunnable ends in goro__timer_sleep); otherwise an
+			 * (findrunnable ends in goro__timerwait); otherwise an
 			 * idle P's M.  Go wakes one always: for a lone sleeper
 			 * that is a wake-up and an idle round trip on another
 			 * CPU per sleep.  Work that turns up after this look
 			 * comes with its own wakep. */
 			if (!mp || !mp->p || gp->lockedm || !nothing_to_run())
 				goro__wakep();
-		} else if (when < a_load_acq(&tsleep_until))
+		} else if (when < a_load_acq(&tw_until))
 			kick();
 	}
 	goro__park(unlockf, arg, reason);
@@ -393,7 +313,7 @@ enum goro_wake goro__park_until(goro_unlockf unlockf, void *arg, const char *rea
 	return gp->interrupted ? GORO_WAKE_INTERRUPTED : GORO_WAKE_EVENT;
 }
 
-bool goro__sleep_until(int64_t when, const char *reason)
+bool goro__timesleep(int64_t when, const char *reason)
 {
 	if (!goro__started) {
 		int64_t left;
@@ -430,8 +350,8 @@ void goro__timers_afterfork(void)
 		t->n = 0;
 		a_store_rlx(&t->when0, NEVER);
 	}
-	memset(&slock, 0, sizeof slock);
+	memset(&tw_lock, 0, sizeof tw_lock);
 	a_store_rlx(&ntimers, 0);
-	tsleeper = false;
-	a_store_rlx(&tsleeper_flag, false);
+	tw_held = false;
+	a_store_rlx(&tw_active, false);
 }

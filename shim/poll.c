@@ -80,7 +80,7 @@ static int poll_wait(struct pollfd *fds, nfds_t n, int64_t deadline)
 			return (int)goro__sys_ret(r);
 		if (n == 0) {
 			/* poll as a sleep */
-			if (!goro__sleep_until(deadline < 0 ? INT64_MAX : deadline, "poll")) {
+			if (!goro__timesleep(deadline < 0 ? INT64_MAX : deadline, "poll")) {
 				goro__testcancel();
 				errno = EINTR;
 				return -1;
@@ -205,7 +205,7 @@ GORO_EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *t
 	int64_t when = tv ? goro__nanotime() + (int64_t)tv->tv_sec * 1000000000 + tv->tv_usec * 1000 : -1;
 	if (n == 0 && tv) {
 		/* select as a sleep */
-		bool done = goro__sleep_until(when, "select");
+		bool done = goro__timesleep(when, "select");
 		if (!done) {
 			goro__testcancel();
 			errno = EINTR;

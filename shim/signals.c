@@ -130,7 +130,7 @@ GORO_EXPORT int sigsuspend(const sigset_t *mask)
 	sigset_t m = *mask;
 	if (!goro__started)
 		return (int)goro__blocking6(SYS_rt_sigsuspend, (long)&m, 8, 0, 0, 0, 0);
-	sigdelset(&m, GORO_SIGNUDGE);
+	sigdelset(&m, goro__signudge);
 	struct g *gp = getg();
 	uint64_t wm = *(const uint64_t *)&m;
 	uint32_t ran = gp->sigran;

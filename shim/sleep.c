@@ -47,7 +47,7 @@ static bool parkable_clock(clockid_t clk)
 
 static int sleep_until(int64_t deadline)
 {
-	if (goro__sleep_until(deadline, "sleep"))
+	if (goro__timesleep(deadline, "sleep"))
 		return 0;
 	goro__testcancel();
 	return EINTR;
