@@ -331,6 +331,54 @@ static struct g *stealwork(struct m *mp, struct p *pp)
 	return NULL;
 }
 
+/* A spinning M that gave up its P stops spinning, then looks at every run
+ * queue again: a G queued between its last look and the decrement would
+ * otherwise wait for the next wakep (the delicate dance of the comment at
+ * the top).  true: it found work and holds an idle P again, spinning. */
+static bool stopspinning_recheck(struct m *mp)
+{
+	mp->spinning = false;
+	if (a_fetch_add(&goro__sched.nmspinning, -1) - 1 < 0)
+		goro__throw("findrunnable: negative nmspinning");
+	for (int32_t i = 0; i < goro__gomaxprocs; i++) {
+		if (goro__runqempty(&goro__allp[i]))
+			continue;
+		goro__lock(&goro__sched.lock);
+		struct p *pp = pidleget();
+		goro__unlock(&goro__sched.lock);
+		if (!pp)
+			return false;
+		acquirep(mp, pp);
+		mp->spinning = true;
+		a_fetch_add(&goro__sched.nmspinning, 1);
+		return true;
+	}
+	return false;
+}
+
+/* An M without a P and without work: wait as the timer waiter until a
+ * timer is due (then take an idle P if there is one), or park until
+ * startm hands it a P.  Meanwhile no program signal lands here. */
+static void idle_wait(struct m *mp)
+{
+	goro__sigmask_idle(mp);
+	a_store_rel(&mp->idlewait, true);
+	bool waited = goro__timerwait(mp);
+	a_store_rlx(&mp->idlewait, false);
+	if (waited) {
+		goro__lock(&goro__sched.lock);
+		struct p *pp = pidleget();
+		goro__unlock(&goro__sched.lock);
+		if (pp) {
+			acquirep(mp, pp);
+			return;
+		}
+	}
+	a_store_rel(&mp->idlewait, true);
+	stopm(mp);
+	a_store_rlx(&mp->idlewait, false);
+}
+
 /* Find a runnable G; blocks the M (without a P) until there is one
  * (Go: findRunnable). */
 static struct g *findrunnable(struct m *mp)
@@ -385,47 +433,9 @@ top:
 	releasep(mp);
 	pidleput(pp);
 	goro__unlock(&goro__sched.lock);
-
-	if (mp->spinning) {
-		mp->spinning = false;
-		if (a_fetch_add(&goro__sched.nmspinning, -1) - 1 < 0)
-			goro__throw("findrunnable: negative nmspinning");
-		/* The delicate dance: re-check every queue after dropping
-		 * nmspinning. */
-		for (int32_t i = 0; i < goro__gomaxprocs; i++) {
-			if (!goro__runqempty(&goro__allp[i])) {
-				goro__lock(&goro__sched.lock);
-				pp = pidleget();
-				goro__unlock(&goro__sched.lock);
-				if (pp) {
-					acquirep(mp, pp);
-					mp->spinning = true;
-					a_fetch_add(&goro__sched.nmspinning, 1);
-					goto top;
-				}
-				break;
-			}
-		}
-	}
-
-	/* Sleep until a timer is due or someone hands us a P; meanwhile no
-	 * program signal lands here. */
-	goro__sigmask_idle(mp);
-	a_store_rel(&mp->idlewait, true);
-	bool slept = goro__timerwait(mp);
-	a_store_rlx(&mp->idlewait, false);
-	if (slept) {
-		goro__lock(&goro__sched.lock);
-		pp = pidleget();
-		goro__unlock(&goro__sched.lock);
-		if (pp) {
-			acquirep(mp, pp);
-			goto top;
-		}
-	}
-	a_store_rel(&mp->idlewait, true);
-	stopm(mp);
-	a_store_rlx(&mp->idlewait, false);
+	if (mp->spinning && stopspinning_recheck(mp))
+		goto top;
+	idle_wait(mp);
 	goto top;
 }
 
@@ -786,66 +796,69 @@ void goro__gfree(struct g *gp)
 
 /* ---- creating and ending Gs ------------------------------------------- */
 
-/* Create a G running fn(arg) and put it in runnext (Go: newproc).
- * Returns NULL with errno-style error in *err. */
-struct g *goro__newproc(const struct goro_newg *ng, int *err)
+/* A G for newproc: from the P's free list (its TCB and maybe its stack
+ * reused), else a new one with a fresh TLS block and TCB (Go: gfget /
+ * malg).  *reused says which. */
+static struct g *newg_alloc(struct m *mp, struct p *pp, bool *reused)
 {
-	void *(*fn)(void *) = ng->fn;
-	void *arg = ng->arg;
-	size_t stacksize = ng->stacksize, guard = ng->guard, ustacksize = ng->ustacksize;
-	void *ustack = ng->ustack;
-	bool detached = ng->detached;
-	struct g *self = getg();
-	struct p *pp = self->m->p;
-	self->m->locks++;
+	mp->locks++;
 	struct g *gp = gfget(pp);
-	self->m->locks--;
-	bool reused = gp != NULL;
-	if (!gp) {
-		gp = calloc(1, sizeof *gp);
-		if (!gp) {
-			*err = EAGAIN;
-			return NULL;
-		}
-		gp->tp = goro__tls_alloc();
-		if (!gp->tp) {
-			free(gp);
-			*err = EAGAIN;
-			return NULL;
-		}
-		allgadd(gp);
+	mp->locks--;
+	*reused = gp != NULL;
+	if (gp)
+		return gp;
+	gp = calloc(1, sizeof *gp);
+	if (!gp)
+		return NULL;
+	gp->tp = goro__tls_alloc();
+	if (!gp->tp) {
+		free(gp);
+		return NULL;
 	}
-	/* Stack: keep the pooled one when it fits the request exactly. */
+	allgadd(gp);
+	return gp;
+}
+
+/* gp's stack for ng: the user's (pthread_attr_setstack), the pooled one
+ * when it fits the request exactly, else a new mapping.  0 or an errno
+ * value. */
+static int newg_stack(struct g *gp, const struct goro_newg *ng)
+{
 	size_t have = gp->stack_map ? (size_t)((char *)gp->stack_hi - (char *)gp->stack_lo) : 0;
-	if (gp->stack_map && (ustack || have != ((stacksize + 4095) & ~4095UL) || gp->guardsize != ((guard + 4095) & ~4095UL))) {
+	if (gp->stack_map && (ng->ustack || have != ((ng->stacksize + 4095) & ~4095UL) ||
+			      gp->guardsize != ((ng->guard + 4095) & ~4095UL))) {
 		struct goro_stack s = { gp->stack_map, gp->stack_mapsize, NULL, NULL, 0 };
 		goro__stackfree(&s);
 		gp->stack_map = NULL;
 	}
-	if (ustack) {
-		gp->stack_lo = ustack;
-		gp->stack_hi = (char *)ustack + ustacksize;
+	if (ng->ustack) {
+		gp->stack_lo = ng->ustack;
+		gp->stack_hi = (char *)ng->ustack + ng->ustacksize;
 		gp->guardsize = 0;
 	} else if (!gp->stack_map) {
 		struct goro_stack s;
-		int e = goro__stackalloc(&s, stacksize, guard);
-		if (e) {
-			gfput(pp, gp);
-			*err = e;
-			return NULL;
-		}
+		int e = goro__stackalloc(&s, ng->stacksize, ng->guard);
+		if (e)
+			return e;
 		gp->stack_map = s.map;
 		gp->stack_mapsize = s.mapsize;
 		gp->stack_lo = s.lo;
 		gp->stack_hi = s.hi;
 		gp->guardsize = s.guard;
 	}
+	return 0;
+}
 
-	gp->start = fn;
-	gp->arg = arg;
+/* Every per-thread field a reused G may still hold from its last life,
+ * set as pthread_create leaves a new thread; what it inherits comes from
+ * its creator `self` (name, signal mask, scheduling attributes). */
+static void newg_reset(struct g *gp, const struct goro_newg *ng, struct g *self)
+{
+	gp->start = ng->fn;
+	gp->arg = ng->arg;
 	a_store_rlx(&gp->ctxsaved, 1);
 	gp->result = NULL;
-	gp->detached = detached;
+	gp->detached = ng->detached;
 	a_store_rlx(&gp->exited, 0);
 	a_store_rlx(&gp->lock, 0);
 	a_store_rlx(&gp->cancel_pending, 0);
@@ -872,14 +885,15 @@ struct g *goro__newproc(const struct goro_newg *ng, int *err)
 	gp->sched_explicit = ng->sched_explicit;
 	gp->sched_policy = ng->sched_explicit ? ng->sched_policy : self->sched_policy;
 	gp->sched_prio = ng->sched_explicit ? ng->sched_prio : self->sched_prio;
-	if (ng->out)
-		*ng->out = (pthread_t)gp->tp;
 	a_store_rlx(&gp->preempt, false);
 	gp->goid = a_fetch_add(&goro__sched.goidgen, 1) + 1;
 	gp->tid = GORO_TID_BASE + (a_fetch_add(&goro__sched.tidgen, 1) & 0x3fffffff);
-	goro__tls_setup(gp, reused);
+}
 
-	/* First switch "returns" into goro__gstart with rsp 16-aligned. */
+/* The first switch to gp "returns" into goro__gstart, rsp 16-aligned, with
+ * the creator's control words (Go: gostartcallfn). */
+static void newg_context(struct g *gp)
+{
 	uintptr_t top = (uintptr_t)gp->stack_hi & ~(uintptr_t)15;
 	top -= 16;
 	*(uintptr_t *)(top - 8) = (uintptr_t)goro__gstart;
@@ -888,17 +902,43 @@ struct g *goro__newproc(const struct goro_newg *ng, int *err)
 	gp->ctx.r12 = (uint64_t)gp;
 	__asm__ volatile("stmxcsr %0" : "=m"(gp->ctx.mxcsr));
 	__asm__ volatile("fnstcw %0" : "=m"(gp->ctx.fpucw));
+}
+
+/* Create a G running ng->fn(ng->arg) and put it in runnext (Go: newproc).
+ * Returns NULL with an errno value in *err. */
+struct g *goro__newproc(const struct goro_newg *ng, int *err)
+{
+	struct g *self = getg();
+	struct m *mp = self->m;
+	struct p *pp = mp->p;
+	bool reused;
+	struct g *gp = newg_alloc(mp, pp, &reused);
+	if (!gp) {
+		*err = EAGAIN;
+		return NULL;
+	}
+	int e = newg_stack(gp, ng);
+	if (e) {
+		gfput(pp, gp);
+		*err = e;
+		return NULL;
+	}
+	newg_reset(gp, ng, self);
+	if (ng->out)
+		*ng->out = (pthread_t)gp->tp; /* before the G can run, as nptl */
+	goro__tls_setup(gp, reused);
+	newg_context(gp);
 
 	int64_t n = a_fetch_add(&goro__sched.gcount, 1) + 1;
 	int64_t mx = a_load_rlx(&goro__sched.maxgcount);
 	while (n > mx && !a_cas(&goro__sched.maxgcount, &mx, n))
 		;
 	a_fetch_add_rlx(&goro__sched.gcreated, 1);
-	GORO_TRACE(TEV_GCREATE, gp, (uintptr_t)fn, NULL);
+	GORO_TRACE(TEV_GCREATE, gp, (uintptr_t)ng->fn, NULL);
 	a_store_rlx(&gp->status, G_RUNNABLE);
-	self->m->locks++;
+	mp->locks++;
 	goro__runqput(pp, gp, true);
-	self->m->locks--;
+	mp->locks--;
 	goro__wakep();
 	return gp;
 }
@@ -1205,6 +1245,81 @@ static void handoffp(struct p *pp)
 		goro__wakep(); /* someone must sleep for them */
 }
 
+/* sysmon, for a P in a system call: retake it once it has stayed in the
+ * same call for a whole sysmon period, unless there is nothing for it and
+ * others can take new work (then up to 10 ms, Go's rule).  true: retaken
+ * and handed off. */
+static bool retake_syscall(struct p *pp, int32_t s, int64_t now)
+{
+	uint32_t t = pp->syscalltick;
+	if (pp->sysmon_syscalltick != t) {
+		pp->sysmon_syscalltick = t;
+		pp->sysmon_syscallwhen = now;
+		return false;
+	}
+	if (goro__runqempty(pp) && a_load_rlx(&goro__sched.nmspinning) + a_load_rlx(&goro__sched.npidle) > 0 &&
+	    now - pp->sysmon_syscallwhen < GORO_FORCE_PREEMPT_NS)
+		return false;
+	if (!a_cas(&pp->status, &s, P_IDLE))
+		return false;
+	a_fetch_add_rlx(&goro__sched.nhandoff, 1);
+	GORO_TRACE(TEV_HANDOFF, NULL, pp->id, NULL);
+	handoffp(pp);
+	return true;
+}
+
+/* Progress diagnostic with GORO_PREEMPT=off: say why the others cannot run. */
+static void report_stuck(struct p *pp, struct g *gp, int64_t now)
+{
+	if (!goro__cfg.preempt_off || now - pp->sysmon_when < GORO_STUCK_REPORT_NS ||
+	    pp->sysmon_reported == pp->sysmon_tick ||
+	    (goro__runqempty(pp) && a_load_rlx(&goro__sched.runqsize) == 0 && !goro__timers_due(now)))
+		return;
+	pp->sysmon_reported = pp->sysmon_tick;
+	goro__errorf("goro: thread %llu%s%s%s has run for %lld ms on P%d without yielding, "
+		     "and other threads are waiting for that P; asynchronous preemption is "
+		     "off (GORO_PREEMPT=off), so it keeps the P until it makes a call goro "
+		     "intercepts\n",
+		     (unsigned long long)gp->goid, gp->name[0] ? " \"" : "", gp->name, gp->name[0] ? "\"" : "",
+		     (long long)((now - pp->sysmon_when) / 1000000), pp->id);
+}
+
+/* sysmon, for a running P: a G that has held it for 10 ms is asked to
+ * yield (Go: preemptone), again every period while it keeps it (a nudge
+ * that lands where the G cannot stop — libc, goro, a signal handler — is
+ * otherwise the last one); after 20 ms, an M asleep in the kernel in a call
+ * goro did not intercept is looked at.  true: it acted. */
+static bool preempt_long(struct p *pp, struct m *mp, int64_t now)
+{
+	uint32_t t = pp->schedtick;
+	if (pp->sysmon_tick != t || pp->sysmon_when == 0) { /* 0: not seen yet */
+		pp->sysmon_tick = t;
+		pp->sysmon_when = now;
+		return false;
+	}
+	struct g *gp = mp->curg;
+	if (now - pp->sysmon_when < GORO_FORCE_PREEMPT_NS || !gp)
+		return false;
+	bool acted = false;
+	if (now - pp->sysmon_when >= GORO_BLOCKED_CHECK_NS && pp->sysmon_blockcheck != t) {
+		pp->sysmon_blockcheck = t;
+		goro__check_blocked(mp);
+	}
+	bool first = !a_load_rlx(&gp->preempt);
+	if (first || now - pp->sysmon_nudged >= GORO_FORCE_PREEMPT_NS) {
+		if (first) {
+			a_store_rlx(&gp->preempt, true);
+			a_fetch_add_rlx(&goro__sched.npreempt, 1);
+			GORO_TRACE(TEV_PREEMPT, gp, pp->id, "sysmon");
+		}
+		pp->sysmon_nudged = now;
+		goro__preemptone(gp, mp);
+		acted = true;
+	}
+	report_stuck(pp, gp, now);
+	return acted;
+}
+
 /* sysmon: retake Ps blocked in system calls and ask Gs that held their P
  * for 10 ms to yield (Go: retake).  Returns how many it acted on. */
 int64_t goro__sysmon_retake(int64_t now)
@@ -1213,70 +1328,11 @@ int64_t goro__sysmon_retake(int64_t now)
 	for (int32_t i = 0; i < goro__gomaxprocs; i++) {
 		struct p *pp = &goro__allp[i];
 		int32_t s = a_load_acq(&pp->status);
-		if (s == P_SYSCALL) {
-			uint32_t t = pp->syscalltick;
-			if (pp->sysmon_syscalltick != t) {
-				pp->sysmon_syscalltick = t;
-				pp->sysmon_syscallwhen = now;
-				continue;
-			}
-			/* In the same call for a whole sysmon period.  Keep the P
-			 * if there is nothing for it and others can take new work,
-			 * for up to 10 ms (Go's rule). */
-			if (goro__runqempty(pp) &&
-			    a_load_rlx(&goro__sched.nmspinning) + a_load_rlx(&goro__sched.npidle) > 0 &&
-			    now - pp->sysmon_syscallwhen < GORO_FORCE_PREEMPT_NS)
-				continue;
-			if (a_cas(&pp->status, &s, P_IDLE)) {
-				a_fetch_add_rlx(&goro__sched.nhandoff, 1);
-				GORO_TRACE(TEV_HANDOFF, NULL, pp->id, NULL);
-				n++;
-				handoffp(pp);
-			}
-			continue;
-		}
 		struct m *mp = pp->m;
-		if (s != P_RUNNING || !mp)
-			continue;
-		uint32_t t = pp->schedtick;
-		if (pp->sysmon_tick != t || pp->sysmon_when == 0) { /* 0: not seen yet */
-			pp->sysmon_tick = t;
-			pp->sysmon_when = now;
-		} else if (now - pp->sysmon_when >= GORO_FORCE_PREEMPT_NS) {
-			struct g *gp = mp->curg;
-			if (gp && now - pp->sysmon_when >= GORO_BLOCKED_CHECK_NS && pp->sysmon_blockcheck != t) {
-				pp->sysmon_blockcheck = t;
-				goro__check_blocked(mp);
-			}
-			bool first = gp && !a_load_rlx(&gp->preempt);
-			/* Ask again every period while it keeps the P: a nudge
-			 * that lands where the G cannot stop (libc, goro, a
-			 * signal handler) is otherwise the last one (Go re-asks
-			 * at every sysmon look too). */
-			if (gp && (first || now - pp->sysmon_nudged >= GORO_FORCE_PREEMPT_NS)) {
-				if (first) {
-					a_store_rlx(&gp->preempt, true);
-					a_fetch_add_rlx(&goro__sched.npreempt, 1);
-					GORO_TRACE(TEV_PREEMPT, gp, pp->id, "sysmon");
-				}
-				pp->sysmon_nudged = now;
-				goro__preemptone(gp, mp);
-				n++;
-			}
-			if (gp && goro__cfg.preempt_off && now - pp->sysmon_when >= GORO_STUCK_REPORT_NS &&
-			    pp->sysmon_reported != t &&
-			    (!goro__runqempty(pp) || a_load_rlx(&goro__sched.runqsize) > 0 || goro__timers_due(now))) {
-				/* Progress diagnostic: say why the others cannot run. */
-				pp->sysmon_reported = t;
-				goro__errorf("goro: thread %llu%s%s%s has run for %lld ms on P%d without yielding, "
-					     "and other threads are waiting for that P; asynchronous preemption is "
-					     "off (GORO_PREEMPT=off), so it keeps the P until it makes a call goro "
-					     "intercepts\n",
-					     (unsigned long long)gp->goid, gp->name[0] ? " \"" : "", gp->name,
-					     gp->name[0] ? "\"" : "", (long long)((now - pp->sysmon_when) / 1000000),
-					     pp->id);
-			}
-		}
+		if (s == P_SYSCALL)
+			n += retake_syscall(pp, s, now);
+		else if (s == P_RUNNING && mp)
+			n += preempt_long(pp, mp, now);
 	}
 	return n;
 }
