@@ -8,6 +8,7 @@
  * shared/notes/glibc-tls.md (glibc 2.36, x86_64). */
 #include <dlfcn.h>
 #include <errno.h>
+#include <sys/rseq.h>
 #include <gnu/libc-version.h>
 #include <link.h>
 #include <netdb.h>
@@ -153,26 +154,33 @@ static void scan_tls_modules(struct phdr_scan *s)
 }
 
 /* Start-up self-check.  Fills why and returns -1 when goro cannot run. */
-int goro__tls_check(char *why, size_t whylen)
+#define REFUSE(...)                                          \
+	do {                                                 \
+		(void)snprintf(why, whylen, __VA_ARGS__);    \
+		return -1;                                   \
+	} while (0)
+
+/* glibc 2.36, with the private symbols goro calls. */
+static int check_glibc(char *why, size_t whylen)
 {
 	const char *ver = gnu_get_libc_version();
-	if (strcmp(ver, "2.36") != 0) {
-		(void)snprintf(why, whylen, "glibc %s is not supported (goro knows the thread layout of glibc 2.36 only)", ver);
-		return -1;
-	}
-	static const char *const syms[] = { "_dl_allocate_tls", "_dl_get_tls_static_info",
-					    "__ctype_init", NULL };
+	if (strcmp(ver, "2.36") != 0)
+		REFUSE("glibc %s is not supported (goro knows the thread layout of glibc 2.36 only)", ver);
+	static const char *const syms[] = { "_dl_allocate_tls", "_dl_get_tls_static_info", "__ctype_init", NULL };
 	for (int i = 0; syms[i]; i++)
-		if (!dlsym(RTLD_DEFAULT, syms[i])) {
-			(void)snprintf(why, whylen, "glibc-private symbol %s not found", syms[i]);
-			return -1;
-		}
+		if (!dlsym(RTLD_DEFAULT, syms[i]))
+			REFUSE("glibc-private symbol %s not found", syms[i]);
 	dl_allocate_tls = (void *(*)(void *))dlsym(RTLD_DEFAULT, "_dl_allocate_tls");
 	dl_get_tls_static_info = (void (*)(size_t *, size_t *))dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
 	ctype_init = (void (*)(void))dlsym(RTLD_DEFAULT, "__ctype_init");
+	return 0;
+}
 
-	const uint32_t *sz = tdb("_thread_db_sizeof_pthread");
-	struct { const char *name; uint32_t off; } descs[] = {
+/* struct pthread and link_map offsets, as libthread_db's descriptors in
+ * libc say them. */
+static int check_thread_db(char *why, size_t whylen)
+{
+	static const struct { const char *name; uint32_t off; } descs[] = {
 		{ "_thread_db_pthread_tid", PD_TID },
 		{ "_thread_db_pthread_list", PD_LIST },
 		{ "_thread_db_pthread_specific", PD_SPECIFIC },
@@ -180,85 +188,77 @@ int goro__tls_check(char *why, size_t whylen)
 		{ "_thread_db_dtv_t_pointer_val", 0 },
 		{ "_thread_db_dtv_t_counter", 0 },
 	};
-	if (!sz || sz[0] != PD_SIZEOF) {
-		(void)snprintf(why, whylen, "sizeof(struct pthread) is not %d", PD_SIZEOF);
-		return -1;
-	}
+	const uint32_t *sz = tdb("_thread_db_sizeof_pthread");
+	if (!sz || sz[0] != PD_SIZEOF)
+		REFUSE("sizeof(struct pthread) is not %d", PD_SIZEOF);
 	for (size_t i = 0; i < sizeof descs / sizeof descs[0]; i++)
-		if (!tdb_is(descs[i].name, descs[i].off)) {
-			(void)snprintf(why, whylen, "struct pthread layout differs: %s is not %#x",
-				 descs[i].name, descs[i].off);
-			return -1;
-		}
+		if (!tdb_is(descs[i].name, descs[i].off))
+			REFUSE("struct pthread layout differs: %s is not %#x", descs[i].name, descs[i].off);
 	const uint32_t *lo = tdb("_thread_db_link_map_l_tls_offset");
 	const uint32_t *lm = tdb("_thread_db_link_map_l_tls_modid");
-	if (!lo || !lm || lo[0] != 64 || lm[0] != 64) {
-		(void)snprintf(why, whylen, "link_map TLS descriptors missing");
-		return -1;
-	}
+	if (!lo || !lm || lo[0] != 64 || lm[0] != 64)
+		REFUSE("link_map TLS descriptors missing");
 	lm_tls_offset_off = lo[2];
 	lm_tls_modid_off = lm[2];
+	return 0;
+}
 
-	void *tp = goro__getfs();
-	if (AT(tp, TCB_TCB, void *) != tp || AT(tp, TCB_SELF, void *) != tp) {
-		(void)snprintf(why, whylen, "tcbhead_t.tcb/self do not point at the TCB");
-		return -1;
-	}
-	if (AT(tp, PD_TID, int) != goro__gettid()) {
-		(void)snprintf(why, whylen, "struct pthread.tid does not hold the kernel tid");
-		return -1;
-	}
+/* The running thread's TCB holds what goro writes into every G's. */
+static int check_tcb(void *tp, char *why, size_t whylen)
+{
+	if (AT(tp, TCB_TCB, void *) != tp || AT(tp, TCB_SELF, void *) != tp)
+		REFUSE("tcbhead_t.tcb/self do not point at the TCB");
+	if (AT(tp, PD_TID, int) != goro__gettid())
+		REFUSE("struct pthread.tid does not hold the kernel tid");
 	void *rh = NULL;
 	size_t rlen = 0;
-	if (goro__sys3(SYS_get_robust_list, 0, &rh, &rlen) != 0 ||
-	    (char *)rh - (char *)tp != PD_ROBUST_HEAD) {
-		(void)snprintf(why, whylen, "robust_head is not at tp+%#x", PD_ROBUST_HEAD);
-		return -1;
-	}
-	extern const ptrdiff_t __rseq_offset; /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp): glibc ABI */
-	if (__rseq_offset != 0x920) {
-		(void)snprintf(why, whylen, "__rseq_offset is %td, not 0x920", __rseq_offset);
-		return -1;
-	}
-	if (AT(tp, PD_SPECIFIC, void *) != (char *)tp + PD_SPECIFIC_1ST) {
-		(void)snprintf(why, whylen, "specific[0] is not &specific_1stblock");
-		return -1;
-	}
+	if (goro__sys3(SYS_get_robust_list, 0, &rh, &rlen) != 0 || (char *)rh - (char *)tp != PD_ROBUST_HEAD)
+		REFUSE("robust_head is not at tp+%#x", PD_ROBUST_HEAD);
+	if (__rseq_offset != 0x920)
+		REFUSE("__rseq_offset is %td, not 0x920", __rseq_offset);
+	if (AT(tp, PD_SPECIFIC, void *) != (char *)tp + PD_SPECIFIC_1ST)
+		REFUSE("specific[0] is not &specific_1stblock");
+	return 0;
+}
 
+/* libgoro's own TLS (goro__curg, errno) lies in the static block, and the
+ * dtv slot of its module points there. */
+static int check_static_tls(void *tp, char *why, size_t whylen)
+{
 	size_t align;
 	dl_get_tls_static_info(&tls_static_size, &align);
 	curg_off = (char *)&goro__curg - (char *)tp;
 	errno_off = (char *)&errno - (char *)tp;
 	herrno_off = (char *)&h_errno - (char *)tp;
-	if (curg_off >= 0 || -curg_off > (ptrdiff_t)tls_static_size ||
-	    errno_off >= 0 || -errno_off > (ptrdiff_t)tls_static_size) {
-		(void)snprintf(why, whylen, "libgoro's TLS is not in the static TLS block");
-		return -1;
-	}
-
+	if (curg_off >= 0 || -curg_off > (ptrdiff_t)tls_static_size || errno_off >= 0 ||
+	    -errno_off > (ptrdiff_t)tls_static_size)
+		REFUSE("libgoro's TLS is not in the static TLS block");
 	struct phdr_scan *s = calloc(1, sizeof *s);
-	if (!s) {
-		(void)snprintf(why, whylen, "out of memory");
-		return -1;
-	}
+	if (!s)
+		REFUSE("out of memory");
 	scan_tls_modules(s);
-	/* dtv layout: our own module's slot must point at our static block. */
 	dtv_t *dtv = AT(tp, TCB_DTV, dtv_t *);
 	bool ok = false;
 	for (int i = 0; i < s->n; i++) {
 		char *blk = (char *)tp - s->found[i].offset;
 		if ((char *)&goro__curg >= blk && (char *)&goro__curg < blk + s->found[i].memsz)
-			ok = s->found[i].modid < dtv[-1].counter &&
-			     dtv[s->found[i].modid].pointer.val == blk;
+			ok = s->found[i].modid < dtv[-1].counter && dtv[s->found[i].modid].pointer.val == blk;
 	}
 	libc_modid = (int)s->libc_modid;
 	memcpy(tlsmods, s->found, sizeof(struct tlsmod) * (size_t)s->n);
 	ntlsmods = s->n;
 	free(s);
-	if (!ok || libc_modid == 0) {
-		(void)snprintf(why, whylen, "the dtv or link_map TLS layout differs from glibc 2.36");
+	if (!ok || libc_modid == 0)
+		REFUSE("the dtv or link_map TLS layout differs from glibc 2.36");
+	return 0;
+}
+
+int goro__tls_check(char *why, size_t whylen)
+{
+	void *tp = goro__getfs();
+	if (check_glibc(why, whylen) || check_thread_db(why, whylen) || check_tcb(tp, why, whylen) ||
+	    check_static_tls(tp, why, whylen))
 		return -1;
-	}
 	return 0;
 }
 
