@@ -227,7 +227,7 @@ static void set_timeout_us(int fd, int opt, long us)
 
 static void set_timeout(int fd, int opt, long sec) { set_timeout_us(fd, opt, sec * 1000000); }
 
-enum report { R_SCHED, R_GOROUTINES, R_VARS, R_TRACE, R_INDEX };
+enum report { R_NONE, R_SCHED, R_GOROUTINES, R_VARS, R_TRACE, R_INDEX };
 
 static const char index_text[] = "goro debug endpoints:\n"
 				 "  /debug/sched              scheduler snapshot (schedtrace with every P and G)\n"
@@ -280,6 +280,7 @@ static void serve_report(int fd, enum report r, int seconds)
 		break;
 	}
 	case R_INDEX:
+	case R_NONE:
 		break;
 	}
 	long size = goro__sys3(SYS_lseek, body, 0, SEEK_END);
@@ -326,16 +327,17 @@ static bool path_is(const char *p, size_t n, const char *want)
 
 /* One request: "GET <target> HTTP/1.x", headers ignored.  The whole
  * header section must arrive within DEBUG_IO_TIMEOUT_S. */
-static void handle(int fd)
+/* Read the request's header section into buf (NUL-terminated) within
+ * the I/O time limit.  false: answered with an error, or the client left. */
+static bool read_request(int fd, char *buf)
 {
-	char buf[DEBUG_HDR_MAX + 1];
 	size_t len = 0;
-	const char *end = NULL;
 	int64_t deadline = goro__nanotime() + DEBUG_IO_TIMEOUT_S * 1000000000LL;
-	while (!end) {
+	buf[0] = 0;
+	while (!strstr(buf, "\r\n\r\n") && !strstr(buf, "\n\n")) {
 		if (len == DEBUG_HDR_MAX) {
 			send_error(fd, "400 Bad Request", "request header section over 8 KiB");
-			return;
+			return false;
 		}
 		int64_t left = deadline - goro__nanotime();
 		long r = -EAGAIN;
@@ -347,71 +349,85 @@ static void handle(int fd)
 			continue;
 		if (r == -EAGAIN) {
 			send_error(fd, "408 Request Timeout", "no complete request within 5 seconds");
-			return;
+			return false;
 		}
 		if (r <= 0)
-			return; /* the client went away */
+			return false; /* the client went away */
 		if (memchr(buf + len, 0, (size_t)r)) {
 			send_error(fd, "400 Bad Request", "NUL byte in the request");
-			return;
+			return false;
 		}
 		len += (size_t)r;
 		buf[len] = 0;
-		end = strstr(buf, "\r\n\r\n");
-		if (!end)
-			end = strstr(buf, "\n\n");
 	}
-	/* Request line. */
+	return true;
+}
+
+/* "GET <target> HTTP/1.x": the target and its length through the out
+ * parameters.  false: answered with 400 or 405. */
+static bool parse_request_line(int fd, const char *buf, const char **target, size_t *tlen)
+{
 	size_t linelen = strcspn(buf, "\r\n");
 	const char *sp1 = memchr(buf, ' ', linelen);
 	const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', linelen - (size_t)(sp1 + 1 - buf)) : NULL;
 	if (!sp1 || !sp2 || sp1 == buf || sp2 == sp1 + 1 || (size_t)(buf + linelen - (sp2 + 1)) != 8 ||
 	    memcmp(sp2 + 1, "HTTP/1.", 7) != 0 || sp2[8] < '0' || sp2[8] > '9') {
 		send_error(fd, "400 Bad Request", "expected: GET <path> HTTP/1.x");
-		return;
+		return false;
 	}
-	const char *target = sp1 + 1;
-	size_t tlen = (size_t)(sp2 - target);
-	for (size_t i = 0; i < tlen; i++)
-		if ((unsigned char)target[i] <= ' ' || (unsigned char)target[i] >= 0x7f) {
+	*target = sp1 + 1;
+	*tlen = (size_t)(sp2 - *target);
+	for (size_t i = 0; i < *tlen; i++)
+		if ((unsigned char)(*target)[i] <= ' ' || (unsigned char)(*target)[i] >= 0x7f) {
 			send_error(fd, "400 Bad Request", "bad character in the request target");
-			return;
+			return false;
 		}
 	for (const char *m = buf; m < sp1; m++)
 		if (*m < 'A' || *m > 'Z') {
 			send_error(fd, "400 Bad Request", "expected: GET <path> HTTP/1.x");
-			return;
+			return false;
 		}
-	if (target[0] != '/') {
+	if ((*target)[0] != '/') {
 		send_error(fd, "400 Bad Request", "the request target must be a path starting with /");
-		return;
+		return false;
 	}
 	if (sp1 - buf != 3 || memcmp(buf, "GET", 3) != 0) {
 		send_error(fd, "405 Method Not Allowed", "only GET is served");
-		return;
+		return false;
 	}
+	return true;
+}
+
+/* The report a path names; R_NONE when none (answered with 404). */
+static enum report route(int fd, const char *path, size_t plen)
+{
+	static const struct { const char *path; enum report r; } routes[] = {
+		{ "/debug/sched", R_SCHED }, { "/debug/goroutines", R_GOROUTINES }, { "/debug/vars", R_VARS },
+		{ "/debug/trace", R_TRACE }, { "/debug", R_INDEX },	{ "/debug/", R_INDEX },
+	};
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+		if (path_is(path, plen, routes[i].path))
+			return routes[i].r;
+	send_error(fd, "404 Not Found", "unknown path; see /debug/ for the endpoints");
+	return R_NONE;
+}
+
+static void handle(int fd)
+{
+	char buf[DEBUG_HDR_MAX + 1];
+	const char *target;
+	size_t tlen;
+	if (!read_request(fd, buf) || !parse_request_line(fd, buf, &target, &tlen))
+		return;
 	const char *q = memchr(target, '?', tlen);
 	size_t plen = q ? (size_t)(q - target) : tlen;
 	size_t qlen = q ? tlen - plen - 1 : 0;
 	if (q)
 		q++;
-
-	enum report r;
-	int seconds = 0;
-	if (path_is(target, plen, "/debug/sched"))
-		r = R_SCHED;
-	else if (path_is(target, plen, "/debug/goroutines"))
-		r = R_GOROUTINES;
-	else if (path_is(target, plen, "/debug/vars"))
-		r = R_VARS;
-	else if (path_is(target, plen, "/debug/trace"))
-		r = R_TRACE;
-	else if (path_is(target, plen, "/debug") || path_is(target, plen, "/debug/"))
-		r = R_INDEX;
-	else {
-		send_error(fd, "404 Not Found", "unknown path; see /debug/ for the endpoints");
+	enum report r = route(fd, target, plen);
+	if (r == R_NONE)
 		return;
-	}
+	int seconds = 0;
 	if (r == R_TRACE) {
 		seconds = q ? parse_seconds(q, qlen) : -1;
 		if (seconds < 0) {
