@@ -139,19 +139,19 @@ static bool unlock_pd(struct g *gp, void *arg)
 	return true;
 }
 
-int goro__netpoll_wait(int fd, int mode, int64_t deadline, bool cancelable)
+int goro__netpoll_wait(int fd, enum goro_iomode mode, int64_t deadline, bool cancelable)
 {
 	struct g *gp = getg();
 	struct polldesc *pd = pd_of(fd);
 	if (!pd)
-		return -EPERM;
-	struct g **slot = mode == 'r' ? &pd->rg : &pd->wg;
+		return GORO_POLL_FALLBACK;
+	struct g **slot = mode == GORO_IO_READ ? &pd->rg : &pd->wg;
 	goro__lock(&pd->lock);
 	if (*slot) {
 		/* Another G already waits for the same direction on this fd:
 		 * let the caller block in the kernel instead. */
 		goro__unlock(&pd->lock);
-		return -EPERM;
+		return GORO_POLL_FALLBACK;
 	}
 	goro__park_begin(gp);
 	*slot = gp;
@@ -159,7 +159,7 @@ int goro__netpoll_wait(int fd, int mode, int64_t deadline, bool cancelable)
 	if (r < 0) {
 		*slot = NULL;
 		goro__unlock(&pd->lock);
-		return r == -EPERM ? -EPERM : (int)r;
+		return r == -EPERM ? GORO_POLL_FALLBACK : (int)r; /* epoll_ctl refuses a regular file */
 	}
 	if (cancelable && goro__park_interruptible(gp, true)) {
 		*slot = NULL;
@@ -171,7 +171,7 @@ int goro__netpoll_wait(int fd, int mode, int64_t deadline, bool cancelable)
 	a_fetch_add_rlx(&goro__sched.nnetpollpark, 1);
 	/* No break needed: an M blocked in epoll sees the new registration,
 	 * and otherwise this M polls in findrunnable before it sleeps. */
-	enum goro_wake w = goro__park_until(unlock_pd, pd, mode == 'r' ? "IO wait (read)" : "IO wait (write)",
+	enum goro_wake w = goro__park_until(unlock_pd, pd, mode == GORO_IO_READ ? "IO wait (read)" : "IO wait (write)",
 					    deadline);
 	goro__park_done(gp);
 	a_fetch_add(&nwaiters, -1);
@@ -316,13 +316,13 @@ int goro__netpoll_wait_many(const struct goro_pollreq *req, int n, int64_t deadl
 {
 	struct g *gp = getg();
 	if (n <= 0 || n > GORO_POLL_MANY)
-		return -EPERM;
+		return GORO_POLL_FALLBACK;
 	struct polldesc *pds[GORO_POLL_MANY] = { 0 }, *locked[GORO_POLL_MANY] = { 0 };
 	int nl = 0;
 	for (int i = 0; i < n; i++) {
 		pds[i] = pd_of(req[i].fd);
 		if (!pds[i] || (i > 0 && req[i].fd < req[i - 1].fd))
-			return -EPERM;
+			return GORO_POLL_FALLBACK;
 	}
 	for (int i = 0; i < n; i++)
 		if (nl == 0 || locked[nl - 1] != pds[i]) {
@@ -334,9 +334,9 @@ int goro__netpoll_wait_many(const struct goro_pollreq *req, int n, int64_t deadl
 	int set = 0;
 	long err = 0;
 	for (; set < n; set++) {
-		struct g **slot = req[set].mode == 'r' ? &pds[set]->rg : &pds[set]->wg;
+		struct g **slot = req[set].mode == GORO_IO_READ ? &pds[set]->rg : &pds[set]->wg;
 		if (*slot) {
-			err = -EPERM; /* another G waits there: the caller blocks in the kernel */
+			err = GORO_POLL_FALLBACK; /* another G waits there: the caller blocks in the kernel */
 			break;
 		}
 		*slot = gp;
@@ -350,14 +350,14 @@ int goro__netpoll_wait_many(const struct goro_pollreq *req, int n, int64_t deadl
 		err = -EINTR;
 	if (err) {
 		for (int i = 0; i < set; i++) {
-			struct g **slot = req[i].mode == 'r' ? &pds[i]->rg : &pds[i]->wg;
+			struct g **slot = req[i].mode == GORO_IO_READ ? &pds[i]->rg : &pds[i]->wg;
 			if (*slot == gp)
 				*slot = NULL;
 		}
 		unlock_many(gp, &ml);
 		if (err == -EINTR)
 			goro__sig_resume(gp);
-		return err == -EINTR ? -EINTR : -EPERM;
+		return err == -EINTR ? -EINTR : GORO_POLL_FALLBACK;
 	}
 	a_fetch_add(&nwaiters, 1);
 	a_fetch_add_rlx(&goro__sched.nnetpollpark, 1);
@@ -366,7 +366,7 @@ int goro__netpoll_wait_many(const struct goro_pollreq *req, int n, int64_t deadl
 	a_fetch_add(&nwaiters, -1);
 	/* Take ourselves off every descriptor the event did not. */
 	for (int i = 0; i < n; i++) {
-		struct g **slot = req[i].mode == 'r' ? &pds[i]->rg : &pds[i]->wg;
+		struct g **slot = req[i].mode == GORO_IO_READ ? &pds[i]->rg : &pds[i]->wg;
 		goro__lock(&pds[i]->lock);
 		if (*slot == gp)
 			*slot = NULL;

@@ -526,10 +526,19 @@ void goro__sysmon_wake(void);
 
 /* ---- netpoller (sched/netpoll.c) ----------------------------------------- */
 void goro__netpoll_init(void);
-/* Park the current G until fd is readable ('r') or writable ('w').
- * Returns 0 when ready, -EPERM when fd cannot be polled (regular file),
- * -ETIMEDOUT at the deadline, -EINTR when interrupted (cancel). */
-int goro__netpoll_wait(int fd, int mode, int64_t deadline, bool cancelable);
+/* What a G waits for on a descriptor. */
+enum goro_iomode { GORO_IO_READ, GORO_IO_WRITE };
+/* A netpoll wait's results besides -errno (-ETIMEDOUT at the deadline,
+ * -EINTR when interrupted by a cancel or a signal, -EBADF...). */
+enum {
+	GORO_POLL_READY = 0,
+	/* fd cannot be parked on (a regular file, or another G already
+	 * waits the same way): the caller blocks in the kernel instead */
+	GORO_POLL_FALLBACK = 1,
+};
+/* Park the current G until fd is ready for mode.  GORO_POLL_READY,
+ * GORO_POLL_FALLBACK, or -errno. */
+int goro__netpoll_wait(int fd, enum goro_iomode mode, int64_t deadline, bool cancelable);
 /* Poll once: ready the Gs whose fds are ready.  ns: <0 block, 0 poll.
  * Returns the events seen (a kick counts), 0 when the wait timed out,
  * -errno (-EINTR) when it was interrupted. */
@@ -560,7 +569,7 @@ void goro__own_sockets_forget(void);   /* fork: every socket is shared now */
 #define GORO_POLL_MANY 64 /* more fds than this: poll blocks in the kernel */
 struct goro_pollreq {
 	int fd;
-	int mode; /* 'r' or 'w' */
+	enum goro_iomode mode;
 };
 int goro__netpoll_wait_many(const struct goro_pollreq *req, int n, int64_t deadline, bool cancelable);
 

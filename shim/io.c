@@ -35,17 +35,17 @@ static bool user_nonblock(int fd)
 
 /* The blocking fallback: the syscall itself, with the P handed off if it
  * really blocks. */
-static long blocking_rw(int fd, const struct iovec *iov, int cnt, int mode)
+static long blocking_rw(int fd, const struct iovec *iov, int cnt, enum goro_iomode mode)
 {
 	goro__entersyscall();
-	long r = goro__sys3(mode == 'r' ? SYS_readv : SYS_writev, fd, iov, cnt);
+	long r = goro__sys3(mode == GORO_IO_READ ? SYS_readv : SYS_writev, fd, iov, cnt);
 	goro__exitsyscall();
 	return r;
 }
 
 /* Wait for fd in mode; 1: retry the call, 0: use the blocking fallback,
  * <0: -errno to return. */
-static int wait_ready(int fd, int mode)
+static int wait_ready(int fd, enum goro_iomode mode)
 {
 	struct g *gp = getg();
 	uint32_t nr = gp->sigran_nr;
@@ -58,7 +58,7 @@ static int wait_ready(int fd, int mode)
 		 * kernel would restart the call. */
 		return gp->sigran_nr != nr ? -EINTR : 1;
 	}
-	if (w == -EPERM || w == -EBADF)
+	if (w == GORO_POLL_FALLBACK || w == -EBADF)
 		return 0;
 	return w;
 }
@@ -86,22 +86,22 @@ static struct iovec *iov_advance(struct iovec *iov, int *cnt, size_t done)
 	return iov;
 }
 
-static ssize_t rw(int fd, const struct iovec *uiov, int cnt, int mode)
+static ssize_t rw(int fd, const struct iovec *uiov, int cnt, enum goro_iomode mode)
 {
 	if (!goro__started || cnt < 0 || cnt > IOV_MAX)
-		return goro__sys_ret(goro__sys3(mode == 'r' ? SYS_readv : SYS_writev, fd, uiov, cnt));
+		return goro__sys_ret(goro__sys3(mode == GORO_IO_READ ? SYS_readv : SYS_writev, fd, uiov, cnt));
 	goro__testcancel();
 	struct iovec copy[cnt > 0 ? cnt : 1];
 	memcpy(copy, uiov, sizeof(struct iovec) * (size_t)cnt);
 	struct iovec *iov = copy;
 	size_t total = iov_total(uiov, cnt), done = 0;
 	for (;;) {
-		long r = goro__sys6(mode == 'r' ? SYS_preadv2 : SYS_pwritev2, fd, (long)iov, cnt, -1, -1,
+		long r = goro__sys6(mode == GORO_IO_READ ? SYS_preadv2 : SYS_pwritev2, fd, (long)iov, cnt, -1, -1,
 				    RWF_NOWAIT);
 		if (r >= 0) {
 			done += (size_t)r;
 			/* A blocking write goes on until everything is written. */
-			if (mode == 'r' || done == total || r == 0)
+			if (mode == GORO_IO_READ || done == total || r == 0)
 				return (ssize_t)done;
 			iov = iov_advance(iov, &cnt, (size_t)r);
 			continue;
@@ -129,17 +129,17 @@ static ssize_t rw(int fd, const struct iovec *uiov, int cnt, int mode)
 GORO_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
 	struct iovec iov = { buf, n };
-	return rw(fd, &iov, 1, 'r');
+	return rw(fd, &iov, 1, GORO_IO_READ);
 }
 
 GORO_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
 	struct iovec iov = { (void *)buf, n };
-	return rw(fd, &iov, 1, 'w');
+	return rw(fd, &iov, 1, GORO_IO_WRITE);
 }
 
-GORO_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt) { return rw(fd, iov, cnt, 'r'); }
-GORO_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt) { return rw(fd, iov, cnt, 'w'); }
+GORO_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt) { return rw(fd, iov, cnt, GORO_IO_READ); }
+GORO_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt) { return rw(fd, iov, cnt, GORO_IO_WRITE); }
 
 /* ---- sockets ------------------------------------------------------------- */
 
@@ -153,9 +153,9 @@ static bool is_stream(int fd)
 
 /* recvmsg/sendmsg with MSG_DONTWAIT; park while the program's socket is
  * blocking and it did not ask for MSG_DONTWAIT itself. */
-static ssize_t sockmsg(int fd, struct msghdr *umsg, int flags, int mode)
+static ssize_t sockmsg(int fd, struct msghdr *umsg, int flags, enum goro_iomode mode)
 {
-	long nr = mode == 'r' ? SYS_recvmsg : SYS_sendmsg;
+	long nr = mode == GORO_IO_READ ? SYS_recvmsg : SYS_sendmsg;
 	if (!goro__started)
 		return goro__sys_ret(goro__sys3(nr, fd, umsg, flags));
 	goro__testcancel();
@@ -171,7 +171,7 @@ static ssize_t sockmsg(int fd, struct msghdr *umsg, int flags, int mode)
 		long r = goro__sys3(nr, fd, &msg, flags | MSG_DONTWAIT);
 		if (r >= 0) {
 			done += (size_t)r;
-			if (mode == 'r') {
+			if (mode == GORO_IO_READ) {
 				umsg->msg_flags = msg.msg_flags;
 				umsg->msg_namelen = msg.msg_namelen;
 				umsg->msg_controllen = msg.msg_controllen;
@@ -200,17 +200,17 @@ static ssize_t sockmsg(int fd, struct msghdr *umsg, int flags, int mode)
 	}
 }
 
-GORO_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags) { return sockmsg(fd, msg, flags, 'r'); }
+GORO_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags) { return sockmsg(fd, msg, flags, GORO_IO_READ); }
 GORO_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	return sockmsg(fd, (struct msghdr *)msg, flags, 'w');
+	return sockmsg(fd, (struct msghdr *)msg, flags, GORO_IO_WRITE);
 }
 
 GORO_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr, socklen_t *alen)
 {
 	struct iovec iov = { buf, n };
 	struct msghdr msg = { .msg_name = addr, .msg_namelen = alen ? *alen : 0, .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t r = sockmsg(fd, &msg, flags, 'r');
+	ssize_t r = sockmsg(fd, &msg, flags, GORO_IO_READ);
 	if (r >= 0 && alen)
 		*alen = msg.msg_namelen;
 	return r;
@@ -222,7 +222,7 @@ GORO_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const s
 {
 	struct iovec iov = { (void *)buf, n };
 	struct msghdr msg = { .msg_name = (void *)addr, .msg_namelen = alen, .msg_iov = &iov, .msg_iovlen = 1 };
-	return sockmsg(fd, &msg, flags, 'w');
+	return sockmsg(fd, &msg, flags, GORO_IO_WRITE);
 }
 
 GORO_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags) { return sendto(fd, buf, n, flags, NULL, 0); }
@@ -239,7 +239,7 @@ GORO_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flag
 			struct timespec zero = { 0, 0 };
 			if (goro__sys4(SYS_ppoll, &p, 1, &zero, NULL) != 0 || user_nonblock(fd))
 				break;
-			int k = wait_ready(fd, 'r');
+			int k = wait_ready(fd, GORO_IO_READ);
 			if (k < 0)
 				return (int)goro__sys_ret(k); /* EINTR: a handler ran */
 			if (k != 1)
@@ -316,9 +316,9 @@ GORO_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 		return (int)goro__blocking6(SYS_connect, fd, (long)addr, len, 0, 0, 0);
 	long r = goro__sys3(SYS_connect, fd, addr, len);
 	if (r == -EINPROGRESS) {
-		int w = goro__netpoll_wait(fd, 'w', -1, false);
-		if (w == 0 || w == -EPERM) {
-			if (w == -EPERM) { /* cannot poll it: wait in the kernel */
+		int w = goro__netpoll_wait(fd, GORO_IO_WRITE, -1, false);
+		if (w == 0 || w == GORO_POLL_FALLBACK) {
+			if (w == GORO_POLL_FALLBACK) { /* cannot poll it: wait in the kernel */
 				struct pollfd p = { fd, POLLOUT, 0 };
 				goro__blocking6(SYS_poll, (long)&p, 1, -1, 0, 0, 0);
 			}

@@ -26,11 +26,11 @@ static int64_t ms_deadline(int ms)
 static int cmp_req(const void *a, const void *b)
 {
 	const struct goro_pollreq *x = a, *y = b;
-	return x->fd != y->fd ? (x->fd > y->fd) - (x->fd < y->fd) : x->mode - y->mode;
+	return x->fd != y->fd ? (x->fd > y->fd) - (x->fd < y->fd) : (int)x->mode - (int)y->mode;
 }
 
 /* Park until one of the pollfds may be ready or the deadline (-1: none)
- * passes.  Returns 0 to re-check, -ETIMEDOUT, or -EPERM when goro cannot
+ * passes.  Returns 0 to re-check, -ETIMEDOUT, or GORO_POLL_FALLBACK when goro cannot
  * park on them (too many, not pollable, another G on the same fd): the
  * caller then blocks in the kernel. */
 static int park_pollfds(const struct pollfd *fds, nfds_t n, int64_t deadline)
@@ -41,16 +41,16 @@ static int park_pollfds(const struct pollfd *fds, nfds_t n, int64_t deadline)
 		if (fds[i].fd < 0)
 			continue;
 		if (k + 2 > GORO_POLL_MANY)
-			return -EPERM;
+			return GORO_POLL_FALLBACK;
 		if (fds[i].events & (POLLIN | POLLPRI | POLLRDHUP | POLLRDNORM | POLLRDBAND))
-			req[k++] = (struct goro_pollreq){ fds[i].fd, 'r' };
+			req[k++] = (struct goro_pollreq){ fds[i].fd, GORO_IO_READ };
 		if (fds[i].events & (POLLOUT | POLLWRNORM | POLLWRBAND))
-			req[k++] = (struct goro_pollreq){ fds[i].fd, 'w' };
+			req[k++] = (struct goro_pollreq){ fds[i].fd, GORO_IO_WRITE };
 		if (!(fds[i].events & ~(POLLERR | POLLHUP | POLLNVAL)))
-			req[k++] = (struct goro_pollreq){ fds[i].fd, 'r' }; /* errors and hang-ups only */
+			req[k++] = (struct goro_pollreq){ fds[i].fd, GORO_IO_READ }; /* errors and hang-ups only */
 	}
 	if (k == 0)
-		return -EPERM;
+		return GORO_POLL_FALLBACK;
 	qsort(req, (size_t)k, sizeof req[0], cmp_req);
 	uint32_t ran = getg()->sigran;
 	int w = goro__netpoll_wait_many(req, k, deadline, true);
@@ -92,7 +92,7 @@ static int poll_wait(struct pollfd *fds, nfds_t n, int64_t deadline)
 			return (int)goro__sys_ret(goro__sys4(SYS_ppoll, fds, n, &zero, NULL));
 		if (w == -EINTR)
 			return (int)goro__sys_ret(-EINTR);
-		if (w == -EPERM) {
+		if (w == GORO_POLL_FALLBACK) {
 			struct timespec left, *lp = NULL;
 			if (deadline >= 0) {
 				int64_t ns = deadline - goro__nanotime();
@@ -168,12 +168,12 @@ static int select_wait(int n, fd_set *r, fd_set *w, fd_set *e, int64_t deadline)
 		long res = goro__sys6(SYS_select, n, (long)r, (long)w, (long)e, (long)&zero, 0);
 		if (res != 0 || (deadline >= 0 && goro__nanotime() >= deadline))
 			return (int)goro__sys_ret(res);
-		int wr = many ? -EPERM : park_pollfds(pf, k, deadline);
+		int wr = many ? GORO_POLL_FALLBACK : park_pollfds(pf, k, deadline);
 		if (wr == -ETIMEDOUT)
 			continue; /* one last look, then the deadline check returns 0 */
 		if (wr == -EINTR)
 			return (int)goro__sys_ret(-EINTR);
-		if (wr == -EPERM) {
+		if (wr == GORO_POLL_FALLBACK) {
 			if (r)
 				*r = r0;
 			if (w)
@@ -253,7 +253,7 @@ GORO_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeo
 		long r = goro__sys6(SYS_epoll_pwait, epfd, (long)ev, max, 0, 0, 8);
 		if (r != 0 || timeout == 0)
 			return (int)goro__sys_ret(r);
-		int w = goro__netpoll_wait(epfd, 'r', deadline, true);
+		int w = goro__netpoll_wait(epfd, GORO_IO_READ, deadline, true);
 		if (w == -EINTR) {
 			goro__testcancel();
 			if (getg()->sigran != ran)
