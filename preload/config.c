@@ -1,4 +1,4 @@
-/* Configuration from the environment (DESIGN.md: Configuration).  A bad
+/* Configuration from the environment (README.md: the variable table).  A bad
  * value is one line naming the variable, the value and what is accepted,
  * and exit status 2 before main runs: never a silent fallback. */
 #include <ctype.h>

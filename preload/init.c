@@ -1,7 +1,7 @@
 /* Bootstrap: the constructor that turns the process into a goro runtime.
  * The main thread becomes G1 on M0 with P0; then the first real pthread
  * (sysmon) is made with glibc's pthread_create, which clears
- * __libc_single_threaded before any G runs (notes item 5). */
+ * __libc_single_threaded before any G runs (docs/ARCHITECTURE.md G14). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

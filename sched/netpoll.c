@@ -229,7 +229,7 @@ int goro__netpoll(int64_t ns)
 			/* Only a blocking wait takes the kick (Go: netpoll drains
 			 * netpollBreak only when delay != 0): a non-blocking poll
 			 * by sysmon or a spinning M that read it would leave the
-			 * timer sleeper asleep past a new, earlier timer. */
+			 * timer waiter asleep past a new, earlier timer. */
 			if (ns != 0) {
 				uint64_t v;
 				goro__sys3(SYS_read, breakfd, &v, sizeof v);

@@ -7,7 +7,7 @@
  * libc, ld.so, libgcc_s, the vDSO nor goro itself: code there may hold a
  * libc-internal lock (stdio, malloc arenas, the loader lock), and a G
  * descheduled while holding one would block every M that needs it
- * (notes item 7).  At a safe point the handler does not switch stacks: it
+ * (docs/ARCHITECTURE.md, G18).  At a safe point the handler does not switch stacks: it
  * rewrites the signal context so that the G "calls" goro__asyncpreempt
  * when the handler returns. */
 #include <link.h>

@@ -232,7 +232,7 @@ struct m {
 	struct tracebuf *tracebuf; /* sched/trace.c, written by this M only */
 	struct g *lockedg;      /* the G locked to this M (Go: m.lockedg) */
 	struct goro_note lockednote; /* a locked M waits here for its G */
-	/* Blocked in stopm or as the timer sleeper, with the idle signal
+	/* Blocked in stopm or as the timer waiter, with the idle signal
 	 * mask: a newly caught signal re-masks it through the nudge. */
 	_Atomic bool idlewait;
 };
@@ -319,7 +319,7 @@ struct schedt {
 	_Atomic uint64_t nblockedm;  /* uninterposed blocking calls redone */
 	_Atomic uint64_t nnetpollpark; /* Gs parked on the netpoller */
 	_Atomic uint64_t nsyscall;   /* blocking calls entered */
-	_Atomic uint64_t ntimerwait; /* timer sleeper's waits that timed out */
+	_Atomic uint64_t ntimerwait; /* timer waiter's waits that timed out */
 	_Atomic uint64_t ntimerspin; /* ... that came back early and spun */
 };
 

@@ -1,7 +1,8 @@
 /* set*id and setgroups: Linux changes credentials per kernel thread, so
  * nptl broadcasts the change to every thread (nptl/nptl_setxid.c).  Its
  * broadcast cannot work for Gs (the handler clears a flag in THREAD_SELF,
- * which is the interrupted G's TCB, not the M's: notes item 1), so goro
+ * which is the interrupted G's TCB, not the M's: docs/ARCHITECTURE.md,
+ * G16), so goro
  * does its own: the raw syscall on the calling M, then on every other M
  * and on sysmon through the runtime's signal, waiting until all are done.
  * As with nptl, the first failure (on the calling thread) is returned and

@@ -3,7 +3,7 @@
  *
  * The guard uses MADV_GUARD_INSTALL (Linux 6.13+) when the kernel has it:
  * it does not split the mapping, so 100k stacks stay within
- * vm.max_map_count (notes/glibc-tls.md: mprotect guards stop at ~32k).
+ * vm.max_map_count (docs/ARCHITECTURE.md, G25: mprotect guards stop at ~32k).
  * Older kernels get mprotect(PROT_NONE). */
 #include <errno.h>
 #include <sys/mman.h>

@@ -4,7 +4,7 @@
  * of the others (Go's timer stealing in findRunnable/stealWork), guided by
  * each heap's earliest deadline, readable without its lock (when0).  An M
  * with nothing to do blocks in the netpoller until the earliest deadline
- * of all heaps (the timer sleeper); sysmon is the backstop. */
+ * of all heaps (the timer waiter); sysmon is the backstop. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

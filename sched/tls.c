@@ -5,7 +5,8 @@
  * Everything here is glibc-private.  Each assumption is listed next to the
  * code that makes it and verified by goro__tls_check() at start-up, which
  * refuses to run on anything but the layout measured in
- * shared/notes/glibc-tls.md (glibc 2.36, x86_64). */
+ * docs/ARCHITECTURE.md, "glibc-private facts" G1-G13 (glibc 2.36,
+ * x86_64). */
 #include <dlfcn.h>
 #include <errno.h>
 #include <sys/rseq.h>
@@ -281,7 +282,7 @@ void *goro__tls_alloc(void)
 }
 
 /* A reused TCB keeps libc's own TLS (malloc's tcache would otherwise leak:
- * __libc_thread_freeres is not exported, notes item 4) but gets errno,
+ * __libc_thread_freeres is not exported, docs/ARCHITECTURE.md G13) but gets errno,
  * h_errno and the locale reset, every other static module's variables back
  * to their initial values, and its dynamic TLS blocks dropped. */
 static void tls_reinit(void *tp)
@@ -312,7 +313,7 @@ static void tls_reinit(void *tp)
 	}
 }
 
-/* Fill the TCB of gp as nptl fills a new thread's (notes table). */
+/* Fill the TCB of gp as nptl fills a new thread's (docs/ARCHITECTURE.md G3-G11). */
 void goro__tls_setup(struct g *gp, bool reused)
 {
 	void *tp = gp->tp;

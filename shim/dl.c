@@ -1,6 +1,6 @@
 /* dlopen: after the real dlopen, a library that landed in static TLS
  * (initial-exec __thread) gets its TLS image copied into every live G
- * (notes item 2; sched/tls.c).
+ * (docs/ARCHITECTURE.md G17; sched/tls.c).
  *
  * ld.so searches the *calling* object's DT_RPATH/DT_RUNPATH, and the
  * caller of the real dlopen is libgoro.  So for a bare file name goro first

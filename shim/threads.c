@@ -246,7 +246,7 @@ GORO_EXPORT int pthread_getname_np(pthread_t t, char *buf, size_t len)
 	return 0;
 }
 
-/* sched_yield from a G is Gosched (DESIGN.md). */
+/* sched_yield from a G is Gosched (docs/ARCHITECTURE.md, "Deviations from Go's design"). */
 GORO_EXPORT int sched_yield(void)
 {
 	goro__gosched();
