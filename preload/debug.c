@@ -71,9 +71,7 @@ union debug_addr {
 
 static __attribute__((noreturn)) void refuse_addr(const char *val, const char *why)
 {
-	goro__errorf("goro: GORO_DEBUG_ADDR=\"%s\" is not valid: %s\n", val, why);
-	goro__sys1(SYS_exit_group, 2);
-	__builtin_unreachable();
+	goro__refuse("GORO_DEBUG_ADDR=\"%s\" is not valid: %s", val, why);
 }
 
 static const char accepted[] = "expected 127.0.0.1:PORT, localhost:PORT or [::1]:PORT (PORT 1-65535), "
@@ -581,9 +579,8 @@ void goro__debug_start(void)
 	if (listen_fd < 0)
 		goro__sys1(SYS_exit_group, 2);
 	if (pthread_atfork(NULL, NULL, atfork_child) != 0 || !spawn(listener, NULL)) {
-		goro__errorf("goro: GORO_DEBUG_ADDR=\"%s\": cannot start the debug listener\n", val);
 		unlink_at_exit();
-		goro__sys1(SYS_exit_group, 2);
+		goro__refuse("GORO_DEBUG_ADDR=\"%s\": cannot start the debug listener", val);
 	}
 }
 

@@ -21,11 +21,7 @@
 #ifdef GORO_DEBUG_BUILD
 #endif
 
-static void refuse(const char *why)
-{
-	goro__errorf("goro: refusing to start: %s\n", why);
-	goro__sys1(SYS_exit_group, 2);
-}
+static __attribute__((noreturn)) void refuse(const char *why) { goro__refuse("refusing to start: %s", why); }
 
 static void print_stats_at_exit(void)
 {

@@ -57,3 +57,17 @@ void goro__throw(const char *fmt, ...)
 	goro__sys1(SYS_exit_group, 134);
 	__builtin_unreachable();
 }
+
+void goro__refuse(const char *fmt, ...)
+{
+	char buf[1024];
+	int n = snprintf(buf, sizeof buf, "goro: ");
+	va_list ap;
+	va_start(ap, fmt);
+	(void)vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
+	va_end(ap);
+	strncat(buf, "\n", sizeof buf - strlen(buf) - 1);
+	goro__write_err(buf);
+	goro__sys1(SYS_exit_group, 2);
+	__builtin_unreachable();
+}

@@ -58,6 +58,10 @@ void goro__write_fd(int fd, const char *s);
 void goro__fdprintf(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* printf-like into a stack buffer, then goro__write_err. */
 void goro__errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* goro will not run this program (a bad configuration value, a glibc or
+ * machine it does not know): "goro: <message>" on stderr, one line, and
+ * exit status 2, before main runs. */
+void goro__refuse(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* Print "goro: fatal: ..." and abort. */
 void goro__throw(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

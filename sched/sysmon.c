@@ -113,7 +113,6 @@ void goro__sysmon_start(void)
 	 * offsets no descriptor covers (nptl/allocatestack.c). */
 	char why[256];
 	if (goro__tls_check_mthread((void *)t, stack, sizeof stack, why, sizeof why)) {
-		goro__errorf("goro: refusing to start: %s\n", why);
-		goro__sys1(SYS_exit_group, 2);
+		goro__refuse("refusing to start: %s", why);
 	}
 }
