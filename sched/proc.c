@@ -997,22 +997,10 @@ void goro__gmain(struct g *gp)
 
 /* ---- start-up ------------------------------------------------------------ */
 
-/* The main thread becomes G1 running on M0 with P0 (Go: schedinit +
- * mcommoninit + procresize).  Runs in the constructor, on the main thread. */
-void goro__schedinit(int32_t procs)
+/* The main thread becomes M0: its %gs base, and a g0 with a stack and TCB
+ * of its own. */
+static void m0init(struct m *m0, struct g *g1)
 {
-	goro__gomaxprocs = procs;
-	goro__allp = calloc((size_t)procs, sizeof(struct p));
-	if (!goro__allp)
-		goro__throw("out of memory");
-	for (int32_t i = 0; i < procs; i++) {
-		goro__allp[i].id = i;
-		goro__allp[i].status = P_IDLE;
-		goro__timers_pinit(&goro__allp[i]);
-	}
-
-	struct m *m0 = &goro__m0;
-	struct g *g1 = &goro__g1;
 	m0->self = m0;
 	m0->gcur = g1;
 	m0->fs = goro__getfs();
@@ -1038,6 +1026,25 @@ void goro__schedinit(int32_t procs)
 	m0_g0.tid = m0->tid;
 	goro__tls_setup(&m0_g0, false);
 	m0->g0top = ((uintptr_t)s.hi - 64) & ~(uintptr_t)15;
+}
+
+/* The main thread becomes G1 running on M0 with P0 (Go: schedinit +
+ * mcommoninit + procresize).  Runs in the constructor, on the main thread. */
+void goro__schedinit(int32_t procs)
+{
+	goro__gomaxprocs = procs;
+	goro__allp = calloc((size_t)procs, sizeof(struct p));
+	if (!goro__allp)
+		goro__throw("out of memory");
+	for (int32_t i = 0; i < procs; i++) {
+		goro__allp[i].id = i;
+		goro__allp[i].status = P_IDLE;
+		goro__timers_pinit(&goro__allp[i]);
+	}
+
+	struct m *m0 = &goro__m0;
+	struct g *g1 = &goro__g1;
+	m0init(m0, g1);
 
 	g1->tp = goro__getfs();
 	g1->m = m0;
