@@ -15,7 +15,10 @@
 
 #define ALTSTACK_SIZE (64UL * 1024)
 
-GORO_HIDDEN sigset_t goro__idle_sigmask; /* Ms start with nothing blocked */
+/* The mask of an M with no G to run (and the one newm starts Ms with):
+ * every signal the program catches is blocked, so the kernel gives a
+ * process-directed one to a thread that runs program code. */
+GORO_HIDDEN sigset_t goro__idle_sigmask;
 static struct sigaction old_segv;
 
 static void segv_handler(int sig, siginfo_t *si, void *uc)
@@ -41,6 +44,9 @@ static void segv_handler(int sig, siginfo_t *si, void *uc)
 /* The runtime's signal (SIGURG, as Go's preemption signal): a nudge to
  * whatever G the M runs now.  If that G has signals recorded by
  * pthread_kill, raise them here, inside it. */
+/* The program's own disposition for the runtime's signal: sigaction and
+ * signal on it record it here (goro__sigaction) instead of replacing
+ * nudge_handler, which runs it for signals goro did not send. */
 static struct sigaction old_nudge;
 
 static void nudge_handler(int sig, siginfo_t *si, void *uc)
@@ -169,10 +175,6 @@ void goro__signal_minit(struct m *mp)
 	goro__sys2(SYS_sigaltstack, &ss, NULL);
 	(void)mp;
 }
-
-/* ---- the program's own handler for the runtime's signal ------------------
- * sigaction/signal on goro's signal record the program's disposition (run
- * from nudge_handler) instead of replacing goro's handler. */
 
 /* ---- the program's handlers, behind goro's trampoline ----------------------
  * The kernel gives a process-directed signal to whichever kernel thread
