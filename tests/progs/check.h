@@ -49,6 +49,9 @@
                        strerror(r_));                                     \
     } while (0)
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <time.h>
 #include <unistd.h>
@@ -86,6 +89,59 @@ static inline long long check_now_ns(clockid_t c)
     struct timespec t;
     clock_gettime(c, &t);
     return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* Is every kernel thread of this process but the caller's asleep (state S
+ * in /proc/self/task/TID/stat)?  A thread waiting for a CPU is R, one in a
+ * page fault D: neither counts as asleep. */
+static inline int check_others_asleep(void)
+{
+    int self = (int)gettid(), all = 1;
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        CHECK_FAIL("opendir(/proc/self/task): %s", strerror(errno));
+    struct dirent *e;
+    while (all && (e = readdir(d)) != NULL) {
+        int tid = atoi(e->d_name);
+        if (tid <= 0 || tid == self)
+            continue;
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue; /* it has just exited */
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0)
+            continue;
+        buf[n] = 0;
+        const char *p = strrchr(buf, ')');
+        if (!p || p[1] != ' ' || p[2] != 'S')
+            all = 0;
+    }
+    closedir(d);
+    return all;
+}
+
+/* The handshake "the threads I wait for have blocked": returns once every
+ * other kernel thread of the process is asleep, seen twice in a row with a
+ * 200 us sleep before each look.  Call it after the other threads said
+ * (through a flag) that they are about to block, and only where every
+ * other thread then blocks: it waits for as long as one keeps running.
+ *
+ * Natively a thread is a kernel thread, so this is exact: they are all
+ * in the kernel, waiting.  Under goro a parked thread has no kernel thread
+ * at all; what the kernel shows is the Ms, and they are all asleep only
+ * when no M runs a thread (the caller's excepted) and none is about to:
+ * the caller's own sleeps park it, so with one P a thread still waiting
+ * for the P runs then, and with several an idle P with work wakes an M,
+ * which is R until it has run it. */
+static inline void check_wait_blocked(void)
+{
+    for (int seen = 0; seen < 2;) {
+        usleep(200);
+        seen = check_others_asleep() ? seen + 1 : 0;
+    }
 }
 
 /* Runs fn(arg) on a new thread and returns what it returned, as an int
