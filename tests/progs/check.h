@@ -49,10 +49,10 @@
                        strerror(r_));                                     \
     } while (0)
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -91,36 +91,61 @@ static inline long long check_now_ns(clockid_t c)
     return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
+/* System calls made directly (x86_64), so that a look at /proc does not
+ * go through goro's wrappers and show up in its counters (syscalls,
+ * handoffs) that the suites check. */
+static inline long check_raw3(long nr, long a, long b, long c)
+{
+    long r;
+    __asm__ volatile("syscall" : "=a"(r) : "a"(nr), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+    return r;
+}
+
+/* The state letter of thread tid of this process (R, S, D...), 0 if gone. */
+static inline char check_thread_state(long tid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
+    long fd = check_raw3(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    long n = check_raw3(SYS_read, fd, (long)buf, sizeof buf - 1);
+    check_raw3(SYS_close, fd, 0, 0);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' ? p[2] : 0;
+}
+
 /* Is every kernel thread of this process but the caller's asleep (state S
  * in /proc/self/task/TID/stat)?  A thread waiting for a CPU is R, one in a
  * page fault D: neither counts as asleep. */
 static inline int check_others_asleep(void)
 {
-    int self = (int)gettid(), all = 1;
-    DIR *d = opendir("/proc/self/task");
-    if (!d)
-        CHECK_FAIL("opendir(/proc/self/task): %s", strerror(errno));
-    struct dirent *e;
-    while (all && (e = readdir(d)) != NULL) {
-        int tid = atoi(e->d_name);
-        if (tid <= 0 || tid == self)
-            continue;
-        char path[64], buf[512];
-        snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue; /* it has just exited */
-        ssize_t n = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (n <= 0)
-            continue;
-        buf[n] = 0;
-        const char *p = strrchr(buf, ')');
-        if (!p || p[1] != ' ' || p[2] != 'S')
-            all = 0;
+    long self = check_raw3(SYS_gettid, 0, 0, 0), all = 1;
+    long dfd = check_raw3(SYS_openat, AT_FDCWD, (long)"/proc/self/task",
+                          O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        CHECK_FAIL("open /proc/self/task: %s", strerror((int)-dfd));
+    union { char b[4096]; long align; } u;
+    long n;
+    while (all && (n = check_raw3(SYS_getdents64, dfd, (long)u.b, sizeof u.b)) > 0) {
+        for (long off = 0; off < n;) {
+            const char *rec = u.b + off;
+            unsigned short reclen;
+            memcpy(&reclen, rec + 16, sizeof reclen); /* linux_dirent64: ino, off, reclen, type, name */
+            long tid = atol(rec + 19);
+            off += reclen;
+            if (tid <= 0 || tid == self)
+                continue;
+            char st = check_thread_state(tid);
+            if (st != 0 && st != 'S')
+                all = 0;
+        }
     }
-    closedir(d);
-    return all;
+    check_raw3(SYS_close, dfd, 0, 0);
+    return (int)all;
 }
 
 /* The handshake "the threads I wait for have blocked": returns once every
