@@ -32,7 +32,7 @@ load helpers
   env LD_PRELOAD="$GORO_LIB" GOMAXPROCS=1 GORO_PREEMPT=off "$PROGS_DIR/spin_flag" >"$out" 2>"$err" 3>&- &
   local pid=$!
   local said=0 alive=0
-  wait_until "$pid" grep -q 'without yielding' "$err" && said=1
+  wait_until "$pid" grep -qs 'without yielding' "$err" && said=1
   proc_ended "$pid" || alive=1
   kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true

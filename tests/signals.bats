@@ -27,7 +27,7 @@ load helpers
   local err="$BATS_TEST_TMPDIR/err"
   env LD_PRELOAD="$GORO_LIB" GOMAXPROCS=2 GORO_DEBUG=schedtrace=10,scheddetail=1 sleep 3600 2>"$err" 3>&- &
   pid=$!
-  if ! wait_until "$pid" grep -q '^  goroutine 1 \[sleep\]: .* waiting' "$err"; then
+  if ! wait_until "$pid" grep -qs '^  goroutine 1 \[sleep\]: .* waiting' "$err"; then
     kill -KILL "$pid"
     fail "never saw the main thread parked in its sleep: $(tail -20 "$err")"
   fi
