@@ -169,3 +169,35 @@ goro_stat() {
   fi
   echo "$v"
 }
+
+# proc_state PID: the state letter of process PID (R, S, D, Z, ...) from
+# /proc/PID/stat; empty when it is gone.
+proc_state() {
+  sed -n 's/^.*) \(.\).*$/\1/p' "/proc/$1/stat" 2>/dev/null || true
+}
+
+# proc_ended PID: PID has exited (a zombie not yet waited for, or gone).
+proc_ended() {
+  case $(proc_state "$1") in
+    '' | Z) return 0 ;;
+  esac
+  return 1
+}
+
+# wait_until PID CMD...: the handshake with a background program PID: runs
+# CMD every 50 ms until it succeeds (status 0).  Fails (status 1) when PID
+# ended without CMD succeeding, or after $GORO_TEST_TIMEOUT s -- a hang
+# guard, not a timing: a test never passes on it.
+wait_until() {
+  local pid=$1 i
+  shift
+  for ((i = 0; i < GORO_TEST_TIMEOUT * 20; i++)); do
+    "$@" && return 0
+    if proc_ended "$pid"; then
+      "$@"
+      return
+    fi
+    sleep 0.05
+  done
+  return 1
+}

@@ -59,16 +59,28 @@ PY
 
 @test "debug build: /debug/goroutines answers, listing every thread, while 1,000 threads run" {
   require_goro
+  require_prog debug_subject
   (cd "$GORO_ROOT" && make -s DEBUG=1 lib >&2)
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  timeout "$GORO_TEST_TIMEOUT" env GORO_DEBUG_ADDR="127.0.0.1:$port" LD_PRELOAD="$DEBUG_LIB" GOMAXPROCS=2 \
-    "$GORO_ROOT/build/bench/sleepers" -n 1000 -r 40 -m 50 >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
-  pid=$!
-  body=""
-  for i in $(seq 1 100); do
-    body=$(python3 - "$port" <<'PY' 2>/dev/null
+  # debug_subject with 1,000 more threads sleeping in a loop: it says
+  # "ready" once they all exist, and runs until its stdin (a FIFO this
+  # shell holds open) ends.  The endpoint is a unix socket: no port to race
+  # for.  (mktemp under /tmp: a socket path must fit in 108 bytes.)
+  local dir sock ctl ctlfd out="$BATS_TEST_TMPDIR/out" err="$BATS_TEST_TMPDIR/err"
+  dir=$(mktemp -d /tmp/goro-observe.XXXXXX)
+  sock="$dir/debug.sock"
+  ctl="$BATS_TEST_TMPDIR/ctl"
+  mkfifo "$ctl"
+  env GORO_DEBUG_ADDR="$sock" LD_PRELOAD="$DEBUG_LIB" GOMAXPROCS=2 "$PROGS_DIR/debug_subject" 1000 \
+    <"$ctl" >"$out" 2>"$err" 3>&- &
+  local pid=$!
+  exec {ctlfd}>"$ctl"
+  wait_until "$pid" grep -qs '^ready$' "$out" || fail "the subject did not get ready: $(cat "$out" "$err")"
+  local body
+  body=$(python3 - "$sock" <<'PY'
 import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(60)
+s.connect(sys.argv[1])
 s.sendall(b"GET /debug/goroutines HTTP/1.0\r\n\r\n")
 data = b""
 while True:
@@ -78,12 +90,18 @@ while True:
     data += b
 print(data.decode(errors="replace"))
 PY
-) && [ "$(grep -c 'goroutine ' <<<"$body")" -ge 1000 ] && break
-    sleep 0.05
-  done
+)
+  exec {ctlfd}>&-
+  wait_until "$pid" proc_ended "$pid" || { kill -KILL "$pid"; fail "the subject did not end at the end of its stdin"; }
+  local st=0
+  wait "$pid" || st=$?
+  rm -rf "$dir"
   [[ "$body" == "HTTP/1.0 200 OK"* ]] || fail "no 200 from /debug/goroutines: ${body:0:300}"
+  # main, 4 workers, the waiter and the 1,000 sleepers
+  local n
   n=$(grep -c '^  goroutine ' <<<"$body")
-  [ "$n" -ge 1000 ] || fail "expected >= 1000 goroutines listed, saw $n"
-  wait "$pid" || fail "the program failed: $(cat "$BATS_TEST_TMPDIR/err")"
-  grep -q '^RESULT name=sleepers' "$BATS_TEST_TMPDIR/out" || fail "program output: $(cat "$BATS_TEST_TMPDIR/out")"
+  [ "$n" -ge 1006 ] || fail "expected >= 1006 goroutines listed, saw $n"
+  [ "$st" -eq 3 ] || fail "the subject's exit status: $st; stderr: $(cat "$err")"
+  [ "$(tail -1 "$out")" = "sleepers joined: 1000" ] || fail "the subject's output: $(cat "$out")"
+  [ ! -s "$err" ] || fail "the subject's stderr: $(cat "$err")"
 }

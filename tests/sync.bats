@@ -34,31 +34,52 @@ load helpers
   compare_native_goro sync_sleepers
 }
 
-@test "sync_sleepers: 1,000 sleepers park on timers (under 100 ms wall, ms_created <= GOMAXPROCS + 2), the idle M waits for them in the netpoller" {
+# sleepers_wall FILE: the sleepers_wall_ms sync_sleepers printed on stderr.
+sleepers_wall() {
+  sed -n 's/^sleepers_wall_ms=\([0-9][0-9]*\)$/\1/p' "$1"
+}
+
+@test "sync_sleepers: 1,000 sleepers park on timers (ms_created <= GOMAXPROCS + 2; wall time at most 2x native's), the idle M waits for them in the netpoller" {
   for p in $GORO_PROCS; do
-    GORO_STATS=1 goro_run "$p" sync_sleepers
-    if [ "$goro_status" -ne 0 ]; then
-      fail "GOMAXPROCS=$p: exit status $(describe_status "$goro_status"); stdout:
+    # The wall time of the 1,000 sleepers is compared with that of the
+    # native run just before (1,000 kernel threads: goro takes ~0.3x on a
+    # quiet machine).  A loaded machine can stall either run: a round whose
+    # ratio is off is run again, three rounds at most.
+    local round walls="" ok=0
+    for round in 1 2 3; do
+      native_run sync_sleepers
+      [ "$native_status" -eq 0 ] || fail "native run: exit status $(describe_status "$native_status"); stdout: $(cat "$NATIVE_OUT")"
+      GORO_STATS=1 goro_run "$p" sync_sleepers
+      if [ "$goro_status" -ne 0 ]; then
+        fail "GOMAXPROCS=$p: exit status $(describe_status "$goro_status"); stdout:
 $(cat "$GORO_OUT")
 stderr:
 $(head -c 2000 "$GORO_ERR")"
-    fi
-    gs=$(goro_stat gs_created)
-    ms=$(goro_stat ms_created)
-    if [ "$gs" -lt 1000 ]; then
-      fail "GOMAXPROCS=$p: gs_created: expected >= 1000, saw $gs"
-    fi
-    if [ "$ms" -gt $((p + 2)) ]; then
-      fail "GOMAXPROCS=$p: ms_created: expected <= $((p + 2)), saw $ms"
-    fi
-    wall=$(sed -n 's/^sleepers_wall_ms=//p' "$GORO_ERR")
-    if [ -z "$wall" ] || [ "$wall" -ge 100 ]; then
-      fail "GOMAXPROCS=$p: 1,000 threads sleeping 10 ms: expected well under 100 ms of wall time, saw '$wall' ms"
-    fi
-    waits=$(goro_stat timer_waits)
-    if [ "$waits" -lt 1 ]; then
-      fail "GOMAXPROCS=$p: timer_waits: expected the timer sleeper's timed waits, saw $waits"
-    fi
+      fi
+      gs=$(goro_stat gs_created)
+      ms=$(goro_stat ms_created)
+      waits=$(goro_stat timer_waits)
+      if [ "$gs" -lt 1000 ]; then
+        fail "GOMAXPROCS=$p: gs_created: expected >= 1000, saw $gs"
+      fi
+      if [ "$ms" -gt $((p + 2)) ]; then
+        fail "GOMAXPROCS=$p: ms_created: expected <= $((p + 2)), saw $ms"
+      fi
+      if [ "$waits" -lt 1 ]; then
+        fail "GOMAXPROCS=$p: timer_waits: expected the timer sleeper's timed waits, saw $waits"
+      fi
+      local nw gw
+      nw=$(sleepers_wall "$NATIVE_ERR")
+      gw=$(sleepers_wall "$GORO_ERR")
+      [ -n "$nw" ] && [ -n "$gw" ] || fail "no sleepers_wall_ms line: native: $(cat "$NATIVE_ERR"); goro: $(head -c 2000 "$GORO_ERR")"
+      walls+=" native ${nw} ms / goro ${gw} ms;"
+      # (+1: the figures are whole milliseconds)
+      if [ "$gw" -le $((2 * nw + 1)) ]; then
+        ok=1
+        break
+      fi
+    done
+    [ "$ok" = 1 ] || fail "GOMAXPROCS=$p: 1,000 threads sleeping 10 ms: expected at most 2x native's wall time, saw:$walls"
   done
 }
 

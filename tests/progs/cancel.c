@@ -7,7 +7,10 @@
  * 4. A thread with cancellation disabled gets a cancel request: it runs on
  *    until it enables cancellation and reaches a cancellation point.
  * Each time join returns PTHREAD_CANCELED and the cleanup handlers ran in
- * LIFO order (recorded as letters in a per-case log). */
+ * LIFO order (recorded as letters in a per-case log).  In 2 and 3 the
+ * cancel is sent once the thread is seen blocked (check_wait_blocked), not
+ * while it is on its way to the call, where it would act at the call's
+ * start instead. */
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -151,7 +154,7 @@ int main(void)
     CHECK_OK(pthread_create(&target, NULL, join_target, NULL));
     CHECK_OK(pthread_create(&t, NULL, joiner, &target));
     wait_started();
-    usleep(20000); /* let the joiner block in pthread_join */
+    check_wait_blocked(); /* the joiner is in pthread_join, its target in sem_wait */
     CHECK_OK(pthread_cancel(t));
     join_cancelled(t, "blocked in pthread_join", "KJ");
     CHECK_OK(sem_post(&release_target));
@@ -163,7 +166,7 @@ int main(void)
     reset();
     CHECK_OK(pthread_create(&t, NULL, sleeper, NULL));
     wait_started();
-    usleep(20000); /* let it block in sleep */
+    check_wait_blocked(); /* it is in sleep() */
     CHECK_OK(pthread_cancel(t));
     join_cancelled(t, "blocked in sleep", "TS");
 

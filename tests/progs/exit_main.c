@@ -29,13 +29,8 @@ static void at_exit(void)
 static void *worker(void *arg)
 {
     long i = (long)arg;
-    struct timespec start, now;
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    /* (if main's key destructor never runs, the suite's timeout ends it) */
     while (!atomic_load(&main_exited)) {
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec - start.tv_sec > 30)
-            CHECK_FAIL("worker %ld: main's pthread_exit did not run its key "
-                       "destructor within 30 s", i);
         sched_yield();
         usleep(100);
     }

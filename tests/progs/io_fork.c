@@ -15,12 +15,13 @@
 
 #define NBUSY 8
 
-static atomic_int stop;
+static atomic_int stop, busy_running;
 static uint64_t busy_out[NBUSY];
 
 static void *busy(void *arg)
 {
     uint64_t x = (uintptr_t)arg + 1;
+    atomic_fetch_add(&busy_running, 1);
     while (!atomic_load(&stop)) {
         for (int i = 0; i < 20000; i++)
             x = x * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -49,8 +50,11 @@ int main(void)
     pthread_t b[NBUSY];
     for (uintptr_t i = 0; i < NBUSY; i++)
         CHECK_OK(pthread_create(&b[i], NULL, busy, (void *)i));
-    struct timespec ts = { 0, 10 * 1000 * 1000 };
-    nanosleep(&ts, NULL);
+    /* they are all computing before the first fork */
+    while (atomic_load(&busy_running) < NBUSY) {
+        struct timespec ts = { 0, 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
 
     for (int round = 0; round < 3; round++) {
         fflush(stdout);

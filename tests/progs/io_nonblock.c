@@ -17,12 +17,6 @@
 #include <time.h>
 #include "check.h"
 
-static void msleep(int ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
 static void nonblocking_pipe(void)
 {
     int p[2];
@@ -86,7 +80,7 @@ static void blocking_pipe(void)
     CHECK_OK(pthread_create(&t, NULL, bp_reader, NULL));
     while (!atomic_load(&bp_reader_in))
         sched_yield();
-    msleep(20);
+    check_wait_blocked();
     /* the reader is blocked in read() now: the flags are unchanged */
     CHECK_EQ(0, fcntl(bp[0], F_GETFL) & O_NONBLOCK, "O_NONBLOCK on a blocking pipe's read end while a reader is blocked");
     CHECK_EQ(0, fcntl(bp[1], F_GETFL) & O_NONBLOCK, "O_NONBLOCK on a blocking pipe's write end while a reader is blocked");
@@ -104,7 +98,7 @@ static int sp[2];
 
 static void *sp_writer(void *arg)
 {
-    msleep(20);
+    check_wait_blocked(); /* main is in recv() */
     CHECK_EQ(5, send(sp[1], "later", 5, 0), "send()");
     return NULL;
 }
@@ -145,9 +139,9 @@ static int pr[2];
 
 static void *pr_writer(void *arg)
 {
-    msleep(10);
+    check_wait_blocked(); /* the reader waits for the message */
     CHECK_EQ(10, write(pr[1], "0123456789", 10), "write() of the 10-byte message");
-    msleep(10);
+    check_wait_blocked(); /* it has read it all and waits again */
     close(pr[1]);
     return NULL;
 }

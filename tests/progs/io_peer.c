@@ -1,18 +1,21 @@
 /* The other end of io_inherited's pipes; always runs natively.
  *
- *   io_peer feed N      sleeps 100 ms (so the readers block first), then
- *                       writes N bytes of a fixed pattern to fd 1 in 10
- *                       bursts 20 ms apart; checks O_NONBLOCK of its fd 1
- *   io_peer drain MODE  sleeps 100 ms (so the writers fill the pipe and
- *                       block), reads fd 0 to EOF; prints bytes, byte sum and
- *                       newlines; MODE "lines" also checks the lines written
- *                       by io_inherited write, prints their order-independent
- *                       checksum, and echoes "#" lines
+ *   io_peer feed N      waits until io_inherited's threads are blocked (its
+ *                       readers on the empty pipe), then writes N bytes of
+ *                       a fixed pattern to fd 1 in 10 bursts 20 ms apart;
+ *                       checks O_NONBLOCK of its fd 1
+ *   io_peer drain MODE  waits until io_inherited's threads are blocked (its
+ *                       writers on the full pipe), reads fd 0 to EOF; prints
+ *                       bytes, byte sum and newlines; MODE "lines" also
+ *                       checks the lines written by io_inherited write,
+ *                       prints their order-independent checksum, and echoes
+ *                       "#" lines
  *   io_peer watch PID   until process PID exits (or is a zombie), samples
  *                       fcntl(F_GETFL) & O_NONBLOCK of its fds 0 and 1 (the
  *                       same file descriptions as PID's) every 200 us;
  *                       prints, on stderr, how many samples saw O_NONBLOCK
  *                       and the flag at the end */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -31,9 +34,86 @@ static int flag_nb(int fd)
     return fl < 0 ? -1 : !!(fl & O_NONBLOCK);
 }
 
+/* Are all the threads of process pid asleep (state S)? */
+static int all_threads_asleep(long pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/task", pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    int all = 1, any = 0;
+    struct dirent *e;
+    while (all && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        char sp[320], st[512];
+        snprintf(sp, sizeof sp, "/proc/%ld/task/%s/stat", pid, e->d_name);
+        FILE *f = fopen(sp, "r");
+        if (!f)
+            continue;
+        size_t n = fread(st, 1, sizeof st - 1, f);
+        fclose(f);
+        st[n] = 0;
+        char *p = strrchr(st, ')');
+        any = 1;
+        if (!p || p[1] != ' ' || p[2] != 'S')
+            all = 0;
+    }
+    closedir(d);
+    return all && any;
+}
+
+/* Waits until the io_inherited process whose fd `theirs` is the pipe of
+ * our fd `ours` has every thread asleep, seen twice in a row 1 ms apart
+ * (natively its threads are then blocked on the pipe; under goro no M
+ * runs a thread, so they are parked on it). */
+static void wait_peer_blocked(int ours, int theirs)
+{
+    char path[64], mine[64], other[64], comm[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", ours);
+    ssize_t n = readlink(path, mine, sizeof mine - 1);
+    if (n <= 0) {
+        fprintf(stderr, "io_peer: readlink %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
+    mine[n] = 0;
+    for (int seen = 0; seen < 2;) {
+        msleep_us(1000);
+        int ok = 0;
+        DIR *d = opendir("/proc");
+        struct dirent *e;
+        while (d && (e = readdir(d)) != NULL) {
+            long pid = atol(e->d_name);
+            if (pid <= 0 || pid == (long)getpid())
+                continue;
+            snprintf(path, sizeof path, "/proc/%ld/comm", pid);
+            FILE *f = fopen(path, "r");
+            if (!f)
+                continue;
+            int named = fgets(comm, sizeof comm, f) && strcmp(comm, "io_inherited\n") == 0;
+            fclose(f);
+            if (!named)
+                continue;
+            snprintf(path, sizeof path, "/proc/%ld/fd/%d", pid, theirs);
+            n = readlink(path, other, sizeof other - 1);
+            if (n <= 0)
+                continue;
+            other[n] = 0;
+            if (strcmp(mine, other) == 0) {
+                ok = all_threads_asleep(pid);
+                break;
+            }
+        }
+        if (d)
+            closedir(d);
+        seen = ok ? seen + 1 : 0;
+    }
+}
+
 static int feed(long n)
 {
-    msleep_us(100000);
+    wait_peer_blocked(1, 0);
     static unsigned char buf[1 << 20];
     for (long i = 0; i < n && i < (long)sizeof buf; i++)
         buf[i] = (unsigned char)('a' + (i * 7 + i / 26) % 26);
@@ -62,7 +142,7 @@ static int feed(long n)
 static int drain(const char *mode)
 {
     int lines_mode = strcmp(mode, "lines") == 0;
-    msleep_us(100000);
+    wait_peer_blocked(0, 1);
     static char buf[1 << 16];
     char line[256];
     size_t ll = 0;

@@ -1,8 +1,10 @@
 /* A thread blocks in read() on an empty pipe before its writer has run.
  *
  * The reader is created first and announces (through a flag set just before
- * the read) that it is about to block; main then creates the writer, which
- * sleeps 20 ms before writing, so the reader is parked in read() when the
+ * the read) that it is about to block; main waits until it is seen blocked
+ * (check_wait_blocked), then creates the writer, which also waits until
+ * every other thread is blocked (the reader in read(), main in
+ * pthread_join) before writing, so the reader is parked in read() when the
  * data arrives.  Under goro the read parks the G on the netpoller (the bats
  * test checks netpoll_parks >= 1 with GORO_STATS=1). */
 #include <errno.h>
@@ -27,8 +29,7 @@ static void *reader(void *arg)
 
 static void *writer(void *arg)
 {
-    struct timespec ts = { 0, 20 * 1000 * 1000 };
-    nanosleep(&ts, NULL);
+    check_wait_blocked();
     const char *msg = "hello through the pipe";
     ssize_t n = write(fds[1], msg, strlen(msg));
     CHECK_EQ((long)strlen(msg), n, "writer: write()");
@@ -43,8 +44,7 @@ int main(void)
     /* let the reader reach its read() before the writer exists */
     while (!atomic_load(&reader_started))
         sched_yield();
-    struct timespec ts = { 0, 2 * 1000 * 1000 };
-    nanosleep(&ts, NULL);
+    check_wait_blocked();
     CHECK_OK(pthread_create(&w, NULL, writer, NULL));
     CHECK_OK(pthread_join(r, NULL));
     CHECK_OK(pthread_join(w, NULL));

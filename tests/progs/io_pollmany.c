@@ -1,6 +1,6 @@
 /* poll and select on several fds park on the netpoller: a thread writes
- * one of two pipes 20 ms later; poll, then select, see exactly that one;
- * a poll with nothing coming times out. */
+ * one of two pipes once main is seen blocked in the call; poll, then
+ * select, see exactly that one; a poll with nothing coming times out. */
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@ static int a[2], b[2];
 static void *writer(void *arg)
 {
 	(void)arg;
-	usleep(20000);
+	check_wait_blocked(); /* main is in its poll/select */
 	CHECK_EQ(1, (int)write(b[1], "x", 1), "write");
 	return NULL;
 }

@@ -50,8 +50,7 @@ int main(void)
     CHECK_OK(pthread_create(&r, NULL, raw_reader, NULL));
     while (!atomic_load(&raw_started))
         sched_yield();
-    struct timespec ts = { 0, 2 * 1000 * 1000 };
-    nanosleep(&ts, NULL);
+    check_wait_blocked(); /* the raw read has blocked */
     for (uintptr_t i = 0; i < NWORKERS; i++)
         CHECK_OK(pthread_create(&w[i], NULL, worker, (void *)i));
     for (int i = 0; i < NWORKERS; i++)

@@ -1,10 +1,15 @@
 /* A thread blocks inside libc where goro cannot intercept: stdio's own
  * write(2) of a 1 MiB fwrite+fflush into a pipe nobody reads yet.  With one
  * P, the 100 threads that compute meanwhile only run if sysmon notices the
- * kernel-blocked M and hands its P off; main drains the pipe after them. */
+ * kernel-blocked M and hands its P off; main drains the pipe after them.
+ * Main creates them once the pipe is full: fwrite passes the 1 MiB to one
+ * write(2) (stdio writes whole buffers directly), so a full pipe means the
+ * writer is inside that call, blocked. */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include "check.h"
 
@@ -38,7 +43,14 @@ int main(void)
 	pthread_t w, c[100];
 	CHECK_OK(pipe(p));
 	CHECK_OK(pthread_create(&w, NULL, writer, NULL));
-	usleep(20000); /* the writer fills the pipe and blocks in libc */
+	/* the writer fills the pipe and blocks in libc (with one P main's
+	 * sleeps only end once sysmon has handed the writer's P off) */
+	int cap = fcntl(p[0], F_GETPIPE_SZ), queued = 0;
+	CHECK(cap > 0, "F_GETPIPE_SZ");
+	while (queued < cap) {
+		usleep(1000);
+		CHECK_OK(ioctl(p[0], FIONREAD, &queued));
+	}
 	for (int i = 0; i < 100; i++)
 		CHECK_OK(pthread_create(&c[i], NULL, compute, NULL));
 	for (int i = 0; i < 100; i++)

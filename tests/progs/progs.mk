@@ -73,8 +73,8 @@ $(PROGS_IO_BINS): $(PROGS_DIR)/%: tests/progs/%.c $(PROGS_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(PROGS_CFLAGS) $< -o $@
 
-# Debug endpoints (tests/debug.bats): a long-running subject that stops when
-# a file appears.
+# Debug endpoints (tests/debug.bats, tests/observe.bats): a long-running
+# subject that stops at the end of its stdin.
 PROGS += $(PROGS_DIR)/debug_subject
 
 $(PROGS_DIR)/debug_subject: tests/progs/debug_subject.c $(PROGS_HDRS)

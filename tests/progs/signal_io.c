@@ -1,7 +1,8 @@
 /* A signal with a handler interrupts a blocked I/O wait as natively.
  *
- * A thread blocks in a call; the main thread sends it SIGUSR1 with
- * pthread_kill (again every 50 ms until the call returns):
+ * A thread blocks in a call; once it is seen blocked (check_wait_blocked)
+ * the main thread sends it SIGUSR1 with pthread_kill (again every 50 ms
+ * until the call returns):
  * - read on a pipe, accept on a listening socket, sem_wait: -1/EINTR
  *   when the handler lacks SA_RESTART; with SA_RESTART they go on
  *   waiting (three signals later a byte is written / a post is made and
@@ -11,10 +12,10 @@
  * The handler runs in the blocked thread.  A thread waiting in
  * pthread_cond_wait, pthread_join, pthread_mutex_lock, pthread_rwlock_wrlock
  * or pthread_barrier_wait runs the handler at once and goes on waiting
- * (cond_wait does not return until signalled).  Then
- * process-directed: SIGALRM
- * from setitimer (no SA_RESTART) ends the main thread's read on a pipe and
- * its accept with EINTR, its handler running in the main thread.  Nothing
+ * (cond_wait does not return until signalled).  Then process-directed:
+ * SIGALRM from setitimer (no SA_RESTART, every 100 ms until the call
+ * returns) ends the main thread's read on a pipe and its accept with
+ * EINTR, its handler running in the main thread.  Nothing
  * timing-related is printed.
  * Last, the sigsuspend pattern: a thread blocks SIGUSR1, is sent it (it
  * stays pending), then sigsuspend with it unblocked takes it: -1/EINTR,
@@ -112,6 +113,7 @@ static void run(enum op o, int restart)
     CHECK_OK(pthread_create(&t, NULL, blocker, &j));
     while (!atomic_load(&ready))
         usleep(1000);
+    check_wait_blocked(); /* the first signal lands in the call */
     int sent = 0;
     while (!atomic_load(&done)) {
         usleep(50000);
@@ -219,6 +221,7 @@ static void waits_go_on(void)
     CHECK_OK(pthread_create(&t, NULL, cond_waiter, NULL));
     while (!atomic_load(&ready))
         usleep(1000);
+    check_wait_blocked();
     signal_until_handled(t, "pthread_cond_wait");
     CHECK_OK(pthread_mutex_lock(&mu));
     pred = 1;
@@ -235,6 +238,7 @@ static void waits_go_on(void)
     CHECK_OK(pthread_create(&j, NULL, joiner, &g));
     while (!atomic_load(&ready))
         usleep(1000);
+    check_wait_blocked();
     signal_until_handled(j, "pthread_join");
     CHECK_OK(sem_post(&gate));
     CHECK_OK(pthread_join(j, NULL));
@@ -253,6 +257,7 @@ static void waits_go_on(void)
         CHECK_OK(pthread_create(&w, NULL, locker, NULL));
         while (!atomic_load(&ready))
             usleep(1000);
+        check_wait_blocked();
         signal_until_handled(w, lock_names[k]);
         CHECK(!atomic_load(&locked), "the waiter is still waiting after its handler ran");
         if (k == 0)
@@ -268,12 +273,16 @@ static void waits_go_on(void)
     }
 }
 
+/* The timer repeats every 100 ms until the call has returned: one that
+ * fired before main got into the call (a loaded machine) does not leave
+ * it blocked for good. */
 static void main_interrupted(enum op o)
 {
-    struct itimerval it = { { 0, 0 }, { 0, 100000 } };
+    struct itimerval it = { { 0, 100000 }, { 0, 100000 } }, off = { { 0, 0 }, { 0, 0 } };
     atomic_store(&handler_self, (pthread_t)0);
     CHECK_OK(setitimer(ITIMER_REAL, &it, NULL));
     int e, r = blocked_call(o, &e);
+    CHECK_OK(setitimer(ITIMER_REAL, &off, NULL));
     CHECK(r == -1 && e == EINTR, "main thread's call ended by SIGALRM with -1/EINTR");
     CHECK(pthread_equal(atomic_load(&handler_self), pthread_self()), "SIGALRM handler in the main thread");
     printf("SIGALRM: ends the main thread's %s with EINTR ok\n", names[o]);
@@ -304,8 +313,7 @@ static void suspend_pattern(void)
     CHECK_OK(pthread_create(&t, NULL, suspender, NULL));
     while (!atomic_load(&ready))
         usleep(1000);
-    CHECK_OK(pthread_kill(t, SIGUSR1));
-    usleep(20000);
+    CHECK_OK(pthread_kill(t, SIGUSR1)); /* pending in t once this returns */
     atomic_store(&ready, 2);
     CHECK_OK(pthread_join(t, NULL));
     printf("sigsuspend takes a signal sent while blocked ok\n");

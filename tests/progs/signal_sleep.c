@@ -1,17 +1,17 @@
 /* A signal with a handler ends a sleep with EINTR, as natively.
  *
  * For each kind of sleep a thread announces it is about to sleep for 10 s
- * and the main thread sends it SIGUSR1 with pthread_kill (again every
- * 50 ms until the sleep has ended, in case one landed before the sleep
- * began): nanosleep (-1/EINTR, the remaining time left in rem),
+ * and, once it is seen blocked (check_wait_blocked), the main thread sends
+ * it SIGUSR1 with pthread_kill (again every 50 ms until the sleep has
+ * ended): nanosleep (-1/EINTR, the remaining time left in rem),
  * clock_nanosleep relative and TIMER_ABSTIME (EINTR), usleep (-1/EINTR),
  * sleep (the unslept seconds), poll and select with no descriptors
  * (-1/EINTR); pthread_sigqueue's value reaches an SA_SIGINFO handler and
  * ends the sleep too; an SA_RESTART handler still ends it (sleeps are
  * never restarted).  The handler runs in the sleeping thread.
- * Not ended: a 300 ms sleep of a thread that blocks SIGUSR1 (the signal
- * runs in that thread once it unblocks it), and one sent SIGUSR2 while
- * SIGUSR2 is ignored.
+ * Not ended: 300 ms sleeps of a thread that blocks SIGUSR1 (the signal
+ * runs in that thread once it unblocks it), and of one sent SIGUSR2 while
+ * SIGUSR2 is ignored (the signal is sent until one sleep spanned it).
  * Process-directed (SIGALRM from setitimer while nothing runs): it ends
  * the main thread's nanosleep and sleep, its handler running in the main
  * thread; while the main thread waits in pthread_join the kernel gives it
@@ -138,8 +138,10 @@ static void interrupted(enum kind k, int queue)
     atomic_store(&handler_value, 0);
     CHECK_OK(pthread_create(&t, NULL, sleeper, &j));
     wait_ready();
-    while (!atomic_load(&done)) {
-        usleep(50000);
+    check_wait_blocked(); /* the first signal lands in the sleep */
+    for (int first = 1; !atomic_load(&done); first = 0) {
+        if (!first)
+            usleep(50000);
         if (atomic_load(&done))
             break;
         if (queue) {
@@ -159,6 +161,27 @@ static void interrupted(enum kind k, int queue)
     printf("%s: ended by %s, handler in the sleeper ok\n", names[k], queue ? "pthread_sigqueue" : "pthread_kill");
 }
 
+/* not_interrupted: main sends the signal again and again, each time once
+ * the sleeper is seen blocked, counting sends begun and done; the sleeper
+ * sleeps 300 ms at a time until one of its sleeps spanned a whole send
+ * (begun after the sleep began, done before it ended), each sleep running
+ * its full time.  Then it says so and waits for main to stop sending. */
+static atomic_int sends_begun, sends_done, slept_through, sending_over;
+
+static void sleep_through_a_signal(const char *what)
+{
+    for (;;) {
+        int begun = atomic_load(&sends_begun);
+        struct timespec d = { 0, 300 * 1000000L };
+        CHECK_EQ(0, nanosleep(&d, NULL), what);
+        if (atomic_load(&sends_done) > begun)
+            break;
+    }
+    atomic_store(&slept_through, 1);
+    while (!atomic_load(&sending_over))
+        usleep(1000);
+}
+
 static void *blocked_sleeper(void *arg)
 {
     (void)arg;
@@ -167,8 +190,7 @@ static void *blocked_sleeper(void *arg)
     sigaddset(&s, SIGUSR1);
     CHECK_OK(pthread_sigmask(SIG_BLOCK, &s, NULL));
     atomic_store(&ready, 1);
-    struct timespec d = { 0, 300 * 1000000L };
-    CHECK_EQ(0, nanosleep(&d, NULL), "nanosleep with SIGUSR1 blocked");
+    sleep_through_a_signal("nanosleep with SIGUSR1 blocked");
     CHECK(!pthread_equal(atomic_load(&handler_self), pthread_self()), "handler ran while blocked");
     CHECK_OK(pthread_sigmask(SIG_UNBLOCK, &s, NULL));
     CHECK(pthread_equal(atomic_load(&handler_self), pthread_self()), "handler after unblocking, in this thread");
@@ -179,8 +201,7 @@ static void *ignored_sleeper(void *arg)
 {
     (void)arg;
     atomic_store(&ready, 1);
-    struct timespec d = { 0, 300 * 1000000L };
-    CHECK_EQ(0, nanosleep(&d, NULL), "nanosleep sent an ignored SIGUSR2");
+    sleep_through_a_signal("nanosleep sent an ignored SIGUSR2");
     return NULL;
 }
 
@@ -189,10 +210,19 @@ static void not_interrupted(void *(*fn)(void *), int sig, const char *what)
     pthread_t t;
     atomic_store(&ready, 0);
     atomic_store(&handler_self, (pthread_t)0);
+    atomic_store(&sends_begun, 0);
+    atomic_store(&sends_done, 0);
+    atomic_store(&slept_through, 0);
+    atomic_store(&sending_over, 0);
     CHECK_OK(pthread_create(&t, NULL, fn, NULL));
     wait_ready();
-    usleep(50000);
-    CHECK_OK(pthread_kill(t, sig));
+    while (!atomic_load(&slept_through)) {
+        check_wait_blocked();
+        atomic_fetch_add(&sends_begun, 1);
+        CHECK_OK(pthread_kill(t, sig));
+        atomic_fetch_add(&sends_done, 1);
+    }
+    atomic_store(&sending_over, 1);
     CHECK_OK(pthread_join(t, NULL));
     printf("%s: sleep not ended ok\n", what);
 }
@@ -205,42 +235,59 @@ static void on_alrm(int sig)
     atomic_store(&alrm_self, pthread_self());
 }
 
-static void alarm_in_100ms(void)
+/* SIGALRM in 100 ms and then every 100 ms (interval 0: once), until
+ * alarm_off: a first one that fired before the main thread got into its
+ * sleep (a loaded machine) does not leave it sleeping its full time. */
+static void alarm_in_100ms(long interval_us)
 {
-    struct itimerval it = { { 0, 0 }, { 0, 100000 } };
+    struct itimerval it = { { 0, interval_us }, { 0, 100000 } };
     atomic_store(&alrm_self, (pthread_t)0);
     CHECK_OK(setitimer(ITIMER_REAL, &it, NULL));
 }
 
+static void alarm_off(void)
+{
+    struct itimerval off = { { 0, 0 }, { 0, 0 } };
+    CHECK_OK(setitimer(ITIMER_REAL, &off, NULL));
+}
+
+/* Arms the alarm once main is seen blocked in pthread_join, then sleeps
+ * 50 ms at a time, each sleep running its full time, until the handler
+ * has run (in main: natively the kernel prefers the main thread, which
+ * does not block SIGALRM). */
 static void *short_sleeper(void *arg)
 {
     (void)arg;
-    struct timespec d = { 0, 300 * 1000000L };
-    CHECK_EQ(0, nanosleep(&d, NULL), "worker nanosleep while main joins");
+    check_wait_blocked();
+    alarm_in_100ms(0);
+    struct timespec d = { 0, 50 * 1000000L };
+    do
+        CHECK_EQ(0, nanosleep(&d, NULL), "worker nanosleep while main joins");
+    while (!atomic_load(&alrm_self));
     return NULL;
 }
 
 static void process_directed(void)
 {
     signal(SIGALRM, on_alrm);
-    alarm_in_100ms();
+    alarm_in_100ms(100000);
     struct timespec ten = { 10, 0 }, rem = { 0, 0 };
     int r = nanosleep(&ten, &rem);
+    alarm_off();
     CHECK(r == -1 && errno == EINTR && rem.tv_sec >= 1, "main nanosleep ended by SIGALRM with EINTR");
     CHECK(pthread_equal(atomic_load(&alrm_self), pthread_self()), "SIGALRM handler in the main thread");
     printf("SIGALRM: ends the main thread's nanosleep, handler in main ok\n");
 
-    alarm_in_100ms();
+    alarm_in_100ms(100000);
     unsigned left = sleep(10);
+    alarm_off();
     CHECK(left >= 1 && left <= 9, "main sleep(10) ended by SIGALRM: the unslept whole seconds");
     printf("SIGALRM: ends the main thread's sleep ok\n");
 
     pthread_t t;
+    atomic_store(&alrm_self, (pthread_t)0);
     CHECK_OK(pthread_create(&t, NULL, short_sleeper, NULL));
-    alarm_in_100ms();
     CHECK_OK(pthread_join(t, NULL));
-    for (int i = 0; i < 100 && !atomic_load(&alrm_self); i++)
-        usleep(10000);
     CHECK(pthread_equal(atomic_load(&alrm_self), pthread_self()), "SIGALRM handler in the joining main thread");
     printf("SIGALRM while main joins: the worker's sleep runs out, handler in main ok\n");
 }
@@ -267,17 +314,27 @@ static void *busy(void *arg)
     return NULL;
 }
 
-/* A child process sends SIGUSR2 to us after 200 ms; returns its pid. */
+/* A child process sends SIGUSR2 to us every 100 ms until we kill it (a
+ * first one may come before the main thread is in its wait: the next one
+ * ends that); returns its pid. */
 static pid_t kill_me_soon(void)
 {
     pid_t pid = fork();
     CHECK(pid >= 0, "fork");
     if (pid == 0) {
-        usleep(200000);
-        kill(getppid(), SIGUSR2);
-        _exit(0);
+        for (;;) {
+            usleep(100000);
+            if (kill(getppid(), SIGUSR2) != 0)
+                _exit(0);
+        }
     }
     return pid;
+}
+
+static void stop_child(pid_t child)
+{
+    CHECK_OK(kill(child, SIGKILL));
+    CHECK_OK(waitpid(child, NULL, 0) == child ? 0 : -1);
 }
 
 static void main_preferred(void)
@@ -302,14 +359,14 @@ static void main_preferred(void)
     CHECK(pthread_equal(atomic_load(&kill_self), pthread_self()), "handler in the main thread");
     CHECK_EQ(child, atomic_load(&kill_pid), "si_pid: the sender");
     CHECK_EQ(SI_USER, atomic_load(&kill_code), "si_code");
-    CHECK_OK(waitpid(child, NULL, 0) == child ? 0 : -1);
+    stop_child(child);
     printf("kill with busy threads: ends the main thread's nanosleep, handler in main with the sender's siginfo ok\n");
 
     atomic_store(&kill_self, (pthread_t)0);
     child = kill_me_soon();
     CHECK_EQ(-1, pause(), "pause");
     CHECK(pthread_equal(atomic_load(&kill_self), pthread_self()), "handler in the main thread (pause)");
-    CHECK_OK(waitpid(child, NULL, 0) == child ? 0 : -1);
+    stop_child(child);
     printf("kill with busy threads: ends the main thread's pause ok\n");
     atomic_store(&stop_busy, 1);
     for (int i = 0; i < 2; i++)

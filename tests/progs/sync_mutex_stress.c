@@ -192,9 +192,12 @@ static void timed(int w, const char *name)
 
 /* A timed lock that succeeds: the holder releases before the deadline. */
 static atomic_int got_it;
+static atomic_int acquiring;
+
 static void *timed_acquirer(void *arg)
 {
     (void)arg;
+    atomic_store(&acquiring, 1);
     struct timespec dl = check_deadline_in(CLOCK_MONOTONIC, 10000);
     int r = pthread_mutex_clocklock(&held, CLOCK_MONOTONIC, &dl);
     CHECK_EQ(0, r, "clocklock released by its holder before the deadline");
@@ -208,8 +211,9 @@ static void timed_success(void)
     pthread_t t;
     CHECK_OK(pthread_mutex_lock(&held));
     CHECK_OK(pthread_create(&t, NULL, timed_acquirer, NULL));
-    struct timespec d = { 0, 20 * 1000000L };
-    nanosleep(&d, NULL);
+    while (!atomic_load(&acquiring))
+        sched_yield();
+    check_wait_blocked(); /* it waits in clocklock */
     CHECK_EQ(0, atomic_load(&got_it), "clocklock acquired while held");
     CHECK_OK(pthread_mutex_unlock(&held));
     CHECK_OK(pthread_join(t, NULL));

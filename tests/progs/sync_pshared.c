@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -126,12 +127,14 @@ static void pingpong(sem_t *ping, sem_t *pong, const char *name)
  * one already blocked on it, get EOWNERDEAD; after
  * pthread_mutex_consistent it works again. */
 static pthread_mutex_t rob;
+static atomic_int holding;
 
 static void *die_holding(void *arg)
 {
     CHECK_OK(pthread_mutex_lock(&rob));
+    atomic_store(&holding, 1);
     if (arg)
-        usleep(50000); /* the main thread blocks on it meanwhile */
+        check_wait_blocked(); /* the main thread blocks on it meanwhile */
     return NULL;
 }
 
@@ -143,9 +146,11 @@ static void robust(void)
     CHECK_OK(pthread_mutex_init(&rob, &at));
     for (int blocked = 0; blocked < 2; blocked++) {
         pthread_t t;
+        atomic_store(&holding, 0);
         CHECK_OK(pthread_create(&t, NULL, die_holding, blocked ? &rob : NULL));
         if (blocked)
-            usleep(10000);
+            while (!atomic_load(&holding))
+                usleep(1000);
         else
             CHECK_OK(pthread_join(t, NULL));
         CHECK_EQ(EOWNERDEAD, pthread_mutex_lock(&rob), "lock of a robust mutex whose owner ended");

@@ -185,7 +185,7 @@ static void default_recursive_read(void)
     CHECK_OK(pthread_create(&w, NULL, waiting_writer, NULL));
     while (!atomic_load(&writer_started))
         sched_yield();
-    sleep_ms(30);   /* the writer is (almost surely) waiting by now */
+    check_wait_blocked(); /* the writer is waiting */
     struct timespec dl = check_deadline_in(CLOCK_MONOTONIC, 5000);
     CHECK_EQ(0, pthread_rwlock_clockrdlock(&rw, CLOCK_MONOTONIC, &dl),
              "default rwlock: recursive rdlock while a writer waits");
@@ -212,8 +212,8 @@ static void init_prefer_writer(void)
     CHECK_OK(pthread_rwlockattr_destroy(&a));
 }
 
-/* A writer waits behind a reader: new readers must be held back (poll with
- * tryrdlock from new threads until one sees EBUSY, bounded). */
+/* A writer waits behind a reader: new readers must be held back (a
+ * tryrdlock from a new thread once the writer is seen blocked: EBUSY). */
 static void prefer_writer_blocks_readers(void)
 {
     pthread_t w;
@@ -224,12 +224,8 @@ static void prefer_writer_blocks_readers(void)
     CHECK_OK(pthread_create(&w, NULL, waiting_writer, NULL));
     while (!atomic_load(&writer_started))
         sched_yield();
-    int r = 0;
-    for (int i = 0; i < 2000 && r == 0; i++) {
-        r = check_on_other_thread(probe_tryrd, NULL);
-        if (r == 0)
-            sleep_ms(1);
-    }
+    check_wait_blocked(); /* the writer is waiting */
+    int r = check_on_other_thread(probe_tryrd, NULL);
     CHECK_EQ(EBUSY, r, "prefer-writer: a new reader's tryrdlock while a writer waits");
     CHECK_EQ(0, atomic_load(&writer_in), "writer got in while a reader holds the lock");
     CHECK_OK(pthread_rwlock_unlock(&rw));
@@ -241,22 +237,25 @@ static void prefer_writer_blocks_readers(void)
 
 /* Readers keep arriving with overlapping read locks (the lock is never
  * free of readers while they run); the writer must still get in, well
- * before the readers give up. */
+ * before the readers give up: each gives up after 1,000 read locks taken
+ * once the writer has started (with the writer preferred, new read locks
+ * wait for it, so a reader takes one or two). */
 #define NSTREAM 4
+#define GIVE_UP_READS 1000
 static atomic_int stop_readers;
 static atomic_long reads;
 
 static void *streaming_reader(void *arg)
 {
     (void)arg;
-    struct timespec give_up = check_deadline_in(CLOCK_MONOTONIC, 5000), now;
+    long after_writer = 0;
     while (!atomic_load(&writer_done)) {
         CHECK_OK(pthread_rwlock_rdlock(&rw));
         atomic_fetch_add(&reads, 1);
+        int started = atomic_load(&writer_started);
         usleep(1000);
         CHECK_OK(pthread_rwlock_unlock(&rw));
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (!check_ts_before(&now, &give_up)) {
+        if (started && ++after_writer >= GIVE_UP_READS) {
             atomic_store(&stop_readers, 1);
             break;
         }
@@ -281,7 +280,7 @@ static void prefer_writer_stream(void)
     atomic_store(&writer_done, 1);
     for (int i = 0; i < NSTREAM; i++)
         CHECK_OK(pthread_join(r[i], NULL));
-    CHECK_EQ(0, starved, "prefer-writer: writer waited until the readers gave up (5 s)");
+    CHECK_EQ(0, starved, "prefer-writer: writer waited until the readers gave up (1,000 read locks each)");
     CHECK_OK(pthread_rwlock_destroy(&rw));
     printf("prefer-writer: writer got in while readers kept arriving ok\n");
 }
