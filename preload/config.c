@@ -124,7 +124,13 @@ void goro__config_parse(void)
 			bad("GORO_FSGSBASE", v, "auto (wrfsbase where the CPU and kernel allow it, the default) or "
 						"off (always the arch_prctl system call)");
 	}
-	goro__cfg.trace = getenv("GORO_TRACE");
+	v = getenv("GORO_TRACE");
+	if (v) {
+		char why[160];
+		goro__cfg.trace = goro__trace_prepare(v, why, sizeof why);
+		if (!goro__cfg.trace)
+			bad("GORO_TRACE", v, why);
+	}
 
 	v = getenv("GORO_LOCKED");
 	if (v) {

@@ -20,7 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sched/runtime.h"
 #include "sched/sys.h"
@@ -328,16 +331,106 @@ static int write_json(int fd, int64_t from, int64_t to)
 
 /* ---- GORO_TRACE=file: the whole run ----------------------------------------- */
 
+/* The trace is written at exit, so a name that cannot be written is found
+ * out before main (goro__trace_prepare; preload/config.c refuses it). */
+
 static int64_t run_start;
+static char trace_path[PATH_MAX]; /* absolute: the program may chdir before exit */
+static size_t trace_dirlen;       /* trace_path[0, trace_dirlen) is its directory, '/' included */
+static bool trace_inplace;
+
+/* Creates a new temporary file beside trace_path (O_EXCL: never anyone
+ * else's) and puts its name in name; the fd, or -errno. */
+static int tmp_create(char *name, size_t len)
+{
+	long pid = goro__sys0(SYS_getpid);
+	long fd = -EEXIST;
+	for (int i = 0; i < 100 && fd == -EEXIST; i++) {
+		(void)snprintf(name, len, "%.*s.goro-trace-%ld-%d.tmp", (int)trace_dirlen, trace_path, pid, i);
+		fd = goro__sys4(SYS_openat, AT_FDCWD, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	}
+	return (int)fd;
+}
+
+/* GORO_TRACE=v, checked before main: the absolute name the trace will be
+ * written to, or NULL with what is accepted and why v is not in why. */
+const char *goro__trace_prepare(const char *v, char *why, size_t whylen)
+{
+	static const char accepted[] = "a writable file path";
+	size_t len = strlen(v), k = 0;
+	if (!len) {
+		(void)snprintf(why, whylen, "%s", accepted);
+		return NULL;
+	}
+	if (v[0] != '/') {
+		long r = goro__sys2(SYS_getcwd, trace_path, sizeof trace_path);
+		if (r < 0) {
+			(void)snprintf(why, whylen, "%s (the current directory: %s)", accepted, strerror((int)-r));
+			return NULL;
+		}
+		k = strlen(trace_path);
+		if (k > 1)
+			trace_path[k++] = '/';
+	}
+	if (k + len >= sizeof trace_path) {
+		(void)snprintf(why, whylen, "%s (%s)", accepted, strerror(ENAMETOOLONG));
+		return NULL;
+	}
+	memcpy(trace_path + k, v, len + 1);
+	if (v[len - 1] == '/') {
+		(void)snprintf(why, whylen, "%s, not a directory", accepted);
+		return NULL;
+	}
+	struct stat st;
+	long r = goro__sys4(SYS_newfstatat, AT_FDCWD, trace_path, &st, 0);
+	if (r == 0 && S_ISDIR(st.st_mode)) {
+		(void)snprintf(why, whylen, "%s, not a directory", accepted);
+		return NULL;
+	}
+	if (r == 0) {
+		/* A symbolic link: the trace goes to the file it names, as
+		 * open() would write it, so that name is kept (a rename over
+		 * the link would replace the link). */
+		char *real = realpath(trace_path, NULL);
+		if (real && strlen(real) < sizeof trace_path)
+			strcpy(trace_path, real);
+		free(real);
+		r = goro__sys3(SYS_faccessat, AT_FDCWD, trace_path, W_OK);
+		if (r < 0) {
+			(void)snprintf(why, whylen, "%s (%s)", accepted, strerror((int)-r));
+			return NULL;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			trace_inplace = true;
+			return trace_path;
+		}
+	} else if (r != -ENOENT || goro__sys4(SYS_newfstatat, AT_FDCWD, trace_path, &st,
+					      AT_SYMLINK_NOFOLLOW) == 0) {
+		(void)snprintf(why, whylen, "%s (%s)", accepted,
+			       r == -ENOENT ? "a symbolic link to a missing file" : strerror((int)-r));
+		return NULL;
+	}
+	trace_dirlen = (size_t)(strrchr(trace_path, '/') - trace_path) + 1;
+	char tmp[PATH_MAX + 64];
+	int fd = tmp_create(tmp, sizeof tmp);
+	if (fd < 0) {
+		(void)snprintf(why, whylen, "%s (cannot create a file in its directory: %s)", accepted,
+			       strerror(-fd));
+		return NULL;
+	}
+	goro__sys1(SYS_close, fd);
+	goro__sys1(SYS_unlink, tmp);
+	return trace_path;
+}
 
 static void write_at_exit(void)
 {
 	if (!goro__cfg.trace)
 		return;
 	a_store_rel(&goro__tracing, false);
-	int fd = (int)goro__sys4(SYS_openat, AT_FDCWD, goro__cfg.trace, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = (int)goro__sys4(SYS_openat, AT_FDCWD, trace_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		goro__errorf("goro: cannot write the trace to GORO_TRACE=\"%s\": %s\n", goro__cfg.trace, strerror(-fd));
+		goro__errorf("goro: cannot write the trace to GORO_TRACE=\"%s\": %s\n", trace_path, strerror(-fd));
 		return;
 	}
 	int e = write_json(fd, run_start, INT64_MAX);

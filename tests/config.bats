@@ -178,6 +178,15 @@ fuzz() {
     -- off SIGURG URG SIGUSR1 USR1 SIGUSR2 SIGWINCH SIGIO SIGPWR SIGRTMIN+0 "SIGRTMIN+$max"
 }
 
+@test "fuzz GORO_TRACE: refuses a directory, a missing directory, a too-long name; accepts writable paths" {
+  local d=$BATS_TEST_TMPDIR
+  : >"$d/exists.json"
+  ln -s "$d/missing-target.json" "$d/dangling"
+  fuzz GORO_TRACE "" "$HUGE" "$d" "$d/" "$d/no-such-dir/t.json" "/proc/t.json" "$d/dangling" \
+    "$d/$(printf 'x%.0s' {1..300})" "/$(printf 'a/%.0s' {1..3000})t.json" \
+    -- "$d/new.json" "$d/exists.json" t.json " t.json" " " -1 9223372036854775808 /dev/null
+}
+
 @test "fuzz GORO_LOCKED: refuses empty globs, spaces, globs over 255 bytes; accepts globs" {
   local g255 g256
   g255=$(printf 'a%.0s' {1..255})

@@ -46,11 +46,13 @@ PY
   grep -q "<rect" "$BATS_TEST_TMPDIR/t.svg" || fail "SVG has no slices"
 }
 
-@test "GORO_TRACE to an unwritable path: one clear message, program unaffected" {
+@test "GORO_TRACE to an unwritable path: refused before main, one line, exit 2" {
   require_goro
   require_prog hello
   run --separate-stderr env LD_PRELOAD="$GORO_LIB" GORO_TRACE=/nonexistent/dir/t.json "$PROGS_DIR/hello"
-  assert_success
-  assert_output "hello"
-  [[ "$stderr" == *'GORO_TRACE="/nonexistent/dir/t.json"'* ]] || fail "stderr: $stderr"
+  assert_failure 2
+  [ -z "$output" ] || fail "the program ran: $output"
+  [ "${#stderr_lines[@]}" -eq 1 ] || fail "expected one line on stderr: $stderr"
+  [[ "$stderr" == 'goro: GORO_TRACE="/nonexistent/dir/t.json" is not valid: a writable'*'No such file or directory'* ]] ||
+    fail "stderr: $stderr"
 }
