@@ -101,7 +101,59 @@ setup() {
 @test "run: a missing program exits 127" {
   run -127 --separate-stderr "$GORO" -- "$BATS_TEST_TMPDIR/no-such-program"
   assert_failure 127
-  [[ "$stderr" == *"no such file"* ]] || fail "stderr: $stderr"
+  [[ "$stderr" == *"No such file or directory"* ]] || fail "stderr: $stderr"
+}
+
+# bash_status FILE: the exit status bash gives for running FILE natively.
+bash_status() {
+  local st=0
+  bash -c '"$0"' "$1" >/dev/null 2>&1 </dev/null || st=$?
+  echo "$st"
+}
+
+@test "run: a file that cannot be run gets bash's exit status (126, 127) and one line naming it" {
+  local d=$BATS_TEST_TMPDIR
+  printf '\001\002\000garbage\n' >"$d/binary"            # not ELF, NUL in line 1
+  printf '\177ELFjunk' >"$d/badelf"                      # ELF magic, no header
+  head -c 200 "$PROGS_DIR/hello" >"$d/truncated"        # header, no program headers
+  gcc -c -x c -o "$d/object.o" - <<<'int f(void) { return 0; }'
+  printf '#!%s/no-such-interpreter\necho hi\n' "$d" >"$d/nointerp"
+  printf '#!/etc/passwd\necho hi\n' >"$d/badinterp"     # interpreter not executable
+  printf 'echo hi\n' >"$d/noexec"
+  mkdir "$d/dir"
+  chmod +x "$d/binary" "$d/badelf" "$d/truncated" "$d/object.o" "$d/nointerp" "$d/badinterp"
+  local cases=(binary badelf truncated object.o nointerp badinterp noexec dir no-such-file)
+  # another architecture's ELF: the kernel refuses it unless binfmt_misc
+  # (qemu) takes it, when goro refuses it with 2 instead
+  if [ "$(cat /proc/sys/fs/binfmt_misc/status 2>/dev/null)" != enabled ]; then
+    cp "$PROGS_DIR/hello" "$d/aarch64"
+    printf '\267\000' | dd of="$d/aarch64" bs=1 seek=18 conv=notrunc status=none # EM_AARCH64
+    cases+=(aarch64)
+  fi
+  local f want errs=()
+  for f in "${cases[@]}"; do
+    want=$(bash_status "$d/$f")
+    run --separate-stderr "$GORO" -- "$d/$f"
+    if [ "$status" -ne "$want" ] || [ "$want" -lt 126 ] || [ -n "$output" ] ||
+      [ "${#stderr_lines[@]}" -ne 1 ] || [[ "$stderr" != "goro: $d/$f"* ]]; then
+      errs+=("$f: exit $status (bash: $want), stdout '$output', stderr (${#stderr_lines[@]} lines): $stderr")
+    fi
+  done
+  [ ${#errs[@]} -eq 0 ] || fail "$(printf '%s\n' "${errs[@]}")"
+}
+
+@test "run: an empty file and a script without #! run as bash runs them" {
+  local d=$BATS_TEST_TMPDIR
+  : >"$d/empty"
+  printf 'echo "from a script without #!"\nexit 3\n' >"$d/nohashbang"
+  chmod +x "$d/empty" "$d/nohashbang"
+  run --separate-stderr "$GORO" -- "$d/empty"
+  assert_success
+  [ -z "$output$stderr" ] || fail "stdout: $output, stderr: $stderr"
+  run --separate-stderr "$GORO" -- "$d/nohashbang"
+  assert_failure 3
+  assert_output "from a script without #!"
+  [ -z "$stderr" ] || fail "stderr: $stderr"
 }
 
 @test "help: -h and 'help compare' print usage, exit 0" {
