@@ -156,6 +156,35 @@ bash_status() {
   [ -z "$stderr" ] || fail "stderr: $stderr"
 }
 
+@test "run: an option's value is never missing, empty or the next option (--trace -- makes no file '--')" {
+  mkdir "$BATS_TEST_TMPDIR/cwd" # (bats keeps its own files in BATS_TEST_TMPDIR)
+  cd "$BATS_TEST_TMPDIR/cwd"
+  local args want
+  while IFS='|' read -r args want; do
+    # shellcheck disable=SC2086 # args: words, split on purpose
+    run --separate-stderr "$GORO" $args "$PROGS_DIR/hello"
+    [ "$status" -eq 2 ] || fail "goro $args: exit $status, expected 2; stderr: $stderr"
+    [ -z "$output" ] || fail "goro $args: the program ran: $output"
+    [[ "$stderr" == "goro: $want"*"usage: goro"* ]] || fail "goro $args: expected 'goro: $want': $stderr"
+  done <<'EOF'
+--trace --|--trace needs a value, saw the option '--'
+--trace --stats --|--trace needs a value, saw the option '--stats'
+--trace= --|--trace: empty value
+--stack --|--stack needs a value, saw the option '--'
+--stack= --|--stack: empty value
+-p --|-p needs a value, saw the option '--'
+--procs= --|--procs: empty value
+compare -n --|-n needs a value, saw the option '--'
+compare --runs= --|--runs: empty value
+compare -p --|-p needs a value, saw the option '--'
+compare --procs= --|--procs: empty value
+EOF
+  [ -z "$(ls -A)" ] || fail "files were made: $(ls -A)"
+  run "$GORO" --dry-run --trace=-x.json -- "$PROGS_DIR/hello"
+  assert_success
+  assert_line "GORO_TRACE=$BATS_TEST_TMPDIR/cwd/-x.json"
+}
+
 @test "help: -h and 'help compare' print usage, exit 0" {
   run "$GORO" -h
   assert_success
