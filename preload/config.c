@@ -19,9 +19,33 @@
 #define GORO_STACK_MIN (16UL << 10) /* PTHREAD_STACK_MIN */
 #define GORO_STACK_MAX (1UL << 30)
 
+/* The longest part of a bad value the message quotes (then "..." and its
+ * length): a 100 KiB value still gives one short line. */
+#define SHOWN_MAX 120
+
+/* One line on stderr, exit status 2.  The value is quoted as C would:
+ * '"' and '\\' escaped, bytes outside printable ASCII as \xNN, so a
+ * newline in it cannot make a second line. */
 static __attribute__((noreturn)) void bad(const char *var, const char *val, const char *accepted)
 {
-	goro__errorf("goro: %s=\"%s\" is not valid: %s\n", var, val, accepted);
+	char shown[4 * SHOWN_MAX + 64];
+	size_t len = strlen(val), k = 0;
+	for (size_t i = 0; i < len && i < SHOWN_MAX; i++) {
+		unsigned char c = (unsigned char)val[i];
+		if (c == '"' || c == '\\') {
+			shown[k++] = '\\';
+			shown[k++] = (char)c;
+		} else if (c < 0x20 || c > 0x7e) {
+			k += (size_t)snprintf(shown + k, sizeof shown - k, "\\x%02x", c);
+		} else {
+			shown[k++] = (char)c;
+		}
+	}
+	shown[k] = 0;
+	char tail[48] = "\"";
+	if (len > SHOWN_MAX)
+		(void)snprintf(tail, sizeof tail, "...\" (%zu bytes)", len);
+	goro__errorf("goro: %s=\"%s%s is not valid: %s\n", var, shown, tail, accepted);
 	goro__sys1(SYS_exit_group, 2);
 	__builtin_unreachable();
 }
@@ -88,7 +112,7 @@ void goro__config_parse(void)
 	if (v) {
 		if (strcmp(v, "1") == 0)
 			goro__cfg.stats = true;
-		else if (strcmp(v, "0") != 0 && *v)
+		else if (strcmp(v, "0") != 0)
 			bad("GORO_STATS", v, "1 (print counters at exit) or 0");
 	}
 	v = getenv("GORO_FSGSBASE");
@@ -99,14 +123,38 @@ void goro__config_parse(void)
 			bad("GORO_FSGSBASE", v, "auto (wrfsbase where the CPU and kernel allow it, the default) or "
 						"off (always the arch_prctl system call)");
 	}
-	goro__cfg.trace = getenv("GORO_TRACE");
-	goro__cfg.locked = getenv("GORO_LOCKED");
+	v = getenv("GORO_TRACE");
+	if (v) {
+		char why[160];
+		goro__cfg.trace = goro__trace_prepare(v, why, sizeof why);
+		if (!goro__cfg.trace)
+			bad("GORO_TRACE", v, why);
+	}
+
+	v = getenv("GORO_LOCKED");
+	if (v) {
+		/* Symbol names have no spaces or commas: a glob with one could
+		 * never match, and shim/threads.c matches at most 255 bytes. */
+		const char *p = v;
+		do {
+			size_t n = strcspn(p, ",");
+			bool ok = n > 0 && n < 256;
+			for (size_t i = 0; ok && i < n; i++)
+				ok = p[i] > ' ' && p[i] < 0x7f;
+			if (!ok)
+				bad("GORO_LOCKED", v, "comma-separated globs of start routine names, each 1 to 255 "
+						      "printable characters without spaces");
+			p += n;
+		} while (*p++ == ',');
+		goro__cfg.locked = v;
+	}
 
 	v = getenv("GORO_DEBUG");
-	if (v && *v) {
-		static const char accepted[] = "comma-separated schedtrace=MS, scheddetail=0|1, deadlock=abort|hang";
+	if (v) {
+		static const char accepted[] = "comma-separated schedtrace=MS (0 to 3600000), scheddetail=0|1, "
+					       "deadlock=abort|hang";
 		const char *p = v;
-		while (*p) {
+		do {
 			size_t n = strcspn(p, ",");
 			const char *eq = memchr(p, '=', n);
 			if (!eq)
@@ -131,9 +179,7 @@ void goro__config_parse(void)
 				bad("GORO_DEBUG", v, accepted);
 			}
 			p += n;
-			if (*p == ',')
-				p++;
-		}
+		} while (*p++ == ',');
 	}
 
 	v = getenv("GORO_PREEMPT");
@@ -150,14 +196,23 @@ void goro__config_parse(void)
 				if (strcmp(v, sigs[i].name) == 0 || strcmp(v, sigs[i].name + 3) == 0)
 					sig = sigs[i].sig;
 			const char *end;
+			/* n is checked against the range before it is added:
+			 * SIGRTMIN + a huge n wraps round to a small signal
+			 * number (SIGKILL, say). */
 			if (strncmp(v, "SIGRTMIN+", 9) == 0) {
 				long long n = parse_uint(v + 9, &end);
-				if (n >= 0 && !*end && SIGRTMIN + n <= SIGRTMAX)
+				if (n >= 0 && !*end && n <= SIGRTMAX - SIGRTMIN)
 					sig = SIGRTMIN + (int)n;
 			}
-			if (!sig)
-				bad("GORO_PREEMPT", v, "off, or the preemption signal: SIGURG (default), SIGUSR1, "
-						      "SIGUSR2, SIGWINCH, SIGIO, SIGPWR or SIGRTMIN+N");
+			if (!sig) {
+				char accepted[200];
+				(void)snprintf(accepted, sizeof accepted,
+					       "off, or the preemption signal: SIGURG (default), SIGUSR1, SIGUSR2, "
+					       "SIGWINCH, SIGIO, SIGPWR (SIG may be left out) or SIGRTMIN+N, "
+					       "N from 0 to %d",
+					       SIGRTMAX - SIGRTMIN);
+				bad("GORO_PREEMPT", v, accepted);
+			}
 			goro__signudge = sig;
 		}
 	}

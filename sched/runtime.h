@@ -693,6 +693,7 @@ extern GORO_HIDDEN _Atomic bool goro__tracing;
 extern GORO_HIDDEN struct g goro__sysmon_g;
 void goro__trace_ev(int type, struct g *gp, uint64_t arg, const char *reason);
 void goro__trace_init(void);
+const char *goro__trace_prepare(const char *v, char *why, size_t whylen);
 int goro__trace_capture(int fd, int64_t ns);
 /* One predicted-not-taken branch when tracing is off.  GORO_NO_TRACE
  * compiles the sites out (make notrace): the baseline of the benchmark

@@ -20,7 +20,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sched/runtime.h"
 #include "sched/sys.h"
@@ -128,6 +132,7 @@ void goro__trace_ev(int type, struct g *gp, uint64_t arg, const char *reason)
 
 struct out {
 	int fd;
+	int err; /* the first write's -errno; then nothing more is written */
 	size_t n;
 	char buf[65536];
 };
@@ -135,11 +140,14 @@ struct out {
 static void out_flush(struct out *o)
 {
 	size_t off = 0;
-	while (off < o->n) {
+	while (off < o->n && !o->err) {
 		long w = goro__sys3(SYS_write, o->fd, o->buf + off, o->n - off);
+		if (w == -EINTR)
+			continue;
 		if (w <= 0)
-			break;
-		off += (size_t)w;
+			o->err = w < 0 ? (int)w : -EIO;
+		else
+			off += (size_t)w;
 	}
 	o->n = 0;
 }
@@ -147,6 +155,8 @@ static void out_flush(struct out *o)
 static void outf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void outf(struct out *o, const char *fmt, ...)
 {
+	if (o->err)
+		return; /* nothing more will be written: no need to format it */
 	if (o->n > sizeof o->buf - 1024)
 		out_flush(o);
 	va_list ap;
@@ -200,7 +210,8 @@ static int cmp_goid(const void *a, const void *b)
 
 #define US(ns) ((double)((ns) - trace_t0) / 1000.0)
 
-/* Write the events with ts in [from, to] as Chrome JSON. */
+/* Write the events with ts in [from, to] as Chrome JSON: 0, or the
+ * -errno of the first write that failed (or -ENOMEM). */
 static int write_json(int fd, int64_t from, int64_t to)
 {
 	size_t total = 0;
@@ -233,6 +244,7 @@ static int write_json(int fd, int64_t from, int64_t to)
 	qsort(names, nn, sizeof *names, cmp_goid);
 	trace_t0 = from;
 	o->fd = fd;
+	o->err = 0;
 	o->n = 0;
 	outf(o, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
 	outf(o, "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":1,\"args\":{\"name\":\"Ps\"}},\n");
@@ -322,32 +334,170 @@ static int write_json(int fd, int64_t from, int64_t to)
 	outf(o, ",\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":2,\"tid\":999,\"args\":{\"name\":\"sysmon\"}}");
 	outf(o, "\n]}\n");
 	out_flush(o);
+	int err = o->err;
 	free(prun);
 	free(mheld);
 	free(ev);
 	free(names);
 	free(o);
-	return 0;
+	return err;
 }
 
 /* ---- GORO_TRACE=file: the whole run ----------------------------------------- */
 
+/* The trace is written at exit, so a name that cannot be written is found
+ * out before main (goro__trace_prepare; preload/config.c refuses it), and a
+ * write that fails at exit (a full file system, RLIMIT_FSIZE) never leaves
+ * a truncated file under the requested name: the JSON goes to a temporary
+ * file in the same directory, renamed over the name only when every write
+ * and the close succeeded, and removed otherwise.  A name that exists and
+ * is not a regular file (/dev/null, a FIFO) is written in place: renaming
+ * over it would replace the device or FIFO itself. */
+
 static int64_t run_start;
+static char trace_path[PATH_MAX]; /* absolute: the program may chdir before exit */
+static size_t trace_dirlen;       /* trace_path[0, trace_dirlen) is its directory, '/' included */
+static bool trace_inplace;
+
+/* Creates a new temporary file beside trace_path (O_EXCL: never anyone
+ * else's) and puts its name in name; the fd, or -errno. */
+static int tmp_create(char *name, size_t len)
+{
+	long pid = goro__sys0(SYS_getpid);
+	long fd = -EEXIST;
+	for (int i = 0; i < 100 && fd == -EEXIST; i++) {
+		(void)snprintf(name, len, "%.*s.goro-trace-%ld-%d.tmp", (int)trace_dirlen, trace_path, pid, i);
+		fd = goro__sys4(SYS_openat, AT_FDCWD, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	}
+	return (int)fd;
+}
+
+/* GORO_TRACE=v, checked before main: the absolute name the trace will be
+ * written to, or NULL with what is accepted and why v is not in why. */
+const char *goro__trace_prepare(const char *v, char *why, size_t whylen)
+{
+	static const char accepted[] = "a writable file path";
+	size_t len = strlen(v), k = 0;
+	if (!len) {
+		(void)snprintf(why, whylen, "%s", accepted);
+		return NULL;
+	}
+	if (v[0] != '/') {
+		long r = goro__sys2(SYS_getcwd, trace_path, sizeof trace_path);
+		if (r < 0) {
+			(void)snprintf(why, whylen, "%s (the current directory: %s)", accepted, strerror((int)-r));
+			return NULL;
+		}
+		k = strlen(trace_path);
+		if (k > 1)
+			trace_path[k++] = '/';
+	}
+	if (k + len >= sizeof trace_path) {
+		(void)snprintf(why, whylen, "%s (%s)", accepted, strerror(ENAMETOOLONG));
+		return NULL;
+	}
+	memcpy(trace_path + k, v, len + 1);
+	if (v[len - 1] == '/') {
+		(void)snprintf(why, whylen, "%s, not a directory", accepted);
+		return NULL;
+	}
+	struct stat st;
+	long r = goro__sys4(SYS_newfstatat, AT_FDCWD, trace_path, &st, 0);
+	if (r == 0 && S_ISDIR(st.st_mode)) {
+		(void)snprintf(why, whylen, "%s, not a directory", accepted);
+		return NULL;
+	}
+	if (r == 0) {
+		/* A symbolic link: the trace goes to the file it names, as
+		 * open() would write it, so that name is kept (a rename over
+		 * the link would replace the link). */
+		char *real = realpath(trace_path, NULL);
+		if (real && strlen(real) < sizeof trace_path)
+			strcpy(trace_path, real);
+		free(real);
+		r = goro__sys3(SYS_faccessat, AT_FDCWD, trace_path, W_OK);
+		if (r < 0) {
+			(void)snprintf(why, whylen, "%s (%s)", accepted, strerror((int)-r));
+			return NULL;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			trace_inplace = true;
+			return trace_path;
+		}
+	} else if (r != -ENOENT || goro__sys4(SYS_newfstatat, AT_FDCWD, trace_path, &st,
+					      AT_SYMLINK_NOFOLLOW) == 0) {
+		(void)snprintf(why, whylen, "%s (%s)", accepted,
+			       r == -ENOENT ? "a symbolic link to a missing file" : strerror((int)-r));
+		return NULL;
+	}
+	trace_dirlen = (size_t)(strrchr(trace_path, '/') - trace_path) + 1;
+	char tmp[PATH_MAX + 64];
+	int fd = tmp_create(tmp, sizeof tmp);
+	if (fd < 0) {
+		(void)snprintf(why, whylen, "%s (cannot create a file in its directory: %s)", accepted,
+			       strerror(-fd));
+		return NULL;
+	}
+	goro__sys1(SYS_close, fd);
+	goro__sys1(SYS_unlink, tmp);
+	return trace_path;
+}
+
+/* The kernel's struct sigaction (rt_sigaction(2)). */
+struct ksigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	uint64_t mask;
+};
+
+static void trace_failed(const char *what, int err)
+{
+	goro__write_err("goro: GORO_TRACE=\"");
+	goro__write_err(trace_path);
+	goro__errorf("\": %s: %s; %s\n", what, strerror(-err),
+		     trace_inplace ? "the trace is incomplete" : "no trace written");
+}
 
 static void write_at_exit(void)
 {
 	if (!goro__cfg.trace)
 		return;
 	a_store_rel(&goro__tracing, false);
-	int fd = (int)goro__sys4(SYS_openat, AT_FDCWD, goro__cfg.trace, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	char tmp[PATH_MAX + 64];
+	int fd = trace_inplace ? (int)goro__sys3(SYS_openat, AT_FDCWD, trace_path, O_WRONLY | O_TRUNC | O_CLOEXEC)
+			       : tmp_create(tmp, sizeof tmp);
 	if (fd < 0) {
-		goro__errorf("goro: cannot write the trace to GORO_TRACE=\"%s\": %s\n", goro__cfg.trace, strerror(-fd));
+		trace_failed(trace_inplace ? "cannot open it" : "cannot create a temporary file beside it", fd);
 		return;
 	}
+	/* Under RLIMIT_FSIZE a write past the limit also raises SIGXFSZ,
+	 * which would kill the program here, at exit, where it never wrote
+	 * natively: ignored while the trace is written (a signal raised
+	 * while ignored is discarded), then put back as it was. */
+	struct ksigaction ign = { .handler = SIG_IGN }, old;
+	bool restore = goro__sys4(SYS_rt_sigaction, SIGXFSZ, &ign, &old, sizeof old.mask) == 0;
 	int e = write_json(fd, run_start, INT64_MAX);
-	goro__sys1(SYS_close, fd);
-	if (e)
-		goro__errorf("goro: trace incomplete: %s\n", strerror(-e));
+	const char *what = e == -ENOMEM ? "cannot build it" : "write failed";
+	long c = goro__sys1(SYS_close, fd);
+	if (!e && c < 0) {
+		e = (int)c;
+		what = "close failed";
+	}
+	if (restore)
+		goro__sys4(SYS_rt_sigaction, SIGXFSZ, &old, NULL, sizeof old.mask);
+	if (!e && !trace_inplace) {
+		long r = goro__sys2(SYS_rename, tmp, trace_path);
+		if (r < 0) {
+			e = (int)r;
+			what = "rename failed";
+		}
+	}
+	if (e) {
+		if (!trace_inplace)
+			goro__sys1(SYS_unlink, tmp);
+		trace_failed(what, e);
+	}
 }
 
 void goro__trace_init(void)

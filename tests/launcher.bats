@@ -101,7 +101,88 @@ setup() {
 @test "run: a missing program exits 127" {
   run -127 --separate-stderr "$GORO" -- "$BATS_TEST_TMPDIR/no-such-program"
   assert_failure 127
-  [[ "$stderr" == *"no such file"* ]] || fail "stderr: $stderr"
+  [[ "$stderr" == *"No such file or directory"* ]] || fail "stderr: $stderr"
+}
+
+# bash_status FILE: the exit status bash gives for running FILE natively.
+bash_status() {
+  local st=0
+  bash -c '"$0"' "$1" >/dev/null 2>&1 </dev/null || st=$?
+  echo "$st"
+}
+
+@test "run: a file that cannot be run gets bash's exit status (126, 127) and one line naming it" {
+  local d=$BATS_TEST_TMPDIR
+  printf '\001\002\000garbage\n' >"$d/binary"            # not ELF, NUL in line 1
+  printf '\177ELFjunk' >"$d/badelf"                      # ELF magic, no header
+  head -c 200 "$PROGS_DIR/hello" >"$d/truncated"        # header, no program headers
+  gcc -c -x c -o "$d/object.o" - <<<'int f(void) { return 0; }'
+  printf '#!%s/no-such-interpreter\necho hi\n' "$d" >"$d/nointerp"
+  printf '#!/etc/passwd\necho hi\n' >"$d/badinterp"     # interpreter not executable
+  printf 'echo hi\n' >"$d/noexec"
+  mkdir "$d/dir"
+  chmod +x "$d/binary" "$d/badelf" "$d/truncated" "$d/object.o" "$d/nointerp" "$d/badinterp"
+  local cases=(binary badelf truncated object.o nointerp badinterp noexec dir no-such-file)
+  # another architecture's ELF: the kernel refuses it unless binfmt_misc
+  # (qemu) takes it, when goro refuses it with 2 instead
+  if [ "$(cat /proc/sys/fs/binfmt_misc/status 2>/dev/null)" != enabled ]; then
+    cp "$PROGS_DIR/hello" "$d/aarch64"
+    printf '\267\000' | dd of="$d/aarch64" bs=1 seek=18 conv=notrunc status=none # EM_AARCH64
+    cases+=(aarch64)
+  fi
+  local f want errs=()
+  for f in "${cases[@]}"; do
+    want=$(bash_status "$d/$f")
+    run --separate-stderr "$GORO" -- "$d/$f"
+    if [ "$status" -ne "$want" ] || [ "$want" -lt 126 ] || [ -n "$output" ] ||
+      [ "${#stderr_lines[@]}" -ne 1 ] || [[ "$stderr" != "goro: $d/$f"* ]]; then
+      errs+=("$f: exit $status (bash: $want), stdout '$output', stderr (${#stderr_lines[@]} lines): $stderr")
+    fi
+  done
+  [ ${#errs[@]} -eq 0 ] || fail "$(printf '%s\n' "${errs[@]}")"
+}
+
+@test "run: an empty file and a script without #! run as bash runs them" {
+  local d=$BATS_TEST_TMPDIR
+  : >"$d/empty"
+  printf 'echo "from a script without #!"\nexit 3\n' >"$d/nohashbang"
+  chmod +x "$d/empty" "$d/nohashbang"
+  run --separate-stderr "$GORO" -- "$d/empty"
+  assert_success
+  [ -z "$output$stderr" ] || fail "stdout: $output, stderr: $stderr"
+  run --separate-stderr "$GORO" -- "$d/nohashbang"
+  assert_failure 3
+  assert_output "from a script without #!"
+  [ -z "$stderr" ] || fail "stderr: $stderr"
+}
+
+@test "run: an option's value is never missing, empty or the next option (--trace -- makes no file '--')" {
+  mkdir "$BATS_TEST_TMPDIR/cwd" # (bats keeps its own files in BATS_TEST_TMPDIR)
+  cd "$BATS_TEST_TMPDIR/cwd"
+  local args want
+  while IFS='|' read -r args want; do
+    # shellcheck disable=SC2086 # args: words, split on purpose
+    run --separate-stderr "$GORO" $args "$PROGS_DIR/hello"
+    [ "$status" -eq 2 ] || fail "goro $args: exit $status, expected 2; stderr: $stderr"
+    [ -z "$output" ] || fail "goro $args: the program ran: $output"
+    [[ "$stderr" == "goro: $want"*"usage: goro"* ]] || fail "goro $args: expected 'goro: $want': $stderr"
+  done <<'EOF'
+--trace --|--trace needs a value, saw the option '--'
+--trace --stats --|--trace needs a value, saw the option '--stats'
+--trace= --|--trace: empty value
+--stack --|--stack needs a value, saw the option '--'
+--stack= --|--stack: empty value
+-p --|-p needs a value, saw the option '--'
+--procs= --|--procs: empty value
+compare -n --|-n needs a value, saw the option '--'
+compare --runs= --|--runs: empty value
+compare -p --|-p needs a value, saw the option '--'
+compare --procs= --|--procs: empty value
+EOF
+  [ -z "$(ls -A)" ] || fail "files were made: $(ls -A)"
+  run "$GORO" --dry-run --trace=-x.json -- "$PROGS_DIR/hello"
+  assert_success
+  assert_line "GORO_TRACE=$BATS_TEST_TMPDIR/cwd/-x.json"
 }
 
 @test "help: -h and 'help compare' print usage, exit 0" {
