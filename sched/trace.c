@@ -212,133 +212,165 @@ static int cmp_goid(const void *a, const void *b)
 
 /* Write the events with ts in [from, to] as Chrome JSON: 0, or the
  * -errno of the first write that failed (or -ENOMEM). */
-static int write_json(int fd, int64_t from, int64_t to)
+/* The events of every buffer within [from, to], sorted by time, and the
+ * start routine of every G created (from all of them). */
+struct snapshot {
+	struct tev *ev;
+	size_t n;
+	struct gname *names;
+	size_t nn;
+};
+
+static int snapshot_take(struct snapshot *sn, int64_t from, int64_t to)
 {
 	size_t total = 0;
 	for (struct tracebuf *b = a_load_acq(&allbufs); b; b = b->next)
 		for (struct tchunk *c = a_load_acq((struct tchunk *_Atomic *)&b->head); c;
 		     c = a_load_acq((struct tchunk *_Atomic *)&c->next))
 			total += a_load_acq(&c->n);
-	struct tev *ev = malloc((total + 1) * sizeof *ev);
-	struct gname *names = malloc((total + 1) * sizeof *names);
-	struct out *o = malloc(sizeof *o);
-	if (!ev || !names || !o) {
-		free(ev);
-		free(names);
-		free(o);
+	sn->ev = malloc((total + 1) * sizeof *sn->ev);
+	sn->names = malloc((total + 1) * sizeof *sn->names);
+	sn->n = sn->nn = 0;
+	if (!sn->ev || !sn->names)
 		return -ENOMEM;
-	}
-	size_t n = 0, nn = 0;
 	for (struct tracebuf *b = a_load_acq(&allbufs); b; b = b->next)
-		for (struct tchunk *c = a_load_acq((struct tchunk *_Atomic *)&b->head); c && n < total;
+		for (struct tchunk *c = a_load_acq((struct tchunk *_Atomic *)&b->head); c && sn->n < total;
 		     c = a_load_acq((struct tchunk *_Atomic *)&c->next)) {
 			uint32_t k = a_load_acq(&c->n);
-			for (uint32_t i = 0; i < k && n < total; i++) {
+			for (uint32_t i = 0; i < k && sn->n < total; i++) {
 				if (c->ev[i].type == TEV_GCREATE)
-					names[nn++] = (struct gname){ c->ev[i].goid, (uintptr_t)c->ev[i].arg };
+					sn->names[sn->nn++] = (struct gname){ c->ev[i].goid, (uintptr_t)c->ev[i].arg };
 				if (c->ev[i].ts >= from && c->ev[i].ts <= to)
-					ev[n++] = c->ev[i];
+					sn->ev[sn->n++] = c->ev[i];
 			}
 		}
-	qsort(ev, n, sizeof *ev, cmp_ts);
-	qsort(names, nn, sizeof *names, cmp_goid);
-	trace_t0 = from;
-	o->fd = fd;
-	o->err = 0;
-	o->n = 0;
-	outf(o, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
-	outf(o, "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":1,\"args\":{\"name\":\"Ps\"}},\n");
-	outf(o, "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":2,\"args\":{\"name\":\"Ms\"}}");
-	for (int32_t i = 0; i < goro__gomaxprocs; i++)
-		outf(o, ",\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,\"tid\":%d,\"args\":{\"name\":\"P%d\"}}", i, i);
-	/* open slices: per P the running G, per M the held P */
-	int32_t np = goro__gomaxprocs;
-	struct { uint64_t goid; int64_t ts; } *prun = calloc((size_t)np, sizeof *prun);
-	int32_t nm = (int32_t)goro__sched.mnext + 1;
-	struct { int32_t p; int64_t ts; } *mheld = calloc((size_t)nm, sizeof *mheld);
-	if (!prun || !mheld) {
-		free(prun);
-		free(mheld);
-		free(ev);
-		free(names);
-		free(o);
-		return -ENOMEM;
-	}
-	for (int32_t i = 0; i < nm; i++)
-		mheld[i].p = -1;
+	qsort(sn->ev, sn->n, sizeof *sn->ev, cmp_ts);
+	qsort(sn->names, sn->nn, sizeof *sn->names, cmp_goid);
+	return 0;
+}
+
+/* The JSON writer's state: the slices still open, per P the running G,
+ * per M the held P. */
+struct jw {
+	struct out *o;
+	const struct snapshot *sn;
+	int32_t np, nm;
+	struct { uint64_t goid; int64_t ts; } *prun;
+	struct { int32_t p; int64_t ts; } *mheld;
 	char rb[32];
-	for (size_t i = 0; i < n; i++) {
-		struct tev *e = &ev[i];
-		bool pok = e->p >= 0 && e->p < np;
-		bool mok = e->m >= 0 && e->m < nm;
-		/* A G slice on its P ends at its stop, at the P's release, or
-		 * when the next G starts there. */
-		if (pok && prun[e->p].goid &&
-		    (e->type == TEV_GSTART || e->type == TEV_GSTOP || e->type == TEV_PSTOP)) {
-			uint64_t goid = prun[e->p].goid;
-			const char *end = e->type == TEV_GSTART ? "switch" : e->reason ? e->reason : evname[e->type];
-			outf(o, ",\n{\"ph\":\"X\",\"pid\":1,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,"
-				"\"name\":\"G%llu %s\",\"args\":{\"goid\":%llu,\"end\":\"%s\"}}",
-			     e->p, US(prun[e->p].ts), (double)(e->ts - prun[e->p].ts) / 1000.0,
-			     (unsigned long long)goid, routine(start_of(names, nn, goid), rb, sizeof rb),
-			     (unsigned long long)goid, end);
-			prun[e->p].goid = 0;
+};
+
+/* A G's slice on P p, from its start to ts, ended by `end`. */
+static void write_gslice(struct jw *w, int32_t p, int64_t ts, const char *end)
+{
+	uint64_t goid = w->prun[p].goid;
+	outf(w->o, ",\n{\"ph\":\"X\",\"pid\":1,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,"
+		   "\"name\":\"G%llu %s\",\"args\":{\"goid\":%llu,\"end\":\"%s\"}}",
+	     p, US(w->prun[p].ts), (double)(ts - w->prun[p].ts) / 1000.0, (unsigned long long)goid,
+	     routine(start_of(w->sn->names, w->sn->nn, goid), w->rb, sizeof w->rb), (unsigned long long)goid,
+	     end);
+	w->prun[p].goid = 0;
+}
+
+/* M m's slice holding its P, up to ts. */
+static void write_mslice(struct jw *w, int32_t m, int64_t ts)
+{
+	outf(w->o, ",\n{\"ph\":\"X\",\"pid\":2,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,\"name\":\"P%d\"}", m,
+	     US(w->mheld[m].ts), (double)(ts - w->mheld[m].ts) / 1000.0, w->mheld[m].p);
+	w->mheld[m].p = -1;
+}
+
+static void write_event(struct jw *w, const struct tev *e)
+{
+	bool pok = e->p >= 0 && e->p < w->np;
+	bool mok = e->m >= 0 && e->m < w->nm;
+	/* A G slice on its P ends at its stop, at the P's release, or when
+	 * the next G starts there. */
+	if (pok && w->prun[e->p].goid && (e->type == TEV_GSTART || e->type == TEV_GSTOP || e->type == TEV_PSTOP))
+		write_gslice(w, e->p, e->ts,
+			     e->type == TEV_GSTART ? "switch" : e->reason ? e->reason : evname[e->type]);
+	switch (e->type) {
+	case TEV_GSTART:
+		if (pok) {
+			w->prun[e->p].goid = e->goid;
+			w->prun[e->p].ts = e->ts;
 		}
-		switch (e->type) {
-		case TEV_GSTART:
-			if (pok) {
-				prun[e->p].goid = e->goid;
-				prun[e->p].ts = e->ts;
-			}
-			break;
-		case TEV_GSTOP:
-			break;
-		case TEV_PSTART:
-			if (mok) {
-				mheld[e->m].p = (int32_t)e->arg;
-				mheld[e->m].ts = e->ts;
-			}
-			break;
-		case TEV_PSTOP:
-			if (mok && mheld[e->m].p >= 0) {
-				outf(o, ",\n{\"ph\":\"X\",\"pid\":2,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,\"name\":\"P%d\"}",
-				     e->m, US(mheld[e->m].ts), (double)(e->ts - mheld[e->m].ts) / 1000.0,
-				     mheld[e->m].p);
-				mheld[e->m].p = -1;
-			}
-			break;
-		default:
-			outf(o, ",\n{\"ph\":\"i\",\"s\":\"t\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f,\"name\":\"%s\","
-				"\"args\":{\"goid\":%llu,\"arg\":%llu%s%s%s}}",
-			     pok ? 1 : 2, pok ? e->p : (mok ? e->m : 999), US(e->ts), evname[e->type],
-			     (unsigned long long)e->goid, (unsigned long long)e->arg,
-			     e->reason ? ",\"reason\":\"" : "", e->reason ? e->reason : "", e->reason ? "\"" : "");
+		break;
+	case TEV_GSTOP:
+		break;
+	case TEV_PSTART:
+		if (mok) {
+			w->mheld[e->m].p = (int32_t)e->arg;
+			w->mheld[e->m].ts = e->ts;
 		}
+		break;
+	case TEV_PSTOP:
+		if (mok && w->mheld[e->m].p >= 0)
+			write_mslice(w, e->m, e->ts);
+		break;
+	default:
+		outf(w->o, ",\n{\"ph\":\"i\",\"s\":\"t\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f,\"name\":\"%s\","
+			   "\"args\":{\"goid\":%llu,\"arg\":%llu%s%s%s}}",
+		     pok ? 1 : 2, pok ? e->p : (mok ? e->m : 999), US(e->ts), evname[e->type],
+		     (unsigned long long)e->goid, (unsigned long long)e->arg, e->reason ? ",\"reason\":\"" : "",
+		     e->reason ? e->reason : "", e->reason ? "\"" : "");
 	}
-	/* Close what is still open at the end of the window. */
-	int64_t end = n ? ev[n - 1].ts : from;
-	for (int32_t p = 0; p < np; p++)
-		if (prun[p].goid)
-			outf(o, ",\n{\"ph\":\"X\",\"pid\":1,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,"
-				"\"name\":\"G%llu %s\",\"args\":{\"goid\":%llu,\"end\":\"running\"}}",
-			     p, US(prun[p].ts), (double)(end - prun[p].ts) / 1000.0,
-			     (unsigned long long)prun[p].goid,
-			     routine(start_of(names, nn, prun[p].goid), rb, sizeof rb),
-			     (unsigned long long)prun[p].goid);
-	for (int32_t i = 0; i < nm; i++)
-		if (mheld[i].p >= 0)
-			outf(o, ",\n{\"ph\":\"X\",\"pid\":2,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,\"name\":\"P%d\"}",
-			     i, US(mheld[i].ts), (double)(end - mheld[i].ts) / 1000.0, mheld[i].p);
-	for (int32_t i = 0; i < nm && i < 4096; i++)
-		outf(o, ",\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":2,\"tid\":%d,\"args\":{\"name\":\"M%d\"}}", i, i);
-	outf(o, ",\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":2,\"tid\":999,\"args\":{\"name\":\"sysmon\"}}");
-	outf(o, "\n]}\n");
-	out_flush(o);
-	int err = o->err;
-	free(prun);
-	free(mheld);
-	free(ev);
-	free(names);
+}
+
+static void write_tracks(struct jw *w, bool ps)
+{
+	if (ps) {
+		outf(w->o, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
+		outf(w->o, "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":1,\"args\":{\"name\":\"Ps\"}},\n");
+		outf(w->o, "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":2,\"args\":{\"name\":\"Ms\"}}");
+		for (int32_t i = 0; i < w->np; i++)
+			outf(w->o, ",\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,\"tid\":%d,\"args\":{\"name\":\"P%d\"}}",
+			     i, i);
+		return;
+	}
+	for (int32_t i = 0; i < w->nm && i < 4096; i++)
+		outf(w->o, ",\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":2,\"tid\":%d,\"args\":{\"name\":\"M%d\"}}", i,
+		     i);
+	outf(w->o, ",\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":2,\"tid\":999,\"args\":{\"name\":\"sysmon\"}}");
+	outf(w->o, "\n]}\n");
+}
+
+static int write_json(int fd, int64_t from, int64_t to)
+{
+	struct snapshot sn;
+	struct out *o = malloc(sizeof *o);
+	struct jw w = { .o = o, .sn = &sn, .np = goro__gomaxprocs, .nm = (int32_t)goro__sched.mnext + 1 };
+	w.prun = calloc((size_t)w.np, sizeof *w.prun);
+	w.mheld = calloc((size_t)w.nm, sizeof *w.mheld);
+	int err = snapshot_take(&sn, from, to);
+	if (err == 0 && (!o || !w.prun || !w.mheld))
+		err = -ENOMEM;
+	if (err == 0) {
+		trace_t0 = from;
+		o->fd = fd;
+		o->err = 0;
+		o->n = 0;
+		for (int32_t i = 0; i < w.nm; i++)
+			w.mheld[i].p = -1;
+		write_tracks(&w, true);
+		for (size_t i = 0; i < sn.n; i++)
+			write_event(&w, &sn.ev[i]);
+		/* Close what is still open at the end of the window. */
+		int64_t end = sn.n ? sn.ev[sn.n - 1].ts : from;
+		for (int32_t p = 0; p < w.np; p++)
+			if (w.prun[p].goid)
+				write_gslice(&w, p, end, "running");
+		for (int32_t i = 0; i < w.nm; i++)
+			if (w.mheld[i].p >= 0)
+				write_mslice(&w, i, end);
+		write_tracks(&w, false);
+		out_flush(o);
+		err = o->err;
+	}
+	free(w.prun);
+	free(w.mheld);
+	free(sn.ev);
+	free(sn.names);
 	free(o);
 	return err;
 }
