@@ -43,16 +43,22 @@ void goro__fdprintf(int fd, const char *fmt, ...)
 	goro__write_fd(fd, buf);
 }
 
-void goro__throw(const char *fmt, ...)
+/* "goro: <prefix><message>\n" on stderr, one write. */
+static void vline(const char *prefix, const char *fmt, va_list ap)
 {
 	char buf[1024];
-	int n = snprintf(buf, sizeof buf, "goro: fatal error: ");
-	va_list ap;
-	va_start(ap, fmt);
+	int n = snprintf(buf, sizeof buf, "goro: %s", prefix);
 	(void)vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
-	va_end(ap);
 	strncat(buf, "\n", sizeof buf - strlen(buf) - 1);
 	goro__write_err(buf);
+}
+
+void goro__throw(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vline("fatal error: ", fmt, ap);
+	va_end(ap);
 	goro__sys2(SYS_kill, goro__sys0(SYS_getpid), SIGABRT);
 	goro__sys1(SYS_exit_group, 134);
 	__builtin_unreachable();
@@ -60,14 +66,10 @@ void goro__throw(const char *fmt, ...)
 
 void goro__refuse(const char *fmt, ...)
 {
-	char buf[1024];
-	int n = snprintf(buf, sizeof buf, "goro: ");
 	va_list ap;
 	va_start(ap, fmt);
-	(void)vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
+	vline("", fmt, ap);
 	va_end(ap);
-	strncat(buf, "\n", sizeof buf - strlen(buf) - 1);
-	goro__write_err(buf);
 	goro__sys1(SYS_exit_group, 2);
 	__builtin_unreachable();
 }
