@@ -185,6 +185,58 @@ EOF
   assert_line "GORO_TRACE=$BATS_TEST_TMPDIR/cwd/-x.json"
 }
 
+# bad_lib LIB WHAT: run and compare with GORO_LIB=LIB refuse before running
+# anything, with one line naming GORO_LIB=LIB and saying WHAT, exit 2.
+bad_lib() {
+  local lib=$1 what=$2 sub
+  for sub in run compare; do
+    GORO_LIB=$lib run --separate-stderr "$GORO" "$sub" -- "$PROGS_DIR/hello"
+    [ "$status" -eq 2 ] || fail "GORO_LIB=$lib ($sub): exit $status, expected 2; stderr: $stderr"
+    [ -z "$output" ] || fail "GORO_LIB=$lib ($sub): something ran: $output"
+    [ "${#stderr_lines[@]}" -eq 1 ] || fail "GORO_LIB=$lib ($sub): expected one line: $stderr"
+    [[ "$stderr" == "goro: GORO_LIB=$lib "*"$what"* ]] || fail "GORO_LIB=$lib ($sub): expected '$what': $stderr"
+  done
+}
+
+@test "run: GORO_LIB must be an x86_64 ELF shared object exporting goro_active" {
+  local d=$BATS_TEST_TMPDIR
+  cp "$GORO_LIB" "$d/aarch64.so"
+  printf '\267\000' | dd of="$d/aarch64.so" bs=1 seek=18 conv=notrunc status=none # e_machine
+  cp "$GORO_LIB" "$d/class32.so"
+  printf '\001' | dd of="$d/class32.so" bs=1 seek=4 conv=notrunc status=none     # EI_CLASS
+  gcc -c -x c -o "$d/goro.o" - <<<'int goro_active(void) { return 1; }'
+  gcc -shared -fPIC -x c -o "$d/other.so" - <<<'int not_goro(void) { return 1; }'
+  mkdir "$d/dir.so"
+  bad_lib /etc/passwd "is not an ELF file"
+  bad_lib "$d/aarch64.so" "is not a 64-bit x86_64 ELF"
+  bad_lib "$d/class32.so" "is not a 64-bit x86_64 ELF"
+  bad_lib "$d/goro.o" "is a relocatable object"
+  bad_lib "$PROGS_DIR/hello" "does not export goro_active" # a PIE: ET_DYN too
+  bad_lib "$d/other.so" "does not export goro_active"
+  bad_lib "$d/dir.so" "is not a regular file"
+  run --separate-stderr "$GORO" --stats -- "$PROGS_DIR/hello"
+  assert_success
+  assert_output "hello"
+  [[ "$stderr" == "goro: stats: "* ]] || fail "stderr: $stderr"
+}
+
+@test "run: without readelf and nm, GORO_LIB is checked from its bytes" {
+  local d=$BATS_TEST_TMPDIR f
+  mkdir "$d/bin"
+  for f in /usr/bin/* /bin/*; do
+    case ${f##*/} in *readelf | *nm | *objdump) continue ;; esac
+    [ -e "$d/bin/${f##*/}" ] || ln -s "$f" "$d/bin/${f##*/}"
+  done
+  gcc -shared -fPIC -x c -o "$d/other.so" - <<<'int not_goro(void) { return 1; }'
+  PATH=$d/bin
+  ! command -v readelf && ! command -v nm || fail "readelf or nm still on PATH"
+  bad_lib /etc/passwd "is not an ELF file"
+  bad_lib "$d/other.so" "does not export goro_active"
+  run --separate-stderr "$GORO" --stats -- "$PROGS_DIR/hello"
+  assert_success
+  assert_output "hello"
+}
+
 @test "help: -h and 'help compare' print usage, exit 0" {
   run "$GORO" -h
   assert_success
