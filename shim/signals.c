@@ -85,10 +85,8 @@ GORO_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *oldset)
 GORO_EXPORT int sigpending(sigset_t *set)
 {
 	long r = goro__sys2(SYS_rt_sigpending, set, 8);
-	if (r < 0) {
-		errno = (int)-r;
-		return -1;
-	}
+	if (r < 0)
+		return (int)goro__sys_ret(r);
 	uint64_t g = a_load_rlx(&getg()->sigpending);
 	for (int sig = 1; sig < 64; sig++)
 		if (g & (1ULL << sig))
