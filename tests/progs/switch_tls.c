@@ -3,7 +3,10 @@
  * of a benchmark, with every thread checking after every switch that its
  * __thread variable and errno are still its own:
  *   create_join  threads created and joined one at a time
- *   yield_pingpong  two threads hand a turn back and forth with sched_yield
+ *   yield_pingpong [N]  two threads hand a turn back and forth with
+ *                sched_yield, N rounds (20,000); natively each hand-off
+ *                waits for the kernel to run the other thread, which on a
+ *                loaded host takes a time slice
  *   cond_pingpong   the same through a mutex and a condition variable
  *   yield_alone  one thread yields in a loop (nothing else to run)
  * A switch that skipped a needed %fs write would show another thread's
@@ -16,6 +19,8 @@
 #include "check.h"
 
 #define ROUNDS 20000
+
+static int rounds = ROUNDS; /* argv[2]: fewer for a mode natively slow under load */
 
 static __thread uintptr_t mine;
 static atomic_int turn;
@@ -48,7 +53,7 @@ static void *yielder(void *arg)
 {
     int me = (int)(intptr_t)arg;
     own(100 + (uintptr_t)me);
-    for (int r = 0; r < ROUNDS; r++) {
+    for (int r = 0; r < rounds; r++) {
         while (atomic_load(&turn) != me) {
             sched_yield();
             still_own(100 + (uintptr_t)me);
@@ -90,6 +95,8 @@ static void pair(void *(*fn)(void *))
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
+    if (argc > 2)
+        rounds = atoi(argv[2]);
     if (strcmp(mode, "create_join") == 0) {
         own(1);
         for (uintptr_t i = 0; i < ROUNDS / 4; i++) {
