@@ -507,6 +507,16 @@ void goro__fork_init(void);   /* pthread_atfork handlers */
 void goro__timers_afterfork(void);
 void goro__sema_afterfork(void);
 void goro__netpoll_afterfork(void);
+/* Around fork (sched/fork.c, "Fork and the runtime's locks"): each file's
+ * own locks are taken in the prepare phase (in the order fork.c calls
+ * them), released in the parent and re-made unlocked in the child. */
+enum goro_fork_phase { GORO_FORK_PREPARE, GORO_FORK_PARENT, GORO_FORK_CHILD };
+void goro__fork_lock(struct goro_mutex *l, enum goro_fork_phase ph);
+void goro__sig_fork(enum goro_fork_phase ph);     /* sched/signal.c */
+void goro__tls_fork(enum goro_fork_phase ph);     /* sched/tls.c */
+void goro__timers_fork(enum goro_fork_phase ph);  /* sched/time.c */
+void goro__netpoll_fork(enum goro_fork_phase ph); /* sched/netpoll.c */
+void goro__setxid_fork(enum goro_fork_phase ph);  /* sched/setxid.c */
 
 /* ---- set*id on every kernel thread (sched/setxid.c) ------------------------
  * The raw call here, then on every other M and sysmon through the runtime
@@ -562,10 +572,20 @@ void goro__netpoll_break(void);
 void goro__netpoll_close(int fd);
 /* Sockets this process made (socket(2) under goro since the last fork):
  * only those may have O_NONBLOCK flipped for a connect. */
+#define GORO_OWN_SOCKETS_MAX 65536 /* fds above are never flipped */
 void goro__own_socket_made(int fd);
 bool goro__own_socket(int fd);
 void goro__fd_closed(int fd);          /* close(fd): forget what goro knew of it */
 void goro__own_sockets_forget(void);   /* fork: every socket is shared now */
+/* goro's own fds (sched/netpoll.c): moved out of the program's reach
+ * (at or above the soft RLIMIT_NOFILE) and protected from its close,
+ * close_range, closefrom, dup2 and dup3 (shim/file.c). */
+#define GORO_OWN_FDS_MAX 4
+void goro__fd_hide(_Atomic int *slot);      /* move *slot high, remember it */
+void goro__fd_close_own(_Atomic int *slot); /* goro closes its own: forget it, *slot = -1 */
+bool goro__fd_is_own(int fd);
+void goro__fd_evict(int fd);                /* fd is about to be taken: move goro's away */
+int goro__fd_own_in(unsigned first, unsigned last, int out[GORO_OWN_FDS_MAX]); /* sorted */
 #define GORO_POLL_MANY 64 /* more fds than this: poll blocks in the kernel */
 struct goro_pollreq {
 	int fd;

@@ -421,3 +421,15 @@ void goro__sigmask_idle(struct m *mp)
 }
 
 const sigset_t *goro__runtime_sigmask(void) { return &runtime_mask; }
+
+/* fork (sched/fork.c): the action table and the idle mask, in this order. */
+void goro__sig_fork(enum goro_fork_phase ph)
+{
+	if (ph == GORO_FORK_PARENT) {
+		goro__fork_lock(&idlemask_lock, ph);
+		goro__fork_lock(&act_lock, ph);
+		return;
+	}
+	goro__fork_lock(&act_lock, ph);
+	goro__fork_lock(&idlemask_lock, ph);
+}

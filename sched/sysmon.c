@@ -100,6 +100,7 @@ void goro__sysmon_start(void)
 	static char stack[64 * 1024] __attribute__((aligned(4096)));
 	pthread_attr_t attr;
 	pthread_t t;
+	a_store_rel(&sysmon_tid, 0); /* a fork child's is not the parent's */
 	goro__real.pthread_attr_init(&attr);
 	goro__real.pthread_attr_setstack(&attr, stack, sizeof stack);
 	goro__real.pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);

@@ -434,3 +434,5 @@ void goro__tls_robust_release(struct g *gp)
 		robust_owner_died((_Atomic uint32_t *)(pending + off), gp->tid);
 	AT(tp, PD_ROBUST_HEAD, void *) = head;
 }
+/* fork (sched/fork.c): a child's pthread_create reinitialises TCBs. */
+void goro__tls_fork(enum goro_fork_phase ph) { goro__fork_lock(&tlsmods_lock, ph); }

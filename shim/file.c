@@ -97,3 +97,83 @@ GORO_EXPORT ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t b
 
 GORO_EXPORT ssize_t __pread64_chk(int fd, void *buf, size_t n, off_t off, size_t buflen) /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 	__attribute__((alias("__pread_chk")));
+
+/* ---- closing and replacing fds: goro's own are not the program's -------
+ * goro keeps a few fds of its own out of the program's way (sched/netpoll.c,
+ * goro__fd_hide); a call that would close or replace one acts as natively,
+ * where nothing is open there: close_range skips them, dup2/dup3 first move
+ * goro's fd elsewhere, a dup of one is EBADF.  An fd the call closes wakes
+ * its waiters, as close does. */
+
+/* The program closes fd (or replaces it): what goro knew of it goes. */
+static void fd_gone(int fd)
+{
+	if (goro__started)
+		goro__netpoll_close(fd);
+	goro__fd_closed(fd);
+}
+
+GORO_EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+	int own[GORO_OWN_FDS_MAX];
+	int n = first <= last ? goro__fd_own_in(first, last, own) : 0;
+	long r = 0;
+	unsigned lo = first;
+	/* The ranges between goro's fds, each its own call; only the first
+	 * unshares the table (CLOSE_RANGE_UNSHARE), all close in it. */
+	for (int i = 0; i <= n && r == 0; i++) {
+		unsigned hi = i < n ? (unsigned)own[i] - 1 : last;
+		if (i < n && (unsigned)own[i] == lo) {
+			lo++;
+			continue;
+		}
+		r = goro__sys3(SYS_close_range, lo, hi, flags);
+		flags &= ~CLOSE_RANGE_UNSHARE;
+		lo = i < n ? (unsigned)own[i] + 1 : lo;
+	}
+	if (r == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
+		for (unsigned fd = first; fd <= last && fd < GORO_OWN_SOCKETS_MAX; fd++)
+			fd_gone((int)fd);
+	return (int)goro__sys_ret(r);
+}
+
+/* glibc's closefrom is close_range(lowfd, ~0U, 0) reached inside libc. */
+GORO_EXPORT void closefrom(int lowfd)
+{
+	if (lowfd < 0)
+		lowfd = 0;
+	int saved = errno;
+	if (close_range((unsigned)lowfd, ~0U, 0) != 0)
+		goro__throw("closefrom: close_range failed: %d", errno);
+	errno = saved;
+}
+
+GORO_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	if (goro__fd_is_own(oldfd)) {
+		errno = EBADF;
+		return -1;
+	}
+	if (goro__fd_is_own(newfd))
+		goro__fd_evict(newfd);
+	long r = goro__sys3(SYS_dup3, oldfd, newfd, flags);
+	if (r >= 0)
+		fd_gone(newfd);
+	return (int)goro__sys_ret(r);
+}
+
+GORO_EXPORT int dup2(int oldfd, int newfd)
+{
+	if (oldfd == newfd && !goro__fd_is_own(oldfd)) /* dup3 refuses this one */
+		return (int)goro__sys_ret(goro__sys3(SYS_fcntl, oldfd, F_GETFD, 0) < 0 ? -EBADF : newfd);
+	return dup3(oldfd, newfd, 0);
+}
+
+GORO_EXPORT int dup(int oldfd)
+{
+	if (goro__fd_is_own(oldfd)) {
+		errno = EBADF;
+		return -1;
+	}
+	return (int)goro__sys_ret(goro__sys1(SYS_dup, oldfd));
+}

@@ -55,6 +55,14 @@ GORO_EXPORT long syscall(long nr, ...)
 	long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
 	va_end(ap);
 	switch (nr) {
+	case SYS_close: /* goro's own fds stay out of reach (shim/file.c) */
+		return close((int)a);
+	case SYS_close_range:
+		return close_range((unsigned)a, (unsigned)b, (int)c);
+	case SYS_dup2:
+		return dup2((int)a, (int)b);
+	case SYS_dup3:
+		return dup3((int)a, (int)b, (int)c);
 	case SYS_gettid:
 	case SYS_getpid:
 	case SYS_clone:
