@@ -430,34 +430,41 @@ void goro__own_sockets_forget(void)
 static _Atomic int *_Atomic ownfd[OWN_FDS];
 static struct goro_mutex fd_lock; /* the soft limit's raise; the ownfd table */
 
-/* The lowest fd number goro's fds may take now.  Requires fd_lock. */
-static long fd_place(int fd)
+/* A new number for goro's fd `fd`; requires fd_lock.  Above the soft limit
+ * when the hard limit leaves room (the soft limit raised for one
+ * F_DUPFD_CLOEXEC and put back); else as high as the limit allows, above
+ * `past` first (an fd the program is taking: a loop over fds in rising
+ * order leaves goro's at the top), then anywhere.  -errno when every fd
+ * is taken. */
+static long fd_place(int fd, int past)
 {
 	struct rlimit lim;
 	if (goro__sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &lim) < 0)
-		return -1;
+		return -EINVAL;
 	if (lim.rlim_cur > OWN_FDS_ABOVE_MAX)
-		return goro__sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, OWN_FDS_FLOOR);
-	long r = -1;
+		return goro__sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, past > OWN_FDS_FLOOR ? past : OWN_FDS_FLOOR);
 	if (lim.rlim_max - lim.rlim_cur >= OWN_FDS_ROOM) {
 		struct rlimit up = { lim.rlim_cur + OWN_FDS_ROOM, lim.rlim_max };
 		if (goro__sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, &up, NULL) == 0) {
-			r = goro__sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, lim.rlim_cur);
+			long r = goro__sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, lim.rlim_cur);
 			goro__sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, &lim, NULL);
+			if (r >= 0)
+				return r;
 		}
 	}
-	if (r < 0) /* no room above: as high as the limit allows */
-		r = goro__sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC,
-			       lim.rlim_cur > OWN_FDS_ROOM + 3 ? lim.rlim_cur - OWN_FDS_ROOM : 3);
-	return r;
+	long high = lim.rlim_cur > OWN_FDS_ROOM + 3 ? (long)lim.rlim_cur - OWN_FDS_ROOM : 3;
+	long r = goro__sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, past > high ? past : high);
+	if (r < 0 && past > high)
+		r = goro__sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, high);
+	return r < 0 ? goro__sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3) : r;
 }
 
-/* Move *slot to its own place; requires fd_lock.  It stays where it is
- * when no place is free. */
-static void fd_move(_Atomic int *slot)
+/* Move *slot to a new number (above `past` if it can); requires fd_lock.
+ * It stays where it is when no number is free. */
+static void fd_move(_Atomic int *slot, int past)
 {
 	int old = *slot;
-	long r = fd_place(old);
+	long r = fd_place(old, past);
 	if (r < 0)
 		return;
 	*slot = (int)r;
@@ -467,7 +474,7 @@ static void fd_move(_Atomic int *slot)
 void goro__fd_hide(_Atomic int *slot)
 {
 	goro__lock(&fd_lock);
-	fd_move(slot);
+	fd_move(slot, 0);
 	for (int i = 0; i < OWN_FDS; i++)
 		if (!a_load_rlx(&ownfd[i]) || a_load_rlx(&ownfd[i]) == slot) {
 			a_store_rel(&ownfd[i], slot);
@@ -506,7 +513,7 @@ void goro__fd_evict(int fd)
 	for (int i = 0; i < OWN_FDS; i++) {
 		_Atomic int *slot = a_load_rlx(&ownfd[i]);
 		if (slot && *slot == fd)
-			fd_move(slot);
+			fd_move(slot, fd + 1);
 	}
 	goro__unlock(&fd_lock);
 }

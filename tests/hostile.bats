@@ -12,3 +12,24 @@ load helpers
 @test "host_fork_soak: 200 forks while threads create threads and install handlers (GOMAXPROCS 2, 4)" {
   GORO_PROCS="2 4" compare_native_goro host_fork_soak
 }
+
+# ---- 2. goro's own file descriptors ---------------------------------------------
+
+# Soft limit 1024 below the hard one: goro's fds go above the soft limit.
+@test "host_fds: close 3..1024, close_range, closefrom, dup2 over every fd, then sleeps and pipe I/O (soft limit 1024)" {
+  for mode in loop range closefrom dup2; do
+    (ulimit -Sn 1024 && compare_native_goro host_fds "$mode")
+  done
+}
+
+# Hard limit = soft limit: goro's fds sit just below it, and are moved away
+# when the program dup2s over them.
+@test "host_fds: the same with no room above the soft limit (ulimit -n 256)" {
+  for mode in loop range closefrom dup2; do
+    (ulimit -n 256 && compare_native_goro host_fds "$mode")
+  done
+}
+
+@test "host_fd_limit: with soft RLIMIT_NOFILE 64 the program opens as many fds as natively" {
+  (ulimit -Sn 64 && compare_native_goro host_fd_limit)
+}
