@@ -33,3 +33,9 @@ load helpers
 @test "host_fd_limit: with soft RLIMIT_NOFILE 64 the program opens as many fds as natively" {
   (ulimit -Sn 64 && compare_native_goro host_fd_limit)
 }
+
+# ---- set*id in a fork child, initgroups (issue 11, nginx) ---------------------
+
+@test "host_setxid_fork: setuid/setgid/initgroups in a threaded parent and in 20 fork children" {
+  compare_native_goro host_setxid_fork
+}
