@@ -79,6 +79,8 @@ static bool safe_pc(uintptr_t pc)
  * context now calls goro__asyncpreempt. */
 bool goro__preempt_at(struct g *gp, struct ucontext_t *uc)
 {
+	if (goro__cancel_at(gp, uc)) /* a cancel ends a blocking call: sched/cancelsys.c */
+		return true;
 	if (!a_load_rlx(&gp->preempt) || !goro__can_preempt(gp))
 		return false;
 	greg_t *r = uc->uc_mcontext.gregs;
@@ -95,7 +97,8 @@ bool goro__preempt_at(struct g *gp, struct ucontext_t *uc)
 }
 
 /* The GPRs goro__asyncpreempt pushed, lowest address first. */
-enum { R_R15, R_R14, R_R13, R_R12, R_R11, R_R10, R_R9, R_R8, R_RDI, R_RSI, R_RDX, R_RCX, R_RBX, R_RAX };
+enum { R_R15, R_R14, R_R13, R_R12, R_R11, R_R10, R_R9, R_R8, R_RDI, R_RSI, R_RDX, R_RCX, R_RBX, R_RAX,
+       R_RBP, R_FLAGS, R_RET /* where `ret $128` returns to */ };
 
 /* Called by goro__asyncpreempt on the G's stack, all registers saved. */
 void goro__asyncpreempt2(uint64_t *regs)
@@ -106,11 +109,11 @@ void goro__asyncpreempt2(uint64_t *regs)
 		 * it again as an intercepted one (the P is handed off while it
 		 * blocks), and resume after it with its result in rax. */
 		gp->resume_syscall = false;
-		goro__entersyscall();
-		long r = goro__sys6((long)regs[R_RAX], (long)regs[R_RDI], (long)regs[R_RSI], (long)regs[R_RDX],
-				    (long)regs[R_R10], (long)regs[R_R8], (long)regs[R_R9]);
-		goro__exitsyscall();
-		regs[R_RAX] = (uint64_t)r;
+		const long args[6] = { (long)regs[R_RDI], (long)regs[R_RSI], (long)regs[R_RDX],
+				       (long)regs[R_R10], (long)regs[R_R8], (long)regs[R_R9] };
+		long r = goro__redo_syscall(gp, &regs[R_RAX], &regs[R_RET], args);
+		if (r != GORO_SYS_CANCELLED) /* else cancelled: regs now resume in goro__cancel_exit */
+			regs[R_RAX] = (uint64_t)r;
 		a_fetch_add_rlx(&goro__sched.nblockedm, 1);
 		return;
 	}
@@ -127,6 +130,8 @@ void goro__asyncpreempt2(uint64_t *regs)
  * G redo it through goro__asyncpreempt as an intercepted call instead. */
 bool goro__blocked_at(struct g *gp, struct ucontext_t *uc)
 {
+	if (goro__cancel_at(gp, uc)) /* cancelled inside libc's window: sched/cancelsys.c */
+		return true;
 	if (!goro__can_preempt(gp))
 		return false;
 	greg_t *r = uc->uc_mcontext.gregs;

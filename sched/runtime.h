@@ -141,6 +141,10 @@ struct g {
 	bool waitenq;
 	_Atomic uint32_t wakeclaim; /* 0 while parked unclaimed (sched/time.c) */
 	_Atomic bool cancelable;    /* parked at a cancellation point */
+	/* In a blocking system call a cancel must interrupt (sched/cancelsys.c):
+	 * GORO_CANCELSYS_STUB in goro__sys_cancelable, GORO_CANCELSYS_LIBC in
+	 * a libc call inside glibc's asynchronous-cancel window; 0 else. */
+	_Atomic int cancelsys;
 	_Atomic bool sigwaitable;   /* parked where a signal may wake it (goro__sig_interrupt) */
 	bool interrupted;       /* woken by goro__interrupt, not the event */
 	int64_t wake_when;      /* timers: deadline (monotonic ns) */
@@ -517,6 +521,26 @@ void goro__tls_fork(enum goro_fork_phase ph);     /* sched/tls.c */
 void goro__timers_fork(enum goro_fork_phase ph);  /* sched/time.c */
 void goro__netpoll_fork(enum goro_fork_phase ph); /* sched/netpoll.c */
 void goro__setxid_fork(enum goro_fork_phase ph);  /* sched/setxid.c */
+
+/* ---- cancellation points that block in the kernel (sched/cancelsys.c) ----
+ * glibc ends such a call with SIGCANCEL; goro with the nudge: the handler
+ * moves a G that a cancel waits for out of the call (goro__cancel_at), to
+ * goro__cancel_exit, which the shim layer sets (it runs cleanup handlers
+ * and ends the G with PTHREAD_CANCELED). */
+enum { GORO_CANCELSYS_STUB = 1, GORO_CANCELSYS_LIBC = 2 };
+#define GORO_SYS_CANCELLED (-4096L) /* goro__sys_cancelable: cancelled, the call not made */
+long goro__sys_cancelable(_Atomic int *pending, long nr, long a, long b, long c, long d, long e, long f);
+struct ucontext_t;
+bool goro__cancel_at(struct g *gp, struct ucontext_t *uc); /* from the nudge's handler */
+bool goro__cancel_window(struct g *gp); /* glibc's async-cancel window is open in gp */
+void goro__cancel_kick(struct g *gp);   /* pthread_cancel of a G with cancelsys set */
+/* The current G (gp) makes system call nr, which a cancel interrupts:
+ * GORO_SYS_CANCELLED, or the call's result (-errno). */
+long goro__syscall_cancelable(struct g *gp, long nr, const long args[6]);
+/* asyncpreempt2's redo of an uninterposed call: cancelable in glibc's
+ * window; a cancel resumes the G in goro__cancel_exit. */
+long goro__redo_syscall(struct g *gp, uint64_t *rax, uint64_t *ret, const long args[6]);
+extern GORO_HIDDEN void (*goro__cancel_exit)(void);
 
 /* ---- set*id on every kernel thread (sched/setxid.c) ------------------------
  * The raw call here, then on every other M and sysmon through the runtime

@@ -6,8 +6,10 @@
  * cancellation points. */
 #include <errno.h>
 #include <fcntl.h>
+#include <mqueue.h>
 #include <stdarg.h>
 #include <sys/file.h>
+#include <sys/msg.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -60,8 +62,7 @@ GORO_EXPORT int flock(int fd, int op) { return (int)goro__blocking6(SYS_flock, f
 GORO_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 {
 	mode_t mode = OPEN_MODE(flags);
-	GORO_CANCEL_POINT();
-	return (int)goro__blocking6(SYS_openat, dirfd, (long)path, flags, mode, 0, 0);
+	return (int)goro__blocking_cancel6(SYS_openat, dirfd, (long)path, flags, mode, 0, 0);
 }
 
 GORO_EXPORT int open(const char *path, int flags, ...)
@@ -80,13 +81,42 @@ GORO_EXPORT int fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	long arg = va_arg(ap, long);
 	va_end(ap);
-	if (cmd == F_SETLKW || cmd == F_OFD_SETLKW) {
-		GORO_CANCEL_POINT();
-		return (int)goro__blocking6(SYS_fcntl, fd, cmd, arg, 0, 0, 0);
-	}
+	if (cmd == F_SETLKW || cmd == F_OFD_SETLKW)
+		return (int)goro__blocking_cancel6(SYS_fcntl, fd, cmd, arg, 0, 0, 0);
 	return (int)goro__sys_ret(goro__sys3(SYS_fcntl, fd, cmd, arg));
 }
 GORO_EXPORT int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
+
+/* System V and POSIX message queues: blocking cancellation points. */
+GORO_EXPORT ssize_t msgrcv(int id, void *msg, size_t n, long type, int flags)
+{
+	return goro__blocking_cancel6(SYS_msgrcv, id, (long)msg, (long)n, type, flags, 0);
+}
+
+GORO_EXPORT int msgsnd(int id, const void *msg, size_t n, int flags)
+{
+	return (int)goro__blocking_cancel6(SYS_msgsnd, id, (long)msg, (long)n, flags, 0, 0);
+}
+
+GORO_EXPORT ssize_t mq_timedreceive(mqd_t q, char *msg, size_t n, unsigned *prio, const struct timespec *abs)
+{
+	return goro__blocking_cancel6(SYS_mq_timedreceive, q, (long)msg, (long)n, (long)prio, (long)abs, 0);
+}
+
+GORO_EXPORT ssize_t mq_receive(mqd_t q, char *msg, size_t n, unsigned *prio)
+{
+	return goro__blocking_cancel6(SYS_mq_timedreceive, q, (long)msg, (long)n, (long)prio, 0, 0);
+}
+
+GORO_EXPORT int mq_timedsend(mqd_t q, const char *msg, size_t n, unsigned prio, const struct timespec *abs)
+{
+	return (int)goro__blocking_cancel6(SYS_mq_timedsend, q, (long)msg, (long)n, prio, (long)abs, 0);
+}
+
+GORO_EXPORT int mq_send(mqd_t q, const char *msg, size_t n, unsigned prio)
+{
+	return (int)goro__blocking_cancel6(SYS_mq_timedsend, q, (long)msg, (long)n, prio, 0, 0);
+}
 
 GORO_EXPORT ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen) /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 {

@@ -1,6 +1,7 @@
 /* Waiting for other processes, and system calls the program makes itself:
  * wait4/waitpid/wait/waitid, system and pclose (which wait for a child),
- * and syscall(2).  Each runs with the P handed off while it blocks. */
+ * and syscall(2).  Each runs with the P handed off while it blocks; the
+ * wait family are cancellation points a cancel interrupts. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,8 +17,7 @@
 
 GORO_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
-	GORO_CANCEL_POINT();
-	return (pid_t)goro__blocking6(SYS_wait4, pid, (long)status, options, (long)ru, 0, 0);
+	return (pid_t)goro__blocking_cancel6(SYS_wait4, pid, (long)status, options, (long)ru, 0, 0);
 }
 
 GORO_EXPORT pid_t waitpid(pid_t pid, int *status, int options) { return wait4(pid, status, options, NULL); }
@@ -25,8 +25,7 @@ GORO_EXPORT pid_t wait(int *status) { return wait4(-1, status, 0, NULL); }
 
 GORO_EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 {
-	GORO_CANCEL_POINT();
-	return (int)goro__blocking6(SYS_waitid, type, id, (long)info, options, 0, 0);
+	return (int)goro__blocking_cancel6(SYS_waitid, type, id, (long)info, options, 0, 0);
 }
 
 GORO_EXPORT int system(const char *cmd)

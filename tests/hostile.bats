@@ -39,3 +39,11 @@ load helpers
 @test "host_setxid_fork: setuid/setgid/initgroups in a threaded parent and in 20 fork children" {
   compare_native_goro host_setxid_fork
 }
+
+# ---- 3. cancellation at every cancellation point --------------------------------
+
+@test "host_cancel: a thread blocked in open(FIFO), mq_receive, fgets, getchar, wait*, F_SETLKW, msgrcv is cancelled" {
+  for point in fifo mq fgets getchar wait waitpid waitid setlkw msgrcv; do
+    compare_native_goro host_cancel "$point"
+  done
+}
