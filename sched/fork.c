@@ -114,12 +114,10 @@ static void child(void)
 	forklocks(GORO_FORK_CHILD);
 	mp->locks = 0;
 	mp->tid = goro__gettid();
-	/* nptl's fork wrote the child's kernel tid into the TCB; the G keeps
-	 * its own identity (mutex owners). */
-	if (gp != &goro__g1)
-		goro__tls_set_tid(gp->tp, gp->tid);
-	else
-		gp->tid = mp->tid;
+	/* As natively, the child's one thread has the child's pid as its
+	 * tid (gettid, mutex owners), which nptl's fork wrote into the TCB. */
+	gp->tid = mp->tid;
+	goro__tls_set_tid(gp->tp, gp->tid);
 
 	goro__sched.midle = NULL;
 	goro__sched.nmidle = 0;

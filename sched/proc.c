@@ -885,6 +885,11 @@ static void newg_reset(struct g *gp, const struct goro_newg *ng, struct g *self)
 	gp->sched_explicit = ng->sched_explicit;
 	gp->sched_policy = ng->sched_explicit ? ng->sched_policy : self->sched_policy;
 	gp->sched_prio = ng->sched_explicit ? ng->sched_prio : self->sched_prio;
+	/* a new thread inherits its creator's affinity and nice (shim/tid.c) */
+	gp->affinity_set = self->affinity_set;
+	gp->affinity = self->affinity;
+	gp->nice_set = self->nice_set;
+	gp->nice = self->nice;
 	a_store_rlx(&gp->preempt, false);
 	gp->goid = a_fetch_add(&goro__sched.goidgen, 1) + 1;
 	gp->tid = GORO_TID_BASE + (a_fetch_add(&goro__sched.tidgen, 1) & 0x3fffffff);

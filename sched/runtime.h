@@ -204,6 +204,11 @@ struct g {
 	int sched_prio;
 	bool sched_explicit;
 	char name[16];
+	/* what sched_setaffinity and setpriority set for this G's tid
+	 * (shim/tid.c); recorded, not applied, as the policy above */
+	bool affinity_set, nice_set;
+	int nice;
+	cpu_set_t affinity;
 };
 
 struct m {

@@ -3,6 +3,7 @@
  * and syscall(2).  Each runs with the P handed off while it blocks; the
  * wait family are cancellation points a cancel interrupts. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,12 @@ GORO_EXPORT long syscall(long nr, ...)
 	long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
 	va_end(ap);
 	switch (nr) {
+	case SYS_gettid: /* the G's own tid (shim/tid.c) */
+		return gettid();
+	case SYS_tgkill:
+		return tgkill((pid_t)a, (pid_t)b, (int)c);
+	case SYS_tkill:
+		return tgkill((pid_t)goro__sys0(SYS_getpid), (pid_t)a, (int)b);
 	case SYS_close: /* goro's own fds stay out of reach (shim/file.c) */
 		return close((int)a);
 	case SYS_close_range:
@@ -62,7 +69,6 @@ GORO_EXPORT long syscall(long nr, ...)
 		return dup2((int)a, (int)b);
 	case SYS_dup3:
 		return dup3((int)a, (int)b, (int)c);
-	case SYS_gettid:
 	case SYS_getpid:
 	case SYS_clone:
 	case SYS_clone3:

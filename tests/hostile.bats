@@ -47,3 +47,9 @@ load helpers
     compare_native_goro host_cancel "$point"
   done
 }
+
+# ---- 4. thread identity --------------------------------------------------------
+
+@test "host_tid: gettid stable and unique; tgkill, affinity, policy and nice act on the thread a tid names" {
+  compare_native_goro host_tid
+}
