@@ -146,20 +146,24 @@ static void fd_gone(int fd)
 GORO_EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
 	int own[GORO_OWN_FDS_MAX];
-	int n = first <= last ? goro__fd_own_in(first, last, own) : 0;
+	if (first > last) {
+		errno = EINVAL;
+		return -1;
+	}
+	int n = goro__fd_own_in(first, last, own);
 	long r = 0;
 	unsigned lo = first;
+	unsigned unshare = CLOSE_RANGE_UNSHARE;
 	/* The ranges between goro's fds, each its own call; only the first
 	 * unshares the table (CLOSE_RANGE_UNSHARE), all close in it. */
 	for (int i = 0; i <= n && r == 0; i++) {
 		unsigned hi = i < n ? (unsigned)own[i] - 1 : last;
-		if (i < n && (unsigned)own[i] == lo) {
-			lo++;
-			continue;
+		if (lo <= hi) {
+			r = goro__sys3(SYS_close_range, lo, hi, flags);
+			flags = (int)((unsigned)flags & ~unshare);
 		}
-		r = goro__sys3(SYS_close_range, lo, hi, flags);
-		flags &= ~CLOSE_RANGE_UNSHARE;
-		lo = i < n ? (unsigned)own[i] + 1 : lo;
+		if (i < n)
+			lo = (unsigned)own[i] + 1;
 	}
 	if (r == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
 		for (unsigned fd = first; fd <= last && fd < GORO_OWN_SOCKETS_MAX; fd++)
