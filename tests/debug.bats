@@ -156,6 +156,17 @@ req() {
 # get ADDR PATH
 get() { req "$1" "GET $2 HTTP/1.0\r\nHost: localhost\r\n\r\n"; }
 
+# get_until_served: GET /debug/vars on $ADDR until it is no longer 503
+# (every slot taken); a hang guard of $GORO_TEST_TIMEOUT s, not a timing.
+get_until_served() {
+  local i
+  for ((i = 0; i < GORO_TEST_TIMEOUT * 10; i++)); do
+    get "$ADDR" /debug/vars
+    [ "$code" = 503 ] || return 0
+    sleep 0.1
+  done
+}
+
 # expect CODE WHAT: the last response had status CODE.
 expect() {
   if [ "$code" != "$1" ]; then
@@ -450,12 +461,7 @@ print(resp.split(b"\r\n")[0].decode(), "sent=%d/%d" % (sent, len(trickle)),
   [[ "$resp" == "HTTP/1.0 503 "* ]] || fail "the 17th connection (try $try): ${resp:0:300}"
   [[ "$resp" == *"too many debug requests"* ]] || fail "the 503's body: $resp"
   # the server notices the closed connections (EOF) and serves again
-  for ((i = 0; i < GORO_TEST_TIMEOUT * 10; i++)); do
-    get "$ADDR" /debug/vars
-    [ "$code" = 200 ] && break
-    [ "$code" = 503 ] || break
-    sleep 0.1
-  done
+  get_until_served
   expect 200 "after the idle connections closed"
   stop_subject
 }
@@ -487,12 +493,7 @@ while not os.path.exists(sys.argv[2]):
   wait_until "$tpid" grep -qs '^sent$' "$log" || { touch "$stopf"; wait "$tpid"; fail "the clients did not start: $(cat "$log")"; }
   # While the clients still trickle, a new request must be served once
   # their time is up (a hang guard of $GORO_TEST_TIMEOUT s, no timing).
-  for ((i = 0; i < GORO_TEST_TIMEOUT * 10; i++)); do
-    get "$ADDR" /debug/vars
-    [ "$code" = 200 ] && break
-    [ "$code" = 503 ] || break
-    sleep 0.1
-  done
+  get_until_served
   proc_ended "$tpid" && fail "the trickling clients ended early: $(cat "$log")"
   touch "$stopf"
   wait "$tpid"

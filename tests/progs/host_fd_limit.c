@@ -16,9 +16,7 @@ static void *nap(void *arg)
 
 int main(void)
 {
-	struct sigaction sa = { .sa_handler = on_usr1 };
-	sigemptyset(&sa.sa_mask);
-	CHECK_EQ(0, sigaction(SIGUSR1, &sa, NULL), "sigaction");
+	check_catch(SIGUSR1, on_usr1);
 	pthread_t t;
 	CHECK_OK(pthread_create(&t, NULL, nap, NULL));
 	CHECK_OK(pthread_join(t, NULL));

@@ -93,9 +93,7 @@ static void work(void)
 int main(int argc, char **argv)
 {
 	CHECK(argc == 2, "usage: host_fds loop|range|closefrom|dup2");
-	struct sigaction sa = { .sa_handler = on_usr1 };
-	sigemptyset(&sa.sa_mask);
-	CHECK_EQ(0, sigaction(SIGUSR1, &sa, NULL), "sigaction");
+	check_catch(SIGUSR1, on_usr1);
 	pthread_t t;
 	CHECK_OK(pthread_create(&t, NULL, sleeper, NULL));
 	CHECK_OK(pthread_join(t, NULL));

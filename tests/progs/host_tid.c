@@ -88,9 +88,7 @@ static void ids(void)
 
 static void kill_by_tid(pid_t tid)
 {
-	struct sigaction sa = { .sa_handler = on_usr1 };
-	sigemptyset(&sa.sa_mask);
-	CHECK_EQ(0, sigaction(SIGUSR1, &sa, NULL), "sigaction");
+	check_catch(SIGUSR1, on_usr1);
 	const char *how[] = { "tgkill", "syscall(SYS_tgkill)", "syscall(SYS_tkill)" };
 	for (int k = 0; k < 3; k++) {
 		atomic_store(&hit_tid, 0);
