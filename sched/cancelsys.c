@@ -77,14 +77,39 @@ extern char goro__cancel_sys_begin[], goro__cancel_sys_call[], goro__cancel_sys_
 void goro__cancel_tramp(void);
 
 static int cancelhandling_off = -1; /* in struct pthread; -1: unknown */
+static int cleanup_off = -1;        /* struct pthread.cleanup, 16 bytes before */
+
+/* glibc's compatibility cleanup push, the one __libc_cleanup_push_defer
+ * also keeps in THREAD_SELF->cleanup (nptl/libc-cleanup.c). */
+void _pthread_cleanup_push(struct _pthread_cleanup_buffer *b, void (*fn)(void *), void *arg); /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp): glibc's */
+void _pthread_cleanup_pop(struct _pthread_cleanup_buffer *b, int exec); /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp): glibc's */
+static void nothing(void *arg) { (void)arg; }
 
 /* _thread_db_pthread_cancelhandling: {bits, count, offset}
- * (nptl_db/structs.def), docs/ARCHITECTURE.md G26. */
+ * (nptl_db/structs.def); `cleanup` has no descriptor: found with a push on
+ * this (the main) thread.  docs/ARCHITECTURE.md G26. */
 __attribute__((constructor)) static void cancelsys_init(void)
 {
 	const uint32_t *d = dlsym(RTLD_DEFAULT, "_thread_db_pthread_cancelhandling");
-	if (d && d[0] == 32 && d[1] == 1)
-		cancelhandling_off = (int)d[2];
+	if (!d || d[0] != 32 || d[1] != 1)
+		return;
+	cancelhandling_off = (int)d[2];
+	struct _pthread_cleanup_buffer b;
+	_pthread_cleanup_push(&b, nothing, NULL);
+	if (*(void **)((char *)__builtin_thread_pointer() + cancelhandling_off - 16) == &b)
+		cleanup_off = cancelhandling_off - 16;
+	_pthread_cleanup_pop(&b, 0);
+}
+
+void goro__cancel_libc_cleanups(struct g *gp)
+{
+	if (cleanup_off < 0)
+		return;
+	struct _pthread_cleanup_buffer **head = (void *)((char *)gp->tp + cleanup_off), *b;
+	while ((b = *head)) {
+		*head = b->__prev;
+		b->__routine(b->__arg);
+	}
 }
 
 bool goro__cancel_window(struct g *gp)

@@ -546,6 +546,10 @@ long goro__syscall_cancelable(struct g *gp, long nr, const long args[6]);
  * window; a cancel resumes the G in goro__cancel_exit. */
 long goro__redo_syscall(struct g *gp, uint64_t *rax, uint64_t *ret, const long args[6]);
 extern GORO_HIDDEN void (*goro__cancel_exit)(void);
+/* Run the cleanups glibc registered inside libc in gp (system()'s, which
+ * kills and reaps the child), innermost first: glibc's unwinder runs them,
+ * goro's does not. */
+void goro__cancel_libc_cleanups(struct g *gp);
 
 /* ---- set*id on every kernel thread (sched/setxid.c) ------------------------
  * The raw call here, then on every other M and sysmon through the runtime

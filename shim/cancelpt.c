@@ -19,6 +19,11 @@ __attribute__((noreturn, force_align_arg_pointer)) static void cancel_exit(void)
 	a_store_rel(&gp->cancelsys, 0);
 	while (gp->syscalldepth > 0)
 		goro__exitsyscall();
+	/* libc's own cleanups belong to the innermost frames: first.  libc
+	 * may have changed the kernel mask behind goro (system blocks
+	 * SIGCHLD): the G's own goes back. */
+	goro__cancel_libc_cleanups(gp);
+	goro__sigmask_apply(gp->m, gp->sigmask);
 	goro__do_exit(PTHREAD_CANCELED);
 }
 

@@ -3,6 +3,7 @@
  * and syscall(2).  Each runs with the P handed off while it blocks; the
  * wait family are cancellation points a cancel interrupts. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,10 +30,26 @@ GORO_EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 	return (int)goro__blocking_cancel6(SYS_waitid, type, id, (long)info, options, 0, 0);
 }
 
+/* A cancellation point: a cancel while it waits for the command ends the
+ * G inside glibc's waitpid (GORO_CANCELSYS_LIBC, sched/cancelsys.c), and
+ * glibc's own cleanup kills and reaps the command, as natively.  A cancel
+ * that lands outside glibc's window (while the command is spawned) is
+ * acted on at the next cancellation point. */
 GORO_EXPORT int system(const char *cmd)
 {
+	GORO_CANCEL_POINT();
+	struct g *gp = getg();
+	bool cancel = goro__started && gp->cancel_state == PTHREAD_CANCEL_ENABLE && !gp->exiting;
 	goro__entersyscall();
+	if (cancel) {
+		a_store_rel(&gp->cancelsys, GORO_CANCELSYS_LIBC);
+		a_store_rel(&gp->cancelable, true);
+	}
 	int r = goro__real.system(cmd);
+	if (cancel) {
+		a_store_rel(&gp->cancelable, false);
+		a_store_rel(&gp->cancelsys, 0);
+	}
 	goro__exitsyscall();
 	return r;
 }

@@ -42,8 +42,8 @@ load helpers
 
 # ---- 3. cancellation at every cancellation point --------------------------------
 
-@test "host_cancel: a thread blocked in open(FIFO), mq_receive, fgets, getchar, wait*, F_SETLKW, msgrcv is cancelled" {
-  for point in fifo mq fgets getchar wait waitpid waitid setlkw msgrcv; do
+@test "host_cancel: a thread blocked in open(FIFO), mq_receive, fgets, getchar, wait*, F_SETLKW, msgrcv, system is cancelled" {
+  for point in fifo mq fgets getchar wait waitpid waitid setlkw msgrcv system; do
     compare_native_goro host_cancel "$point"
   done
 }

@@ -1,7 +1,8 @@
 /* Cancellation at cancellation points that block in the kernel (issue 13,
  * item 3).  argv[1] names one: fifo (open of a FIFO with no writer), mq
  * (mq_receive), fgets and getchar (stdio's internal read), wait, waitpid,
- * waitid, setlkw (fcntl F_SETLKW on a lock a child holds), msgrcv.  A
+ * waitid, setlkw (fcntl F_SETLKW on a lock a child holds), msgrcv, system
+ * (whose command glibc's cleanup kills and reaps).  A
  * thread blocks there (its kernel thread asleep in the call: the
  * handshake), is cancelled, and must end as natively: its cleanup handler
  * runs and the joiner sees PTHREAD_CANCELED. */
@@ -16,6 +17,7 @@ static const char *mode;
 static char path[64];
 static int arg;              /* a descriptor, queue, pid or msqid */
 static FILE *file;
+static char command[128];
 static volatile long blocked_tid;
 static volatile int cleaned;
 
@@ -50,6 +52,8 @@ static void block_in_call(void)
 	} else if (strcmp(mode, "msgrcv") == 0) {
 		struct { long type; char text[64]; } m;
 		msgrcv(arg, &m, sizeof m.text, 0, 0);
+	} else if (strcmp(mode, "system") == 0) {
+		system(command);
 	}
 }
 
@@ -125,6 +129,17 @@ static void setup(int *ctl, pid_t *pid)
 	} else if (strcmp(mode, "msgrcv") == 0) {
 		arg = msgget(IPC_PRIVATE, 0600);
 		CHECK(arg >= 0, "msgget");
+	} else if (strcmp(mode, "system") == 0) {
+		/* The command says it started, then waits for input that never
+		 * comes (ctl, the write end, is ours alone). */
+		int started[2];
+		CHECK_EQ(0, pipe(p), "pipe");
+		CHECK_EQ(0, pipe(started), "pipe");
+		CHECK_EQ(0, fcntl(p[1], F_SETFD, FD_CLOEXEC), "FD_CLOEXEC");
+		CHECK_EQ(0, fcntl(started[0], F_SETFD, FD_CLOEXEC), "FD_CLOEXEC");
+		snprintf(command, sizeof command, "echo started >&%d; read x <&%d", started[1], p[0]);
+		*ctl = p[1];
+		arg = started[0];
 	} else {
 		CHECK_FAIL("unknown cancellation point \"%s\"", mode);
 	}
@@ -132,7 +147,7 @@ static void setup(int *ctl, pid_t *pid)
 
 int main(int argc, char **argv)
 {
-	CHECK(argc == 2, "usage: host_cancel fifo|mq|fgets|getchar|wait|waitpid|waitid|setlkw|msgrcv");
+	CHECK(argc == 2, "usage: host_cancel fifo|mq|fgets|getchar|wait|waitpid|waitid|setlkw|msgrcv|system");
 	mode = argv[1];
 	int ctl = -1;
 	pid_t pid = -1;
@@ -140,6 +155,10 @@ int main(int argc, char **argv)
 	pthread_t t;
 	void *res;
 	CHECK_OK(pthread_create(&t, NULL, blocker, NULL));
+	if (strcmp(mode, "system") == 0) {
+		char c;
+		CHECK_EQ(1, read(arg, &c, 1), "the command started");
+	}
 	/* The handshake: the blocker's kernel thread asleep in the call. */
 	while (!blocked_tid || check_thread_state(blocked_tid) != 'S')
 		sched_yield();
@@ -148,6 +167,11 @@ int main(int argc, char **argv)
 	CHECK(res == PTHREAD_CANCELED, "the joiner sees PTHREAD_CANCELED");
 	CHECK(cleaned, "the cleanup handler ran");
 	printf("%s: cancelled, cleanup handler ran\n", mode);
+	if (strcmp(mode, "system") == 0) {
+		errno = 0;
+		int r = waitpid(-1, NULL, WNOHANG);
+		printf("system: the command was killed and reaped: %s\n", r < 0 && errno == ECHILD ? "yes" : "no");
+	}
 	if (ctl >= 0)
 		close(ctl);
 	if (pid > 0)
