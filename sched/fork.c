@@ -29,16 +29,6 @@
 #include "sched/runtime.h"
 #include "sched/sys.h"
 
-void goro__fork_lock(struct goro_mutex *l, enum goro_fork_phase ph)
-{
-	if (ph == GORO_FORK_PREPARE)
-		goro__lock(l);
-	else if (ph == GORO_FORK_PARENT)
-		goro__unlock(l);
-	else
-		memset(l, 0, sizeof *l);
-}
-
 /* The order of the header comment; the parent unlocks in the same order
  * (any order releases them). */
 static void forklocks(enum goro_fork_phase ph)
