@@ -82,7 +82,9 @@ static void child_ps(struct p *cur)
 }
 
 /* The other threads are gone: their Gs can never run or be joined, and a
- * join/exit spin lock one of them held is free. */
+ * join/exit spin lock one of them held is free.  A G that was parked stays
+ * claimed and unwakeable, so no signal (goro__sig_target, a kick left for
+ * later) or cancel can ready it. */
 static void child_gs(struct g *gp)
 {
 	for (struct g *o = goro__allgs; o; o = o->alllink) {
@@ -90,6 +92,10 @@ static void child_gs(struct g *gp)
 		if (o == gp || a_load_rlx(&o->status) == G_IDLE || a_load_rlx(&o->status) == G_DEAD)
 			continue;
 		a_store_rlx(&o->status, G_DEAD);
+		a_store_rlx(&o->wakeclaim, 1);
+		a_store_rlx(&o->sigwaitable, false);
+		a_store_rlx(&o->cancelable, false);
+		a_store_rlx(&o->cancelsys, 0);
 		o->detached = true;
 	}
 	a_store_rlx(&goro__sched.gcount, 1);

@@ -13,6 +13,10 @@ load helpers
   GORO_PROCS="2 4" compare_native_goro host_fork_soak
 }
 
+@test "host_fork_signal: a fork child takes a process signal in its own thread, not a gone sleeper's" {
+  compare_native_goro host_fork_signal
+}
+
 # ---- 2. goro's own file descriptors ---------------------------------------------
 
 # Soft limit 1024 below the hard one: goro's fds go above the soft limit.
