@@ -151,17 +151,21 @@ GORO_EXPORT int sched_getscheduler(pid_t pid)
 	return gp ? gp->sched_policy : (int)goro__sys_ret(goro__sys1(SYS_sched_getscheduler, pid));
 }
 
-GORO_EXPORT int sched_setscheduler(pid_t pid, int policy, const struct sched_param *sp)
+/* sched_setscheduler, or sched_setparam (keep: the G's own policy stays). */
+static int set_sched(struct g *gp, bool keep, int policy, const struct sched_param *sp)
 {
-	struct g *gp = g_of_tid(pid);
-	if (!gp)
-		return (int)goro__sys_ret(goro__sys3(SYS_sched_setscheduler, pid, policy, sp));
-	int base = policy & ~SCHED_RESET_ON_FORK, err = sched_check(base, sp);
+	int base = keep ? gp->sched_policy : policy & ~SCHED_RESET_ON_FORK, err = sched_check(base, sp);
 	if (err)
 		return fail(err);
 	gp->sched_policy = base;
 	gp->sched_prio = sp->sched_priority;
 	return 0;
+}
+
+GORO_EXPORT int sched_setscheduler(pid_t pid, int policy, const struct sched_param *sp)
+{
+	struct g *gp = g_of_tid(pid);
+	return gp ? set_sched(gp, false, policy, sp) : (int)goro__sys_ret(goro__sys3(SYS_sched_setscheduler, pid, policy, sp));
 }
 
 GORO_EXPORT int sched_getparam(pid_t pid, struct sched_param *sp)
@@ -178,13 +182,7 @@ GORO_EXPORT int sched_getparam(pid_t pid, struct sched_param *sp)
 GORO_EXPORT int sched_setparam(pid_t pid, const struct sched_param *sp)
 {
 	struct g *gp = g_of_tid(pid);
-	if (!gp)
-		return (int)goro__sys_ret(goro__sys2(SYS_sched_setparam, pid, sp));
-	int err = sched_check(gp->sched_policy, sp);
-	if (err)
-		return fail(err);
-	gp->sched_prio = sp->sched_priority;
-	return 0;
+	return gp ? set_sched(gp, true, 0, sp) : (int)goro__sys_ret(goro__sys2(SYS_sched_setparam, pid, sp));
 }
 
 /* PRIO_PROCESS with a thread's tid (0: the calling thread) is that
