@@ -86,6 +86,7 @@ static void child(void)
 	goro__timers_afterfork();
 	goro__sema_afterfork();
 	goro__netpoll_afterfork();
+	goro__sud_afterfork(mp);
 	goro__sysmon_start();
 }
 

@@ -67,23 +67,30 @@ void goro__preempt_init(void)
 	dl_iterate_phdr(phdr_cb, NULL);
 }
 
-static bool safe_pc(uintptr_t pc)
+bool goro__unsafe_overlap(uintptr_t lo, uintptr_t hi)
 {
 	for (int i = 0; i < nunsafe; i++)
-		if (pc >= unsafe[i].lo && pc < unsafe[i].hi)
-			return false;
-	return true;
+		if (lo < unsafe[i].hi && unsafe[i].lo < hi)
+			return true;
+	return false;
+}
+
+bool goro__foreign_pc(uintptr_t pc)
+{
+	return !goro__unsafe_overlap(pc, pc + 1);
 }
 
 /* In the signal handler, on the M running gp.  Returns true if the
  * context now calls goro__asyncpreempt. */
 bool goro__preempt_at(struct g *gp, struct ucontext_t *uc)
 {
+	if (a_load_rlx(&gp->preempt))
+		goro__sud_note(uc);
 	if (!a_load_rlx(&gp->preempt) || !goro__can_preempt(gp))
 		return false;
 	greg_t *r = uc->uc_mcontext.gregs;
 	uintptr_t pc = (uintptr_t)r[REG_RIP];
-	if (!safe_pc(pc))
+	if (!goro__foreign_pc(pc))
 		return false;
 	uintptr_t sp = (uintptr_t)r[REG_RSP] - RED_ZONE - 8;
 	if (sp - goro__xsave_size - 512 < (uintptr_t)gp->stack_lo && gp->stack_map)
@@ -101,22 +108,44 @@ enum { R_R15, R_R14, R_R13, R_R12, R_R11, R_R10, R_R9, R_R8, R_RDI, R_RSI, R_RDX
 void goro__asyncpreempt2(uint64_t *regs)
 {
 	struct g *gp = getg();
-	if (gp->resume_syscall) {
-		/* A system call goro did not intercept had blocked the M: issue
-		 * it again as an intercepted one (the P is handed off while it
-		 * blocks), and resume after it with its result in rax. */
-		gp->resume_syscall = false;
+	uint8_t redo = gp->resume_syscall;
+	if (redo != GORO_REDO_NONE) {
+		/* A system call goro did not intercept: issue it through goro
+		 * (the P is handed off while it blocks), and resume after it
+		 * with its result in rax. */
+		gp->resume_syscall = GORO_REDO_NONE;
+		long nr = (long)regs[R_RAX];
+		long a[6] = { (long)regs[R_RDI], (long)regs[R_RSI], (long)regs[R_RDX],
+			      (long)regs[R_R10], (long)regs[R_R8],  (long)regs[R_R9] };
+		if (redo == GORO_REDO_TRAPPED) {
+			regs[R_RAX] = (uint64_t)goro__sud_call(nr, a);
+			return;
+		}
 		goro__entersyscall();
-		long r = goro__sys6((long)regs[R_RAX], (long)regs[R_RDI], (long)regs[R_RSI], (long)regs[R_RDX],
-				    (long)regs[R_R10], (long)regs[R_R8], (long)regs[R_R9]);
+		regs[R_RAX] = (uint64_t)goro__sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 		goro__exitsyscall();
-		regs[R_RAX] = (uint64_t)r;
 		a_fetch_add_rlx(&goro__sched.nblockedm, 1);
 		return;
 	}
 	a_fetch_add_rlx(&goro__sched.nasyncpreempt, 1);
 	GORO_TRACE(TEV_PREEMPT, gp, 0, "async");
 	goro__preempt_park();
+}
+
+bool goro__redo_call(struct g *gp, struct ucontext_t *uc, uintptr_t retpc, long nr, uint8_t kind)
+{
+	if (!goro__can_preempt(gp))
+		return false;
+	greg_t *r = uc->uc_mcontext.gregs;
+	uintptr_t sp = (uintptr_t)r[REG_RSP] - RED_ZONE - 8;
+	if (sp - goro__xsave_size - 512 < (uintptr_t)gp->stack_lo && gp->stack_map)
+		return false;
+	*(uintptr_t *)sp = retpc;
+	r[REG_RSP] = (greg_t)sp;
+	r[REG_RIP] = (greg_t)(uintptr_t)goro__asyncpreempt;
+	r[REG_RAX] = nr;
+	gp->resume_syscall = kind;
+	return true;
 }
 
 /* In the signal handler, asked by sysmon (m->blockcheck): the M has been
@@ -127,21 +156,13 @@ void goro__asyncpreempt2(uint64_t *regs)
  * G redo it through goro__asyncpreempt as an intercepted call instead. */
 bool goro__blocked_at(struct g *gp, struct ucontext_t *uc)
 {
-	if (!goro__can_preempt(gp))
-		return false;
+	goro__sud_note(uc);
 	greg_t *r = uc->uc_mcontext.gregs;
 	uintptr_t pc = (uintptr_t)r[REG_RIP];
 	long nr = (long)r[REG_RAX];
 	if (*(const uint16_t *)pc != 0x050f || nr < 0 || nr >= 512 || nr == SYS_restart_syscall)
 		return false;
-	uintptr_t sp = (uintptr_t)r[REG_RSP] - RED_ZONE - 8;
-	if (sp - goro__xsave_size - 512 < (uintptr_t)gp->stack_lo && gp->stack_map)
-		return false;
-	*(uintptr_t *)sp = pc + 2; /* resume after the syscall instruction */
-	r[REG_RSP] = (greg_t)sp;
-	r[REG_RIP] = (greg_t)(uintptr_t)goro__asyncpreempt;
-	gp->resume_syscall = true;
-	return true;
+	return goro__redo_call(gp, uc, pc + 2, nr, GORO_REDO_BLOCKED);
 }
 
 /* sysmon: the M running gp seems stuck in the kernel; look and ask. */

@@ -168,6 +168,8 @@ static void *mstart(void *arg)
 	goro__curg = g0;
 	mp->tid = goro__gettid();
 	goro__signal_minit(mp);
+	if (a_load_rlx(&goro__sud_on))
+		goro__sud_apply(mp, NULL);
 	/* g0's scheduler frames live below this one; mcall restarts them at
 	 * g0top each time (Go: g0.sched.sp from mstart). */
 	char anchor;
@@ -568,6 +570,8 @@ static void schedule(struct m *mp)
 			startlockedm(mp, gp);
 			continue;
 		}
+		if (a_load_rlx(&goro__sud_on))
+			goro__sud_apply(mp, NULL);
 		execute(mp, gp);
 	}
 }
@@ -1081,7 +1085,7 @@ struct counter {
 	long long v;
 	bool live;
 };
-enum { NCOUNTERS = 22 };
+enum { NCOUNTERS = 24 };
 
 static void counters(struct counter c[NCOUNTERS])
 {
@@ -1111,6 +1115,8 @@ static void counters(struct counter c[NCOUNTERS])
 		{ "async_preemptions", (long long)a_load_rlx(&goro__sched.nasyncpreempt), false },
 		{ "netpoll_parks", (long long)a_load_rlx(&goro__sched.nnetpollpark), false },
 		{ "blocked_calls_redone", (long long)a_load_rlx(&goro__sched.nblockedm), false },
+		{ "trapped_calls", (long long)a_load_rlx(&goro__sched.ntrapped), false },
+		{ "futex_parks", (long long)a_load_rlx(&goro__sched.nfutexpark), false },
 		{ "timer_waits", (long long)a_load_rlx(&goro__sched.ntimerwait), false },
 		{ "timer_spins", (long long)a_load_rlx(&goro__sched.ntimerspin), false },
 		{ "timer_lead_ns", goro__timer_lead(), false },
