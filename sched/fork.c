@@ -86,7 +86,6 @@ static void child(void)
 	goro__timers_afterfork();
 	goro__sema_afterfork();
 	goro__netpoll_afterfork();
-	goro__sud_afterfork(mp);
 	goro__sysmon_start();
 }
 

@@ -85,7 +85,7 @@ bool goro__foreign_pc(uintptr_t pc)
 bool goro__preempt_at(struct g *gp, struct ucontext_t *uc)
 {
 	if (a_load_rlx(&gp->preempt))
-		goro__sud_note(uc);
+		goro__rawcall_note(uc);
 	if (!a_load_rlx(&gp->preempt) || !goro__can_preempt(gp))
 		return false;
 	greg_t *r = uc->uc_mcontext.gregs;
@@ -118,7 +118,7 @@ void goro__asyncpreempt2(uint64_t *regs)
 		long a[6] = { (long)regs[R_RDI], (long)regs[R_RSI], (long)regs[R_RDX],
 			      (long)regs[R_R10], (long)regs[R_R8],  (long)regs[R_R9] };
 		if (redo == GORO_REDO_TRAPPED) {
-			regs[R_RAX] = (uint64_t)goro__sud_call(nr, a);
+			regs[R_RAX] = (uint64_t)goro__rawcall_call(nr, a);
 			return;
 		}
 		goro__entersyscall();
@@ -156,7 +156,7 @@ bool goro__redo_call(struct g *gp, struct ucontext_t *uc, uintptr_t retpc, long 
  * G redo it through goro__asyncpreempt as an intercepted call instead. */
 bool goro__blocked_at(struct g *gp, struct ucontext_t *uc)
 {
-	goro__sud_note(uc);
+	goro__rawcall_note(uc);
 	greg_t *r = uc->uc_mcontext.gregs;
 	uintptr_t pc = (uintptr_t)r[REG_RIP];
 	long nr = (long)r[REG_RAX];

@@ -168,8 +168,6 @@ static void *mstart(void *arg)
 	goro__curg = g0;
 	mp->tid = goro__gettid();
 	goro__signal_minit(mp);
-	if (a_load_rlx(&goro__sud_on))
-		goro__sud_apply(mp, NULL);
 	/* g0's scheduler frames live below this one; mcall restarts them at
 	 * g0top each time (Go: g0.sched.sp from mstart). */
 	char anchor;
@@ -570,8 +568,6 @@ static void schedule(struct m *mp)
 			startlockedm(mp, gp);
 			continue;
 		}
-		if (a_load_rlx(&goro__sud_on))
-			goro__sud_apply(mp, NULL);
 		execute(mp, gp);
 	}
 }
@@ -1116,7 +1112,7 @@ static void counters(struct counter c[NCOUNTERS])
 		{ "netpoll_parks", (long long)a_load_rlx(&goro__sched.nnetpollpark), false },
 		{ "blocked_calls_redone", (long long)a_load_rlx(&goro__sched.nblockedm), false },
 		{ "trapped_calls", (long long)a_load_rlx(&goro__sched.ntrapped), false },
-		{ "futex_parks", (long long)a_load_rlx(&goro__sched.nfutexpark), false },
+		{ "trapped_waits", (long long)a_load_rlx(&goro__sched.ntrappedwait), false },
 		{ "timer_waits", (long long)a_load_rlx(&goro__sched.ntimerwait), false },
 		{ "timer_spins", (long long)a_load_rlx(&goro__sched.ntimerspin), false },
 		{ "timer_lead_ns", goro__timer_lead(), false },
@@ -1178,6 +1174,24 @@ void goro__entersyscall(void)
 	a_store_rlx(&gp->status, G_SYSCALL);
 	a_store_rel(&pp->status, P_SYSCALL);
 	a_fetch_add_rlx(&goro__sched.nsyscall, 1);
+}
+
+/* entersyscall, and the P handed to another M now rather than by sysmon:
+ * the call will block (Go: entersyscallblock). */
+void goro__entersyscallblock(void)
+{
+	goro__entersyscall();
+	struct g *gp = getg();
+	struct m *mp = gp->m;
+	if (!goro__started || !mp || gp->syscalldepth != 1 || !mp->oldp)
+		return;
+	struct p *pp = mp->oldp;
+	int32_t s = P_SYSCALL;
+	if (!a_cas(&pp->status, &s, P_IDLE))
+		return;
+	a_fetch_add_rlx(&goro__sched.nhandoff, 1);
+	GORO_TRACE(TEV_HANDOFF, NULL, pp->id, NULL);
+	handoffp(pp);
 }
 
 static void exitsyscall0(struct g *gp)

@@ -235,10 +235,6 @@ struct m {
 	/* Blocked in stopm or as the timer waiter, with the idle signal
 	 * mask: a newly caught signal re-masks it through the nudge. */
 	_Atomic bool idlewait;
-	/* Raw system calls of foreign code (sched/sud.c): the trap range
-	 * generation applied to this kernel thread, and its selector byte. */
-	_Atomic uint32_t sud_gen;
-	volatile char sud_sel;
 };
 
 _Static_assert(offsetof(struct m, self) == GORO_M_SELF && offsetof(struct m, gcur) == GORO_M_GCUR &&
@@ -322,7 +318,7 @@ struct schedt {
 	_Atomic uint64_t nasyncpreempt; /* Gs preempted by the signal */
 	_Atomic uint64_t nblockedm;  /* uninterposed blocking calls redone */
 	_Atomic uint64_t ntrapped;   /* raw system calls of foreign code trapped */
-	_Atomic uint64_t nfutexpark; /* their futex waits parked as Gs */
+	_Atomic uint64_t ntrappedwait; /* their futex waits, made with the P handed off */
 	_Atomic uint64_t nnetpollpark; /* Gs parked on the netpoller */
 	_Atomic uint64_t nsyscall;   /* blocking calls entered */
 	_Atomic uint64_t ntimerwait; /* timer waiter's waits that timed out */
@@ -481,15 +477,12 @@ bool goro__foreign_pc(uintptr_t pc);
 /* [lo, hi) overlaps one of those. */
 bool goro__unsafe_overlap(uintptr_t lo, uintptr_t hi);
 
-/* ---- raw system calls of foreign code (sched/sud.c) ---------------------- */
-extern GORO_HIDDEN _Atomic bool goro__sud_on; /* some code is trapped */
-void goro__sud_note(const struct ucontext_t *uc);
-void goro__sud_sysmon(void);
-void goro__sud_apply(struct m *mp, uint64_t *mask);
-void goro__sud_afterfork(struct m *mp);
-bool goro__sud_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
-long goro__sud_call(long nr, const long a[6]);
-long goro__futex(const long a[6], bool emulate);
+/* ---- raw system calls of foreign code (sched/rawcall.c) ------------------ */
+extern GORO_HIDDEN _Atomic bool goro__rawcall_on; /* some site traps */
+void goro__rawcall_note(const struct ucontext_t *uc);
+void goro__rawcall_sysmon(void);
+bool goro__rawcall_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+long goro__rawcall_call(long nr, const long a[6]);
 void goro__check_blocked(struct m *mp);
 /* May the runtime switch gp out now, on its behalf?  The one test of
  * every path that yields for a G it did not ask (a cooperative check at an
@@ -545,6 +538,7 @@ void goro__setxid_handle(void); /* from the runtime signal's handler */
  * fast path; sysmon retakes it after ~20 us when other work waits (Go:
  * entersyscall/exitsyscall, retake, handoffp).  errno is preserved. */
 void goro__entersyscall(void);
+void goro__entersyscallblock(void); /* and hand the P off now */
 void goro__exitsyscall(void);
 int64_t goro__sysmon_retake(int64_t now); /* returns Ps retaken+preempted */
 void goro__sysmon_wake(void);

@@ -55,11 +55,6 @@ static void nudge_handler(int sig, siginfo_t *si, void *uc)
 	struct g *gp = getg();
 	int saved = errno;
 	goro__setxid_handle();
-	if (a_load_rlx(&goro__sud_on) && goro__gsready) {
-		struct m *mp = getm();
-		if (mp && mp->g0)
-			goro__sud_apply(mp, (uint64_t *)&((ucontext_t *)uc)->uc_sigmask);
-	}
 	if (gp && gp->m && gp->m->curg == gp) {
 		if (a_load_rlx(&gp->sigpending))
 			goro__sig_deliver(gp);
@@ -326,7 +321,7 @@ int goro__sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 			*old = prev;
 		return 0;
 	}
-	if (goro__sud_sigaction(sig, act, old))
+	if (goro__rawcall_sigaction(sig, act, old))
 		return 0;
 	goro__lock(&act_lock);
 	struct sigaction prev;

@@ -65,11 +65,6 @@ GORO_EXPORT long syscall(long nr, ...)
 	case SYS_rt_sigreturn:
 	case SYS_arch_prctl:
 		return goro__sys_ret(goro__sys6(nr, a, b, c, d, e, f));
-	case SYS_futex: {
-		/* Its wakes reach Gs parked in trapped futex waits too. */
-		long args[6] = { a, b, c, d, e, f };
-		return goro__sys_ret(goro__futex(args, false));
-	}
 	default:
 		return goro__blocking6(nr, a, b, c, d, e, f);
 	}

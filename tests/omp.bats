@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
 # Raw system calls of foreign code (docs/ARCHITECTURE.md, "Raw system calls
 # outside libc"): libgomp and librawfutex wait with `syscall` instructions
-# of their own.  goro traps them once seen (GORO_STATS: trapped_calls) and
-# parks the waiting thread instead of its kernel thread (futex_parks), so
-# at GOMAXPROCS=1 the others run at once instead of after sysmon's 10 ms.
+# of their own.  goro makes a site trap once it has seen it block
+# (GORO_STATS: trapped_calls) and hands the P off before each wait there
+# (trapped_waits), so at GOMAXPROCS=1 the others run at once instead of
+# after sysmon's 10 ms.
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -23,7 +24,7 @@ omp_case() {
   GORO_STATS=1 goro_run 1 omp_mix 60
   cmp -s "$NATIVE_OUT" "$GORO_OUT" || fail "GOMAXPROCS=1 rerun differs: $(cat "$GORO_OUT")"
   stat_at_least trapped_calls 1
-  stat_at_least futex_parks 1
+  stat_at_least trapped_waits 1
 }
 
 @test "OpenMP (parallel for, reduction, barrier, critical, tasks): 4 threads, passive wait" {
@@ -47,27 +48,28 @@ omp_case() {
   for p in $GORO_PROCS; do
     GORO_STATS=1 goro_run "$p" rawfutex 4 2000
     cmp -s "$NATIVE_OUT" "$GORO_OUT" || fail "GOMAXPROCS=$p differs: $(cat "$GORO_OUT")"
-    [ "$p" != 1 ] || stat_at_least futex_parks 1000
+    [ "$p" != 1 ] || stat_at_least trapped_waits 1000
   done
 }
 
-@test "rawfutex: the program's own SIGSYS handler still runs while goro traps" {
+@test "rawfutex: the program's own SIGILL and SIGSYS handlers still run while goro traps" {
   compare_native_goro rawfutex 4 300 sigsys
+  grep -q 'own SIGILL handler: ran' "$NATIVE_OUT"
   grep -q 'own SIGSYS handler: ran' "$NATIVE_OUT"
   GORO_STATS=1 goro_run 1 rawfutex 4 300 sigsys
   stat_at_least trapped_calls 1
 }
 
-@test "rawfutex: a forked child's new threads are trapped again" {
+@test "rawfutex: a forked child's threads wait through goro too" {
   STATS_MANY=1 compare_native_goro rawfutex 4 300 fork
   GORO_STATS=1 goro_run 1 rawfutex 4 300 fork
   cmp -s "$NATIVE_OUT" "$GORO_OUT" || fail "differs: $(cat "$GORO_OUT")"
-  # Two stats lines: the child's (printed first) counts the parent's parks
+  # Two stats lines: the child's (printed first) counts the parent's waits
   # before the fork plus its own ring's.
   local child parent
-  child=$(grep '^goro: stats: ' "$GORO_ERR" | head -1 | tr ' ' '\n' | sed -n 's/^futex_parks=//p')
-  parent=$(grep '^goro: stats: ' "$GORO_ERR" | tail -1 | tr ' ' '\n' | sed -n 's/^futex_parks=//p')
-  [ "$((child - parent))" -ge 300 ] || fail "child futex_parks=$child, parent=$parent"
+  child=$(grep '^goro: stats: ' "$GORO_ERR" | head -1 | tr ' ' '\n' | sed -n 's/^trapped_waits=//p')
+  parent=$(grep '^goro: stats: ' "$GORO_ERR" | tail -1 | tr ' ' '\n' | sed -n 's/^trapped_waits=//p')
+  [ "$((child - parent))" -ge 300 ] || fail "child trapped_waits=$child, parent=$parent"
 }
 
 @test "GORO_TRAP=off: nothing is trapped, the result is the same" {

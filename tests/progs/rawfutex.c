@@ -2,8 +2,8 @@
  * turn with a raw futex wait made inside librawfutex.so (inline `syscall`),
  * as OpenMP runtimes do.  Under goro those waits must park the thread, not
  * its kernel thread and P (tests/omp.bats).
- * Then, with "sigsys", the program catches a SIGSYS of its own (goro's
- * trap handler must pass it on); with "fork", a child runs the ring again
+ * Then, with "sigsys", the program catches a SIGILL and a SIGSYS of its
+ * own (goro's trap handler must pass them on); with "fork", a child runs the ring again
  * with new threads (the kernel does not keep the trap across fork).
  * Usage: rawfutex THREADS ROUNDS [sigsys|fork] */
 #include <pthread.h>
@@ -23,10 +23,23 @@ static int nthreads, rounds;
 static long work[64];
 static volatile sig_atomic_t caught;
 
-static void on_sigsys(int sig, siginfo_t *si, void *uc)
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
-	caught = sig == SIGSYS && si->si_code == SI_TKILL ? 1 : -1;
+	caught = si->si_signo == sig && si->si_code == SI_TKILL ? sig : -1;
+}
+
+/* The program's own handler for sig runs for a raise(). */
+static void own_handler(int sig, const char *name)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(sig, &sa, NULL);
+	caught = 0;
+	raise(sig);
+	printf("own %s handler: %s\n", name, caught == sig ? "ran" : "did not run");
 }
 
 static void *ring(void *arg)
@@ -73,13 +86,8 @@ int main(int argc, char **argv)
 	long sum = run_ring();
 	printf("turn=%d sum=%ld\n", atomic_load(&turn), sum);
 	if (argc > 3 && strcmp(argv[3], "sigsys") == 0) {
-		struct sigaction sa;
-		memset(&sa, 0, sizeof sa);
-		sa.sa_sigaction = on_sigsys;
-		sa.sa_flags = SA_SIGINFO;
-		sigaction(SIGSYS, &sa, NULL);
-		raise(SIGSYS);
-		printf("own SIGSYS handler: %s\n", caught == 1 ? "ran" : "did not run");
+		own_handler(SIGILL, "SIGILL");
+		own_handler(SIGSYS, "SIGSYS");
 	}
 	if (argc > 3 && strcmp(argv[3], "fork") == 0) {
 		fflush(stdout);
