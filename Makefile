@@ -108,6 +108,7 @@ test:
 bench: all
 	bash scripts/bench.sh
 	bash scripts/bench-trace-off.sh
+	bash scripts/bench-omp.sh
 
 demo:
 	bash scripts/install-deps.sh

@@ -1086,7 +1086,7 @@ struct counter {
 	long long v;
 	bool live;
 };
-enum { NCOUNTERS = 22 };
+enum { NCOUNTERS = 24 };
 
 static void counters(struct counter c[NCOUNTERS])
 {
@@ -1116,6 +1116,8 @@ static void counters(struct counter c[NCOUNTERS])
 		{ "async_preemptions", (long long)a_load_rlx(&goro__sched.nasyncpreempt), false },
 		{ "netpoll_parks", (long long)a_load_rlx(&goro__sched.nnetpollpark), false },
 		{ "blocked_calls_redone", (long long)a_load_rlx(&goro__sched.nblockedm), false },
+		{ "trapped_calls", (long long)a_load_rlx(&goro__sched.ntrapped), false },
+		{ "trapped_waits", (long long)a_load_rlx(&goro__sched.ntrappedwait), false },
 		{ "timer_waits", (long long)a_load_rlx(&goro__sched.ntimerwait), false },
 		{ "timer_spins", (long long)a_load_rlx(&goro__sched.ntimerspin), false },
 		{ "timer_lead_ns", goro__timer_lead(), false },
@@ -1177,6 +1179,24 @@ void goro__entersyscall(void)
 	a_store_rlx(&gp->status, G_SYSCALL);
 	a_store_rel(&pp->status, P_SYSCALL);
 	a_fetch_add_rlx(&goro__sched.nsyscall, 1);
+}
+
+/* entersyscall, and the P handed to another M now rather than by sysmon:
+ * the call will block (Go: entersyscallblock). */
+void goro__entersyscallblock(void)
+{
+	goro__entersyscall();
+	struct g *gp = getg();
+	struct m *mp = gp->m;
+	if (!goro__started || !mp || gp->syscalldepth != 1 || !mp->oldp)
+		return;
+	struct p *pp = mp->oldp;
+	int32_t s = P_SYSCALL;
+	if (!a_cas(&pp->status, &s, P_IDLE))
+		return;
+	a_fetch_add_rlx(&goro__sched.nhandoff, 1);
+	GORO_TRACE(TEV_HANDOFF, NULL, pp->id, NULL);
+	handoffp(pp);
 }
 
 static void exitsyscall0(struct g *gp)

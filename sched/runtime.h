@@ -185,7 +185,7 @@ struct g {
 	/* sysmon asks a G that ran too long to yield at its next interposed
 	 * call (Go: g.preempt, the cooperative half). */
 	_Atomic bool preempt;
-	bool resume_syscall;    /* goro__blocked_at: redo the interrupted call */
+	uint8_t resume_syscall; /* GORO_REDO_*: goro__asyncpreempt2 redoes a call */
 	int syscalldepth;       /* entersyscall nesting (system() -> waitpid) */
 	/* LockOSThread (Go: g.lockedm): the G runs only on this M. */
 	struct m *lockedm;
@@ -326,6 +326,8 @@ struct schedt {
 	_Atomic uint64_t npreempt;   /* preemption requests by sysmon */
 	_Atomic uint64_t nasyncpreempt; /* Gs preempted by the signal */
 	_Atomic uint64_t nblockedm;  /* uninterposed blocking calls redone */
+	_Atomic uint64_t ntrapped;   /* raw system calls of foreign code trapped */
+	_Atomic uint64_t ntrappedwait; /* their futex waits, made with the P handed off */
 	_Atomic uint64_t nnetpollpark; /* Gs parked on the netpoller */
 	_Atomic uint64_t nsyscall;   /* blocking calls entered */
 	_Atomic uint64_t ntimerwait; /* timer waiter's waits that timed out */
@@ -474,6 +476,22 @@ void goro__preemptone(struct g *gp, struct m *mp);
 struct ucontext_t;
 bool goro__preempt_at(struct g *gp, struct ucontext_t *uc);
 bool goro__blocked_at(struct g *gp, struct ucontext_t *uc);
+/* Make gp, interrupted by a signal with context uc, call goro__asyncpreempt
+ * which redoes system call nr (args in the context) through goro, then
+ * resumes at retpc.  false: not at a safe point. */
+enum { GORO_REDO_NONE, GORO_REDO_BLOCKED, GORO_REDO_TRAPPED };
+bool goro__redo_call(struct g *gp, struct ucontext_t *uc, uintptr_t retpc, long nr, uint8_t kind);
+/* pc is outside libc, ld.so, libgcc_s, the vDSO and goro. */
+bool goro__foreign_pc(uintptr_t pc);
+/* [lo, hi) overlaps one of those. */
+bool goro__unsafe_overlap(uintptr_t lo, uintptr_t hi);
+
+/* ---- raw system calls of foreign code (sched/rawcall.c) ------------------ */
+extern GORO_HIDDEN _Atomic bool goro__rawcall_on; /* some site traps */
+void goro__rawcall_note(const struct ucontext_t *uc);
+void goro__rawcall_sysmon(void);
+bool goro__rawcall_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+long goro__rawcall_call(long nr, const long a[6]);
 void goro__check_blocked(struct m *mp);
 /* May the runtime switch gp out now, on its behalf?  The one test of
  * every path that yields for a G it did not ask (a cooperative check at an
@@ -563,6 +581,7 @@ void goro__setxid_handle(void); /* from the runtime signal's handler */
  * fast path; sysmon retakes it after ~20 us when other work waits (Go:
  * entersyscall/exitsyscall, retake, handoffp).  errno is preserved. */
 void goro__entersyscall(void);
+void goro__entersyscallblock(void); /* and hand the P off now */
 void goro__exitsyscall(void);
 int64_t goro__sysmon_retake(int64_t now); /* returns Ps retaken+preempted */
 void goro__sysmon_wake(void);
@@ -770,6 +789,7 @@ struct goro_config {
 	const char *locked;  /* GORO_LOCKED: start-routine globs, comma-separated */
 	bool preempt_off;  /* GORO_PREEMPT=off: no asynchronous preemption */
 	bool fsgsbase_off; /* GORO_FSGSBASE=off: %fs/%gs through arch_prctl */
+	bool trap_off;     /* GORO_TRAP=off: never trap raw system calls */
 	/* GORO_DEBUG, as Go's GODEBUG */
 	int64_t schedtrace_ms; /* schedtrace=N: scheduler summary every N ms */
 	bool scheddetail;      /* scheddetail=1: with every P, M and G */

@@ -321,6 +321,8 @@ int goro__sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 			*old = prev;
 		return 0;
 	}
+	if (goro__rawcall_sigaction(sig, act, old))
+		return 0;
 	goro__lock(&act_lock);
 	struct sigaction prev;
 	prog_view(sig, &prev);

@@ -114,3 +114,19 @@ PROGS += $(PROGS_DIR)/io_pollmany
 $(PROGS_DIR)/io_pollmany: tests/progs/io_pollmany.c $(PROGS_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(PROGS_CFLAGS) $< -o $@
+
+# Raw system calls of foreign code (tests/omp.bats): an OpenMP program, and
+# a library that waits with its own `syscall` instructions.
+PROGS_OMP_BINS := $(PROGS_DIR)/omp_mix $(PROGS_DIR)/rawfutex $(PROGS_DIR)/librawfutex.so
+PROGS += $(PROGS_OMP_BINS)
+
+$(PROGS_DIR)/omp_mix: tests/progs/omp_mix.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGS_CFLAGS) -fopenmp $< -o $@
+
+$(PROGS_DIR)/librawfutex.so: tests/progs/librawfutex.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGS_CFLAGS) -fPIC -shared $< -o $@
+
+$(PROGS_DIR)/rawfutex: tests/progs/rawfutex.c $(PROGS_DIR)/librawfutex.so
+	$(CC) $(PROGS_CFLAGS) $< -o $@ -L$(PROGS_DIR) -lrawfutex -Wl,-rpath,'$$ORIGIN'
