@@ -135,9 +135,14 @@ struct g {
 	void *unlockarg;
 	void *waitaddr;         /* sched/sema.c: address parked on */
 	void *_Atomic waitaddr_atomic; /* the same, read outside the bucket lock */
-	/* Wait-queue links, apart from schedlink: a G a timer readied is on
-	 * a run queue while still on its wait queue until it dequeues itself. */
-	struct g *waitnext, *waitprev;
+	/* Wait-queue links (sched/sema.c), apart from schedlink: a G a timer
+	 * readied is on a run queue while still on its wait queue until it
+	 * dequeues itself.  waitnext/waitprev: the FIFO of waitaddr.  The
+	 * first G of each address is also the node of its bucket's treap
+	 * (Go: semaRoot): parent, children, ticket, and the FIFO's tail. */
+	struct g *waitnext, *waitprev, *waittail;
+	struct g *waitparent, *waitleft, *waitright;
+	uint32_t waitticket;
 	bool waitenq;
 	_Atomic uint32_t wakeclaim; /* 0 while parked unclaimed (sched/time.c) */
 	_Atomic bool cancelable;    /* parked at a cancellation point */
