@@ -680,6 +680,8 @@ extern GORO_HIDDEN size_t goro__default_stack;
 /* ---- TLS (sched/tls.c) -------------------------------------------------- */
 int goro__tls_check(char *why, size_t whylen); /* start-up self-check */
 void *goro__tls_alloc(void);                   /* fresh TCB + static TLS */
+size_t goro__tls_area(void);                   /* bytes goro__tls_alloc_at needs */
+void *goro__tls_alloc_at(void *top, void **lowp); /* TCB + static TLS below top */
 void goro__tls_setup(struct g *gp, bool reused);
 void goro__tls_robust_release(struct g *gp); /* at G exit: robust mutexes it holds */
 void goro__tls_dlopen_fixup(void);
