@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <dlfcn.h>
 
@@ -750,19 +751,89 @@ void goro__gosched(void)
 
 /* ---- G free list (Go: gfput/gfget) -------------------------------------- */
 
+/* A G with a big stack goes straight to the global list, where
+ * goro__gscavenge may give its pages back; the P keeps small ones. */
 static void gfput(struct p *pp, struct g *gp)
 {
 	a_store_rlx(&gp->status, G_IDLE);
+	if (gp->stack_mapsize > GORO_GFREE_LOCAL_STACK) {
+		int64_t now = goro__nanotime();
+		goro__lock(&goro__sched.lock);
+		gp->gfree_when = now;
+		gp->scavenged = false;
+		goro__gqueue_push(&goro__sched.gfree, gp);
+		goro__sched.ngfree++;
+		goro__unlock(&goro__sched.lock);
+		return;
+	}
 	goro__gqueue_push(&pp->gfree, gp);
 	if (++pp->gfreecnt >= GORO_GFREE_LOCAL_MAX) {
+		int64_t now = goro__nanotime();
 		goro__lock(&goro__sched.lock);
 		while (pp->gfreecnt > GORO_GFREE_LOCAL_MAX / 2) {
-			goro__gqueue_push(&goro__sched.gfree, goro__gqueue_pop(&pp->gfree));
+			struct g *old = goro__gqueue_pop(&pp->gfree);
+			old->gfree_when = now;
+			old->scavenged = false;
+			goro__gqueue_push(&goro__sched.gfree, old);
 			pp->gfreecnt--;
 			goro__sched.ngfree++;
 		}
 		goro__unlock(&goro__sched.lock);
 	}
+}
+
+/* Take up to n Gs idle since before `old` off the head of the global free
+ * list (the oldest first), rotating those already scavenged to its tail.
+ * Requires sched.lock. */
+static int gscavenge_take(struct g **out, int n, int64_t old)
+{
+	int k = 0;
+	for (int looked = 0; k < n && looked < 4 * n; looked++) {
+		struct g *gp = goro__sched.gfree.head;
+		if (!gp || gp->gfree_when > old)
+			break;
+		goro__gqueue_pop(&goro__sched.gfree);
+		if (gp->scavenged) {
+			goro__gqueue_push(&goro__sched.gfree, gp);
+			continue;
+		}
+		goro__sched.ngfree--;
+		out[k++] = gp;
+	}
+	return k;
+}
+
+/* Run by sysmon (Go: the background scavenger).  A burst of threads must
+ * not keep its peak RSS for ever: Gs idle on the global free list for
+ * GORO_SCAVENGE_IDLE_NS give back the pages of their stack frames (the page
+ * holding the g, TLS and TCB stays), in batches, at most twice a second.
+ * They are off the list while their pages go and return to its tail. */
+void goro__gscavenge(int64_t now)
+{
+	static int64_t last;
+	if (now - last < GORO_SCAVENGE_IDLE_NS / 2 || goro__sched.ngfree == 0)
+		return;
+	last = now;
+	struct g *batch[GORO_SCAVENGE_BATCH];
+	struct iovec iov[GORO_SCAVENGE_BATCH];
+	goro__lock(&goro__sched.lock);
+	int n = gscavenge_take(batch, GORO_SCAVENGE_BATCH, now - GORO_SCAVENGE_IDLE_NS);
+	goro__unlock(&goro__sched.lock);
+	int k = 0;
+	for (int i = 0; i < n; i++) {
+		struct g *gp = batch[i];
+		uintptr_t lo = (uintptr_t)gp->stack_lo, hi = (uintptr_t)gp & ~(uintptr_t)4095;
+		if (gp->stack_map && hi > lo)
+			iov[k++] = (struct iovec){ (void *)lo, hi - lo };
+		gp->scavenged = true;
+	}
+	goro__stack_release(iov, k);
+	a_fetch_add_rlx(&goro__sched.gscavenged, k);
+	goro__lock(&goro__sched.lock);
+	for (int i = 0; i < n; i++)
+		goro__gqueue_push(&goro__sched.gfree, batch[i]);
+	goro__sched.ngfree += n;
+	goro__unlock(&goro__sched.lock);
 }
 
 /* A G block (newg_block): the guard, then the stack as the program asked
@@ -1141,7 +1212,7 @@ struct counter {
 	long long v;
 	bool live;
 };
-enum { NCOUNTERS = 22 };
+enum { NCOUNTERS = 23 };
 
 static void counters(struct counter c[NCOUNTERS])
 {
@@ -1176,6 +1247,7 @@ static void counters(struct counter c[NCOUNTERS])
 		{ "timer_lead_ns", goro__timer_lead(), false },
 		{ "fs_writes", (long long)fswrites, false },
 		{ "fsgsbase", goro__fsgsbase, false },
+		{ "stacks_scavenged", (long long)a_load_rlx(&goro__sched.gscavenged), false },
 	};
 	memcpy(c, all, sizeof all);
 }

@@ -40,6 +40,9 @@
 #define GORO_STEAL_TRIES 4        /* Go: stealTries in stealWork */
 #define GORO_G0_STACK (256UL * 1024)
 #define GORO_GFREE_LOCAL_MAX 64   /* Go: gfput moves half of 64 to global */
+#define GORO_SCAVENGE_IDLE_NS 1000000000LL /* a pooled G idle this long gives stack pages back */
+#define GORO_SCAVENGE_BATCH 128   /* Gs per goro__gscavenge pass */
+#define GORO_GFREE_LOCAL_STACK (256UL * 1024) /* bigger: freed to the global list */
 #define GORO_KEYS_MAX 1024        /* PTHREAD_KEYS_MAX */
 #define GORO_KEY_BLOCK 32         /* keys per lazily allocated block */
 #define GORO_DESTRUCTOR_ITERATIONS 4 /* PTHREAD_DESTRUCTOR_ITERATIONS */
@@ -124,6 +127,8 @@ struct g {
 	void *stack_map;           /* mapping incl. guard (NULL: user stack) */
 	size_t stack_mapsize;
 	size_t guardsize;
+	int64_t gfree_when;        /* when it went onto the global free list */
+	bool scavenged;            /* its stack pages were given back since (goro__gscavenge) */
 
 	/* start */
 	void *(*start)(void *);
@@ -317,6 +322,7 @@ struct schedt {
 	_Atomic int64_t maxgcount;
 	_Atomic uint64_t goidgen;
 	_Atomic uint64_t gcreated;
+	_Atomic uint64_t gscavenged; /* pooled Gs whose stack pages went back (goro__gscavenge) */
 	_Atomic int32_t tidgen;
 	_Atomic uint64_t nhandoff;   /* Ps retaken from system calls */
 	_Atomic uint64_t npreempt;   /* preemption requests by sysmon */
@@ -450,6 +456,7 @@ struct goro_newg {
 };
 struct g *goro__newproc(const struct goro_newg *ng, int *err);
 void goro__gfree(struct g *gp);
+void goro__gscavenge(int64_t now); /* sysmon: long-idle pooled Gs give stack pages back */
 void goro__ensure_init(void);
 void goro__sig_deliver(struct g *gp);
 /* Raise those recorded for gp that `mask` (a kernel sigset's first word)
@@ -675,6 +682,8 @@ struct goro_stack {
 };
 int goro__stackalloc(struct goro_stack *s, size_t size, size_t guard);
 void goro__stackfree(struct goro_stack *s);
+struct iovec;
+void goro__stack_release(struct iovec *iov, int n); /* MADV_DONTNEED each range */
 extern GORO_HIDDEN size_t goro__default_stack;
 
 /* ---- TLS (sched/tls.c) -------------------------------------------------- */

@@ -141,3 +141,19 @@ void goro__stackfree(struct goro_stack *s)
 		goro__sys2(SYS_munmap, s->map, s->mapsize);
 	s->map = NULL;
 }
+
+/* Give the pages of n ranges back to the kernel (MADV_DONTNEED: the next
+ * touch finds zeroes), in one process_madvise where the kernel takes it. */
+void goro__stack_release(struct iovec *iov, int n)
+{
+	size_t total = 0;
+	for (int i = 0; i < n; i++)
+		total += iov[i].iov_len;
+	if (n == 0)
+		return;
+	if (a_load_rlx(&guard_vector_works) &&
+	    goro__sys6(SYS_process_madvise, PIDFD_SELF_THREAD, (long)iov, n, MADV_DONTNEED, 0, 0) == (long)total)
+		return;
+	for (int i = 0; i < n; i++)
+		goro__sys3(SYS_madvise, iov[i].iov_base, iov[i].iov_len, MADV_DONTNEED);
+}

@@ -59,3 +59,12 @@ native_thread_room() {
   compare_native_goro many_threads 10000 0
   expected_many 10000 | cmp -s - "$GORO_OUT" || fail "unexpected output: $(cat "$GORO_OUT")"
 }
+
+@test "a burst of threads with deep stacks gives its pages back after the joins (stacks_scavenged)" {
+  compare_native_goro stack_burst
+  for p in $GORO_PROCS; do
+    GORO_STATS=1 goro_run "$p" stack_burst
+    n=$(goro_stat stacks_scavenged)
+    [ "$n" -ge 48 ] || fail "GOMAXPROCS=$p: stacks_scavenged: expected >= 48, saw $n"
+  done
+}
