@@ -827,8 +827,8 @@ void goro__gscavenge(int64_t now)
 			iov[k++] = (struct iovec){ (void *)lo, hi - lo };
 		gp->scavenged = true;
 	}
+	a_fetch_add_rlx(&goro__sched.gscavenged, k); /* before: a program that sees its RSS drop may exit */
 	goro__stack_release(iov, k);
-	a_fetch_add_rlx(&goro__sched.gscavenged, k);
 	goro__lock(&goro__sched.lock);
 	for (int i = 0; i < n; i++)
 		goro__gqueue_push(&goro__sched.gfree, batch[i]);
