@@ -68,26 +68,19 @@ static void setchild(struct semaroot *r, struct g *p, struct g *old, struct g *n
 		new->waitparent = p;
 }
 
-/* x's right child y takes x's place, x becomes y's left child (Go:
- * semaRoot.rotateLeft); rotate_right is the mirror. */
-static void rotate_left(struct semaroot *r, struct g *x)
-{
-	struct g *y = x->waitright, *b = y->waitleft;
-	setchild(r, x->waitparent, x, y);
-	y->waitleft = x;
-	x->waitparent = y;
-	x->waitright = b;
-	if (b)
-		b->waitparent = x;
-}
+/* x's child on side `right` (0: left) */
+static struct g **kid(struct g *x, bool right) { return right ? &x->waitright : &x->waitleft; }
 
-static void rotate_right(struct semaroot *r, struct g *x)
+/* x's child y on side `right` takes x's place and x becomes y's child on
+ * the other side (Go: semaRoot.rotateLeft with right, rotateRight
+ * without). */
+static void rotate(struct semaroot *r, struct g *x, bool right)
 {
-	struct g *y = x->waitleft, *b = y->waitright;
+	struct g *y = *kid(x, right), *b = *kid(y, !right);
 	setchild(r, x->waitparent, x, y);
-	y->waitright = x;
+	*kid(y, !right) = x;
 	x->waitparent = y;
-	x->waitleft = b;
+	*kid(x, right) = b;
 	if (b)
 		b->waitparent = x;
 }
@@ -106,10 +99,7 @@ static void node_insert(struct semaroot *r, struct g *gp, struct g **slot, struc
 	gp->waitparent = parent;
 	*slot = gp;
 	while (gp->waitparent && gp->waitparent->waitticket > gp->waitticket) {
-		if (gp->waitparent->waitleft == gp)
-			rotate_right(r, gp->waitparent);
-		else
-			rotate_left(r, gp->waitparent);
+		rotate(r, gp->waitparent, gp->waitparent->waitright == gp);
 	}
 }
 
@@ -118,10 +108,8 @@ static void node_insert(struct semaroot *r, struct g *gp, struct g **slot, struc
 static void node_delete(struct semaroot *r, struct g *t)
 {
 	while (t->waitleft || t->waitright) {
-		if (!t->waitright || (t->waitleft && t->waitleft->waitticket < t->waitright->waitticket))
-			rotate_right(r, t);
-		else
-			rotate_left(r, t);
+		/* the child with the smaller ticket comes up */
+		rotate(r, t, t->waitright && (!t->waitleft || t->waitleft->waitticket >= t->waitright->waitticket));
 	}
 	setchild(r, t->waitparent, t, NULL);
 	t->waitparent = NULL;
