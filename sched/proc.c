@@ -930,7 +930,7 @@ void goro__gfree(struct g *gp)
 static struct g *newg_block(const struct goro_newg *ng)
 {
 	struct goro_stack s;
-	if (goro__stackalloc(&s, gblock_stack_bytes(ng), ng->guard))
+	if (goro__stackalloc_hot(&s, gblock_stack_bytes(ng), ng->guard, GBLOCK_G_BYTES + goro__tls_area() + 256))
 		return NULL;
 	void *low;
 	void *tp = goro__tls_alloc_at(s.hi, &low);

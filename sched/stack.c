@@ -22,6 +22,9 @@
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
 #endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 #ifndef SYS_process_madvise
 #define SYS_process_madvise 440
 #endif
@@ -40,7 +43,7 @@ static _Atomic int guard_vector_works = 1;  /* process_madvise on ourselves */
 
 /* The rest of the last batch of one block size. */
 struct carver {
-	size_t total, guard; /* block size incl. guard; guard */
+	size_t total, guard, hot; /* block size incl. guard; guard; bytes populated at each top */
 	char *next;
 	int left;
 };
@@ -77,6 +80,18 @@ static int guard_install(char *base, size_t total, size_t guard, int n)
 	return 0;
 }
 
+/* The top `hot` bytes of n blocks, written in by the kernel in one call
+ * (MADV_POPULATE_WRITE): the pages every new thread touches at once, without
+ * a fault each.  Best effort. */
+static void populate(char *base, size_t total, size_t hot, int n)
+{
+	struct iovec iov[BATCH_MAX];
+	for (int i = 0; i < n; i++)
+		iov[i] = (struct iovec){ base + (size_t)(i + 1) * total - hot, hot };
+	if (a_load_rlx(&guard_vector_works))
+		goro__sys6(SYS_process_madvise, PIDFD_SELF_THREAD, (long)iov, n, MADV_POPULATE_WRITE, 0, 0);
+}
+
 /* n blocks of `total` bytes with their guards, or NULL. */
 static char *reserve(size_t total, size_t guard, int n)
 {
@@ -92,12 +107,12 @@ static char *reserve(size_t total, size_t guard, int n)
 }
 
 /* One block from the batch of its size (a new batch when it is used up). */
-static char *carve(size_t total, size_t guard)
+static char *carve(size_t total, size_t guard, size_t hot)
 {
 	goro__lock(&carve_lock);
 	struct carver *c = NULL;
 	for (int i = 0; i < NCARVERS; i++)
-		if (carvers[i].total == total && carvers[i].guard == guard)
+		if (carvers[i].total == total && carvers[i].guard == guard && carvers[i].hot == hot)
 			c = &carvers[i];
 	if (!c || c->left == 0) {
 		int n = (int)(BATCH_BYTES / total);
@@ -107,9 +122,11 @@ static char *carve(size_t total, size_t guard)
 			goro__unlock(&carve_lock);
 			return NULL;
 		}
+		if (hot)
+			populate(b, total, hot, n);
 		if (!c)
 			c = &carvers[carver_clock++ % NCARVERS];
-		*c = (struct carver){ total, guard, b, n };
+		*c = (struct carver){ total, guard, hot, b, n };
 	}
 	char *b = c->next;
 	c->next += total;
@@ -118,13 +135,16 @@ static char *carve(size_t total, size_t guard)
 	return b;
 }
 
-/* Returns 0 or an errno value (EAGAIN like pthread_create on ENOMEM). */
-int goro__stackalloc(struct goro_stack *s, size_t size, size_t guard)
+/* Returns 0 or an errno value (EAGAIN like pthread_create on ENOMEM).
+ * hot: bytes at the top that the caller will touch at once (populated
+ * with the batch, where one is used). */
+int goro__stackalloc_hot(struct goro_stack *s, size_t size, size_t guard, size_t hot)
 {
 	size = roundup_page(size);
 	guard = roundup_page(guard);
+	hot = roundup_page(hot) < size ? roundup_page(hot) : size;
 	size_t total = size + guard;
-	char *base = total <= BATCH_BYTES / 8 ? carve(total, guard) : reserve(total, guard, 1);
+	char *base = total <= BATCH_BYTES / 8 ? carve(total, guard, hot) : reserve(total, guard, 1);
 	if (!base)
 		return EAGAIN;
 	s->map = base;
@@ -133,6 +153,11 @@ int goro__stackalloc(struct goro_stack *s, size_t size, size_t guard)
 	s->hi = base + total;
 	s->guard = guard;
 	return 0;
+}
+
+int goro__stackalloc(struct goro_stack *s, size_t size, size_t guard)
+{
+	return goro__stackalloc_hot(s, size, guard, 0);
 }
 
 void goro__stackfree(struct goro_stack *s)
