@@ -683,6 +683,7 @@ struct goro_stack {
 int goro__stackalloc(struct goro_stack *s, size_t size, size_t guard);
 int goro__stackalloc_hot(struct goro_stack *s, size_t size, size_t guard, size_t hot);
 void goro__stackfree(struct goro_stack *s);
+void goro__stack_afterfork(void);
 struct iovec;
 void goro__stack_release(struct iovec *iov, int n); /* MADV_DONTNEED each range */
 extern GORO_HIDDEN size_t goro__default_stack;

@@ -12,6 +12,7 @@
  * a thread costs no system call most of the time.  A carved block is freed
  * with its own munmap like any other. */
 #include <errno.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -182,3 +183,6 @@ void goro__stack_release(struct iovec *iov, int n)
 	for (int i = 0; i < n; i++)
 		goro__sys3(SYS_madvise, iov[i].iov_base, iov[i].iov_len, MADV_DONTNEED);
 }
+
+/* In a fork child: a thread of the parent may have been carving. */
+void goro__stack_afterfork(void) { memset(&carve_lock, 0, sizeof carve_lock); }
