@@ -239,6 +239,31 @@ static void test_timeouts(void)
 	check_all_woken_once(&w[0][0], A * R);
 }
 
+/* 1,000 waiters, 25 on each of 40 addresses in two buckets: wake-ones in a
+ * shuffled order of addresses always wake that address's oldest waiter,
+ * whatever the treap did with the other 39 meanwhile. */
+static void test_many(void)
+{
+	enum { A = 40, R = 25 };
+	static struct waiter w[A][R];
+	int next[A] = { 0 }, left = A * R;
+	for (int r = 0; r < R; r++)
+		for (int i = 0; i < A; i++) {
+			start_waiter(&w[i][r], i * R + r, addr_in(11 + (i & 1), i), -1);
+			wait_parked(&w[i][r]);
+		}
+	unsigned seed = 12345;
+	while (left > 0) {
+		int i = rand_r(&seed) % A;
+		if (next[i] == R)
+			continue;
+		wake_one_expect(addr_in(11 + (i & 1), i), &w[0][0], A * R, &w[i][next[i]]);
+		next[i]++;
+		left--;
+	}
+	check_all_woken_once(&w[0][0], A * R);
+}
+
 /* ---- concurrent use ------------------------------------------------------ */
 
 #define CW 48      /* waiter threads */
@@ -333,6 +358,7 @@ int main(int argc, char **argv)
 	alarm(300); /* a lost wake-up hangs a waiter: fail instead */
 	g_test_add_func("/sema/fifo-many-addresses-one-bucket", test_fifo);
 	g_test_add_func("/sema/timeouts", test_timeouts);
+	g_test_add_func("/sema/1000-waiters-40-addresses", test_many);
 	g_test_add_func("/sema/concurrent-wake-requeue-timeout", test_concurrent);
 	return g_test_run();
 }
