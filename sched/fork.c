@@ -130,6 +130,7 @@ static void child(void)
 	goro__own_sockets_forget();
 	goro__timers_afterfork();
 	goro__sema_afterfork();
+	goro__stack_afterfork();
 	goro__netpoll_afterfork();
 	goro__sysmon_start();
 }

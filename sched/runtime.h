@@ -40,6 +40,9 @@
 #define GORO_STEAL_TRIES 4        /* Go: stealTries in stealWork */
 #define GORO_G0_STACK (256UL * 1024)
 #define GORO_GFREE_LOCAL_MAX 64   /* Go: gfput moves half of 64 to global */
+#define GORO_SCAVENGE_IDLE_NS 1000000000LL /* a pooled G idle this long gives stack pages back */
+#define GORO_SCAVENGE_BATCH 128   /* Gs per goro__gscavenge pass */
+#define GORO_GFREE_LOCAL_STACK (256UL * 1024) /* bigger: freed to the global list */
 #define GORO_KEYS_MAX 1024        /* PTHREAD_KEYS_MAX */
 #define GORO_KEY_BLOCK 32         /* keys per lazily allocated block */
 #define GORO_DESTRUCTOR_ITERATIONS 4 /* PTHREAD_DESTRUCTOR_ITERATIONS */
@@ -124,6 +127,8 @@ struct g {
 	void *stack_map;           /* mapping incl. guard (NULL: user stack) */
 	size_t stack_mapsize;
 	size_t guardsize;
+	int64_t gfree_when;        /* when it went onto the global free list */
+	bool scavenged;            /* its stack pages were given back since (goro__gscavenge) */
 
 	/* start */
 	void *(*start)(void *);
@@ -135,9 +140,14 @@ struct g {
 	void *unlockarg;
 	void *waitaddr;         /* sched/sema.c: address parked on */
 	void *_Atomic waitaddr_atomic; /* the same, read outside the bucket lock */
-	/* Wait-queue links, apart from schedlink: a G a timer readied is on
-	 * a run queue while still on its wait queue until it dequeues itself. */
-	struct g *waitnext, *waitprev;
+	/* Wait-queue links (sched/sema.c), apart from schedlink: a G a timer
+	 * readied is on a run queue while still on its wait queue until it
+	 * dequeues itself.  waitnext/waitprev: the FIFO of waitaddr.  The
+	 * first G of each address is also the node of its bucket's treap
+	 * (Go: semaRoot): parent, children, ticket, and the FIFO's tail. */
+	struct g *waitnext, *waitprev, *waittail;
+	struct g *waitparent, *waitleft, *waitright;
+	uint32_t waitticket;
 	bool waitenq;
 	_Atomic uint32_t wakeclaim; /* 0 while parked unclaimed (sched/time.c) */
 	_Atomic bool cancelable;    /* parked at a cancellation point */
@@ -321,6 +331,7 @@ struct schedt {
 	_Atomic int64_t maxgcount;
 	_Atomic uint64_t goidgen;
 	_Atomic uint64_t gcreated;
+	_Atomic uint64_t gscavenged; /* pooled Gs whose stack pages went back (goro__gscavenge) */
 	_Atomic int32_t tidgen;
 	_Atomic uint64_t nhandoff;   /* Ps retaken from system calls */
 	_Atomic uint64_t npreempt;   /* preemption requests by sysmon */
@@ -456,6 +467,7 @@ struct goro_newg {
 };
 struct g *goro__newproc(const struct goro_newg *ng, int *err);
 void goro__gfree(struct g *gp);
+void goro__gscavenge(int64_t now); /* sysmon: long-idle pooled Gs give stack pages back */
 void goro__ensure_init(void);
 void goro__sig_deliver(struct g *gp);
 /* Raise those recorded for gp that `mask` (a kernel sigset's first word)
@@ -741,12 +753,18 @@ struct goro_stack {
 	size_t guard;
 };
 int goro__stackalloc(struct goro_stack *s, size_t size, size_t guard);
+int goro__stackalloc_hot(struct goro_stack *s, size_t size, size_t guard, size_t hot);
 void goro__stackfree(struct goro_stack *s);
+void goro__stack_afterfork(void);
+struct iovec;
+void goro__stack_release(struct iovec *iov, int n); /* MADV_DONTNEED each range */
 extern GORO_HIDDEN size_t goro__default_stack;
 
 /* ---- TLS (sched/tls.c) -------------------------------------------------- */
 int goro__tls_check(char *why, size_t whylen); /* start-up self-check */
 void *goro__tls_alloc(void);                   /* fresh TCB + static TLS */
+size_t goro__tls_area(void);                   /* bytes goro__tls_alloc_at needs */
+void *goro__tls_alloc_at(void *top, void **lowp); /* TCB + static TLS below top */
 void goro__tls_setup(struct g *gp, bool reused);
 void goro__tls_robust_release(struct g *gp); /* at G exit: robust mutexes it holds */
 void goro__tls_dlopen_fixup(void);

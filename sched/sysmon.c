@@ -91,6 +91,7 @@ static void *sysmon(void *arg)
 			goro__schedtrace(goro__cfg.scheddetail);
 			lasttrace = now;
 		}
+		goro__gscavenge(now);
 		checkdead(now);
 	}
 	return arg;

@@ -17,6 +17,7 @@ PROGS_C := hello create_join keys once cancel detach thread_names stack_attr \
            exit_main exit_thread join_np thread_kill signal_sleep signal_io yield_pingpong c11_threads \
            stack_overflow switch_tls signal_handler_calls
 PROGS_C += host_fork_soak host_fds host_fd_limit host_setxid_fork host_cancel host_tid host_fork_signal
+PROGS_C += many_threads stack_burst
 PROGS_C_BINS := $(PROGS_C:%=$(PROGS_DIR)/%)
 
 PROGS += $(PROGS_C_BINS) \
