@@ -88,6 +88,16 @@ static int set_affinity(struct g *gp, size_t size, const cpu_set_t *set)
 		return EINVAL;
 	gp->affinity = want;
 	gp->affinity_set = true;
+	/* The calling thread's own mask also binds its kernel thread, which
+	 * it keeps from now on (as a thread created with an affinity does):
+	 * the kernel then honours it, and an exec keeps it (taskset). */
+	if (gp == getg()) {
+		if (!gp->lockedm)
+			goro__lockosthread();
+		long k = goro__sys3(SYS_sched_setaffinity, 0, sizeof want, &want);
+		if (k < 0)
+			return (int)-k;
+	}
 	return 0;
 }
 
@@ -114,14 +124,25 @@ GORO_EXPORT int sched_setaffinity(pid_t pid, size_t size, const cpu_set_t *set)
 	return err ? fail(err) : 0;
 }
 
+/* Before goro has started (a library constructor: libgomp counts the CPUs
+ * it may use there) the only thread is the caller's own kernel thread. */
 GORO_EXPORT int pthread_getaffinity_np(pthread_t t, size_t size, cpu_set_t *set)
 {
+	if (!goro__started) {
+		long r = goro__sys3(SYS_sched_getaffinity, 0, size > INT_MAX ? INT_MAX : size, set);
+		if (r < 0)
+			return (int)-r;
+		memset((char *)set + r, 0, size - (size_t)r);
+		return 0;
+	}
 	struct g *gp = goro__g_of(t);
 	return gp ? get_affinity(gp, size, set) : ESRCH;
 }
 
 GORO_EXPORT int pthread_setaffinity_np(pthread_t t, size_t size, const cpu_set_t *set)
 {
+	if (!goro__started)
+		return (int)-goro__sys3(SYS_sched_setaffinity, 0, size, set);
 	struct g *gp = goro__g_of(t);
 	return gp ? set_affinity(gp, size, set) : ESRCH;
 }

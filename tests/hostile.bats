@@ -57,3 +57,14 @@ load helpers
 @test "host_tid: gettid stable and unique; tgkill, affinity, policy and nice act on the thread a tid names" {
   compare_native_goro host_tid
 }
+
+@test "a thread's own affinity binds its kernel thread: taskset under goro pins what it execs" {
+  require_goro
+  local want got p
+  want=$(taskset -c 0 nproc)
+  [ "$want" = 1 ] || fail "native taskset -c 0 nproc printed $want"
+  for p in $GORO_PROCS; do
+    got=$(timeout "$GORO_TEST_TIMEOUT" env LD_PRELOAD="$GORO_LIB" GOMAXPROCS="$p" taskset -c 0 nproc)
+    [ "$got" = "$want" ] || fail "GOMAXPROCS=$p: nproc printed $got under goro's taskset, $want natively"
+  done
+}
