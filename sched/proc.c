@@ -859,6 +859,7 @@ static void newg_reset(struct g *gp, const struct goro_newg *ng, struct g *self)
 	a_store_rlx(&gp->ctxsaved, 1);
 	gp->result = NULL;
 	gp->detached = ng->detached;
+	gp->njoin = 0;
 	a_store_rlx(&gp->exited, 0);
 	a_store_rlx(&gp->lock, 0);
 	a_store_rlx(&gp->cancel_pending, 0);

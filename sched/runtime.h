@@ -161,6 +161,7 @@ struct g {
 	/* lifecycle (guarded by lock) */
 	_Atomic uint32_t lock;  /* tiny spin lock: join/detach/exit handshake */
 	bool detached;
+	int njoin;              /* threads in pthread_join on it; -1 once joined (shim/threads.c) */
 	_Atomic uint32_t exited; /* joiners park on its address */
 
 	/* cancellation (shim/cancel.c) */

@@ -151,9 +151,10 @@ GORO_EXPORT void pthread_testcancel(void)
 
 GORO_EXPORT int pthread_cancel(pthread_t t)
 {
-	struct g *gp = goro__g_of(t);
-	if (!gp)
-		return ESRCH;
+	bool gone;
+	struct g *gp = goro__g_live(t, &gone);
+	if (!gp) /* a joined thread's outcome is settled (nptl/pthread_cancel.c) */
+		return gone ? 0 : ESRCH;
 	a_store_rel(&gp->cancel_pending, 1);
 	atomic_thread_fence(memory_order_seq_cst); /* pairs with goro__addrpark */
 	if (gp == getg()) {

@@ -113,3 +113,12 @@ PROGS += $(PROGS_DIR)/io_pollmany
 $(PROGS_DIR)/io_pollmany: tests/progs/io_pollmany.c $(PROGS_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(PROGS_CFLAGS) $< -o $@
+
+# Conformance with glibc (tests/conform.bats): plain C programs, one source each.
+PROGS_CONF := conf_stale
+PROGS_CONF_BINS := $(PROGS_CONF:%=$(PROGS_DIR)/%)
+PROGS += $(PROGS_CONF_BINS)
+
+$(PROGS_CONF_BINS): $(PROGS_DIR)/%: tests/progs/%.c $(PROGS_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGS_CFLAGS) $< -o $@

@@ -1,0 +1,12 @@
+#!/usr/bin/env bats
+# Conformance with glibc where a program misuses or leans on the edges of
+# the pthread API (issue 12, items 6-14): every subject runs natively and
+# under goro with GOMAXPROCS in $GORO_PROCS (default 1 2 4); stdout and exit
+# status must be identical (compare_native_goro in helpers.bash).  Programs
+# are tests/progs/conf_*.c.
+
+load helpers
+
+@test "conf_stale: a joined or detached thread's id gives ESRCH/EINVAL/EBUSY as glibc; 200 rounds of create pairs after it get distinct threads" {
+  compare_native_goro conf_stale
+}
