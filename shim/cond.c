@@ -22,6 +22,8 @@
 #define C_NWAIT(c) ((_Atomic uint32_t *)&(c)->__data.__g_refs[0])
 #define WREFS_PSHARED 1
 #define WREFS_MONOTONIC 2
+#define WREFS_DESTROY 4 /* glibc's wake-request flag: a destroyer waits for the waiters to leave */
+#define C_WREFS(c) ((_Atomic unsigned *)&(c)->__data.__wrefs)
 
 static bool cond_pshared(const pthread_cond_t *c) { return c->__data.__wrefs & WREFS_PSHARED; }
 
@@ -57,7 +59,8 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk, const
 		w = goro__addrpark((void *)C_SEQ(c), seq_unchanged, (void *)(uintptr_t)seq, "pthread_cond_wait",
 				   deadline, true);
 	while (w == GORO_WAKE_INTERRUPTED && gp->waitaddr == (void *)C_SEQ(c) && !goro__cancel_requested(gp));
-	a_fetch_add(C_NWAIT(c), -1);
+	if (a_fetch_add(C_NWAIT(c), -1) == 1 && (a_load_acq(C_WREFS(c)) & WREFS_DESTROY))
+		goro__addrwake((void *)C_NWAIT(c), 1 << 30);
 
 	goro__mutex_lock_slow(m, -1, true);
 	m->__data.__owner = gp->tid;
@@ -124,5 +127,23 @@ GORO_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 	} else {
 		goro__addrwake((void *)C_SEQ(c), 1 << 30);
 	}
+	return 0;
+}
+
+static bool cond_has_waiters(void *addr, void *arg)
+{
+	return a_load_acq((_Atomic uint32_t *)addr) != 0;
+}
+
+/* As glibc (nptl/pthread_cond_destroy.c): set the wake-request flag and
+ * wait until every waiter has left the condvar (a timed one at its
+ * timeout); then the memory may be reused. */
+GORO_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
+{
+	if (cond_pshared(c))
+		return goro__blocking_real(goro__real.pthread_cond_destroy(c));
+	a_fetch_or(C_WREFS(c), WREFS_DESTROY);
+	while (cond_has_waiters((void *)C_NWAIT(c), NULL))
+		goro__addrpark((void *)C_NWAIT(c), cond_has_waiters, NULL, "pthread_cond_destroy", -1, false);
 	return 0;
 }

@@ -10,3 +10,7 @@ load helpers
 @test "conf_stale: a joined or detached thread's id gives ESRCH/EINVAL/EBUSY as glibc; 200 rounds of create pairs after it get distinct threads" {
   compare_native_goro conf_stale
 }
+
+@test "conf_destroy: mutex EBUSY while held; cond and barrier destroy wait for their waiters to leave; rwlock, spin, sem 0 (glibc 2.36)" {
+  compare_native_goro conf_destroy
+}
