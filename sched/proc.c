@@ -648,16 +648,14 @@ void goro__ready(struct g *gp)
 	goro__wakep();
 }
 
-/* The same without waking an idle P's M: for a caller that runs gp itself
- * next, or wakes one for a whole batch. */
-void goro__ready_nowake(struct g *gp)
+static void readyq(struct g *gp, bool next)
 {
 	struct m *mp = getg()->m;
 	GORO_TRACE(TEV_GUNBLOCK, gp, 0, NULL);
 	a_store_rlx(&gp->status, G_RUNNABLE);
 	if (mp && mp->p) {
 		mp->locks++;
-		goro__runqput(mp->p, gp, true);
+		goro__runqput(mp->p, gp, next);
 		mp->locks--;
 	} else {
 		goro__lock(&goro__sched.lock);
@@ -665,6 +663,17 @@ void goro__ready_nowake(struct g *gp)
 		goro__unlock(&goro__sched.lock);
 	}
 }
+
+/* The same without waking an idle P's M: for a caller that runs gp itself
+ * next, or wakes one for a whole batch. */
+void goro__ready_nowake(struct g *gp) { readyq(gp, true); }
+
+/* A G its timer readied: at the tail of the P's ring, behind the Gs that
+ * were runnable already, never in runnext, where a G looping on a short
+ * timed wait would be re-readied ahead of them for ever (Go's timers
+ * ready into the run queue; docs/ARCHITECTURE.md, "Timers, netpoller,
+ * sysmon"). */
+void goro__ready_timer(struct g *gp) { readyq(gp, false); }
 
 /* Would findrunnable take the head of the global queue next, at schedtick
  * `tick`?  Nothing in pp's own queue, no timers, not the 1-in-61 tick of

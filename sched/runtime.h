@@ -412,6 +412,7 @@ void goro__schedinit(int32_t procs);
 void goro__park(goro_unlockf unlockf, void *arg, const char *reason);
 void goro__ready(struct g *gp);
 void goro__ready_nowake(struct g *gp);
+void goro__ready_timer(struct g *gp); /* at the ring's tail, not runnext */
 void goro__gosched(void);
 __attribute__((noreturn)) void goro__goexit(void);
 void goro__gmain(struct g *gp);

@@ -14,3 +14,8 @@ load helpers
 @test "conf_destroy: mutex EBUSY while held; cond and barrier destroy wait for their waiters to leave; rwlock, spin, sem 0 (glibc 2.36)" {
   compare_native_goro conf_destroy
 }
+
+@test "conf_fair: one P: a thread re-readied by its 1 us (or 0) timed wait queues behind main, whose sleep expired (200 rounds, spinner iterations per round bounded)" {
+  compare_native_goro conf_fair 1000
+  compare_native_goro conf_fair 0
+}
