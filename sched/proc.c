@@ -706,14 +706,27 @@ static void gosched_m(struct g *gp)
 	schedule(mp);
 }
 
-/* A G that sysmon flagged yields at an interposed call (Go: gopreempt_m,
- * reached from a stack check; here from goro__coop). */
+GORO_HIDDEN void (*goro__async_cancel_hook)(void);
+
+void goro__async_cancel_point(void)
+{
+	void (*hook)(void) = goro__async_cancel_hook;
+	if (hook && goro__async_cancel_due(getg()))
+		hook();
+}
+
+/* A G that sysmon (or an asynchronous pthread_cancel) flagged yields at an
+ * interposed call (Go: gopreempt_m, reached from a stack check; here from
+ * goro__coop) or where the nudge stopped it; a due asynchronous cancel
+ * ends it here instead, before or after its turn in the queue. */
 void goro__preempt_park(void)
 {
 	struct g *gp = getg();
 	a_store_rlx(&gp->preempt, false);
+	goro__async_cancel_point();
 	gp->yieldreason = "preempted";
 	goro__gosched();
+	goro__async_cancel_point();
 }
 
 /* Go: Gosched.  The G goes to the back of the global queue. */

@@ -487,6 +487,19 @@ static inline bool goro__cancel_requested(struct g *gp)
 	return a_load_acq(&gp->cancel_pending) && gp->cancel_state == PTHREAD_CANCEL_ENABLE &&
 	       !gp->exiting;
 }
+/* An asynchronous cancel is due for gp: PTHREAD_CANCEL_ASYNCHRONOUS and a
+ * cancel it must act on now, wherever it stands. */
+static inline bool goro__async_cancel_due(struct g *gp)
+{
+	return gp->cancel_type == PTHREAD_CANCEL_ASYNCHRONOUS && goro__cancel_requested(gp);
+}
+/* Where a G may be unwound (no runtime lock held, on its own stack): act
+ * on a due asynchronous cancel through the hook shim/cancel.c installs
+ * (sched/ does not call shim/).  Reached from goro__preempt_park (the
+ * cooperative check and the nudge's asynchronous preemption) and from an
+ * address wait that a cancel interrupted outside a cancellation point. */
+extern GORO_HIDDEN void (*goro__async_cancel_hook)(void);
+void goro__async_cancel_point(void);
 static inline void goro__coop(void)
 {
 	struct g *gp = getg();

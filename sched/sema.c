@@ -76,6 +76,8 @@ enum goro_wake goro__addrpark(void *addr, bool (*stillwait)(void *addr, void *ar
 	if (goro__park_interruptible(gp, cancelable)) {
 		goro__unlock(&r->lock);
 		goro__sig_resume(gp);
+		if (!cancelable)
+			goro__async_cancel_point();
 		return GORO_WAKE_INTERRUPTED;
 	}
 	gp->waitaddr = addr;
@@ -101,6 +103,9 @@ enum goro_wake goro__addrpark(void *addr, bool (*stillwait)(void *addr, void *ar
 			break;
 		}
 	}
+	/* Not a cancellation point: only an asynchronous cancel acts here. */
+	if (w == GORO_WAKE_INTERRUPTED && !cancelable)
+		goro__async_cancel_point();
 	return w;
 }
 

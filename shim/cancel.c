@@ -162,10 +162,24 @@ GORO_EXPORT int pthread_cancel(pthread_t t)
 			goro__testcancel();
 		return 0;
 	}
-	if (gp->cancel_state == PTHREAD_CANCEL_ENABLE && a_load_acq(&gp->cancelable))
-		goro__interrupt(gp);
+	if (gp->cancel_state != PTHREAD_CANCEL_ENABLE)
+		return 0;
+	if (a_load_acq(&gp->cancelable)) {
+		goro__interrupt(gp); /* parked: at a cancellation point, or any wait when asynchronous */
+	} else if (gp->cancel_type == PTHREAD_CANCEL_ASYNCHRONOUS && a_load_acq(&gp->status) == G_RUNNING) {
+		/* Running: stop it through preemption's path, at its next
+		 * interposed call or where the nudge lands in its own code
+		 * (goro__preempt_park acts on the cancel).  Runnable: it acts
+		 * when it next yields or waits. */
+		a_store_rel(&gp->preempt, true);
+		goro__preemptone(gp, gp->m);
+	}
 	return 0;
 }
+
+/* goro__async_cancel_hook: the G ends as if it had called
+ * pthread_exit(PTHREAD_CANCELED) where it stood. */
+static void async_cancel(void) { goro__do_exit(PTHREAD_CANCELED); }
 
 GORO_EXPORT int pthread_setcancelstate(int state, int *old)
 {
@@ -188,7 +202,9 @@ GORO_EXPORT int pthread_setcanceltype(int type, int *old)
 	if (old)
 		*old = gp->cancel_type;
 	gp->cancel_type = type;
-	if (type == PTHREAD_CANCEL_ASYNCHRONOUS)
+	if (type == PTHREAD_CANCEL_ASYNCHRONOUS) {
+		goro__async_cancel_hook = async_cancel;
 		goro__testcancel();
+	}
 	return 0;
 }

@@ -19,3 +19,7 @@ load helpers
   compare_native_goro conf_fair 1000
   compare_native_goro conf_fair 0
 }
+
+@test "conf_async_cancel: PTHREAD_CANCEL_ASYNCHRONOUS cancels a thread spinning in its own code, blocked in pthread_mutex_lock, spinning in pthread_spin_lock; cleanup and key destructors run" {
+  compare_native_goro conf_async_cancel
+}
