@@ -80,6 +80,63 @@ static void allgadd(struct g *gp)
 	goro__unlock(&goro__allglock);
 }
 
+/* ---- per-G CPU clocks -------------------------------------------------------
+ * A G's CPU time is its M's thread CPU time summed over the G's runs:
+ * read at switch-in (wireg) and at every switch-out, only once the program
+ * has asked for a thread CPU clock (shim/clock.c), so a switch costs
+ * nothing more otherwise. */
+GORO_HIDDEN _Atomic bool goro__cpuclocks;
+
+int64_t goro__thread_cputime(int tid)
+{
+	/* Linux: MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED); 0 is the caller. */
+	clockid_t clk = tid ? (clockid_t)((~(unsigned)tid << 3) | 6) : CLOCK_THREAD_CPUTIME_ID;
+	struct timespec ts;
+	if (goro__sys2(SYS_clock_gettime, clk, &ts) < 0)
+		return -1;
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec + 1; /* never 0: 0 is "not measured" */
+}
+
+static inline void cpu_in(struct g *gp)
+{
+	if (__builtin_expect(a_load_rlx(&goro__cpuclocks), 0))
+		gp->cpustart = goro__thread_cputime(0);
+}
+
+static inline void cpu_out(struct g *gp)
+{
+	if (__builtin_expect(a_load_rlx(&goro__cpuclocks), 0) && gp->cpustart > 0) {
+		gp->cputime += goro__thread_cputime(0) - gp->cpustart;
+		gp->cpustart = 0;
+	}
+}
+
+/* The first request: from now on switches are measured; the caller's run
+ * counts from here, G1's from the start of its M0 when it is there. */
+void goro__cpuclocks_enable(void)
+{
+	struct g *gp = getg();
+	if (a_load_acq(&goro__cpuclocks))
+		return;
+	gp->cpustart = gp == &goro__g1 && gp->m == &goro__m0 ? 1 : goro__thread_cputime(0);
+	a_store_rel(&goro__cpuclocks, true);
+}
+
+int64_t goro__g_cputime(struct g *gp)
+{
+	if (gp == getg())
+		return gp->cputime + (gp->cpustart > 0 ? goro__thread_cputime(0) - gp->cpustart : 0);
+	int64_t base = gp->cputime, start = gp->cpustart;
+	struct m *mp = gp->m;
+	int st = a_load_acq(&gp->status);
+	if ((st == G_RUNNING || st == G_SYSCALL) && mp && start > 0) {
+		int64_t now = goro__thread_cputime(mp->tid);
+		if (now > start)
+			base += now - start;
+	}
+	return base;
+}
+
 /* ---- Ps ------------------------------------------------------------------ */
 
 /* Requires sched.lock (Go: pidleput). */
@@ -475,6 +532,7 @@ static void wireg(struct m *mp, struct g *gp)
 	a_store_rlx(&gp->preempt, false);
 	mp->curg = gp;
 	gp->m = mp;
+	cpu_in(gp);
 	a_store_rlx(&gp->status, G_RUNNING);
 	mp->p->schedtick++;
 	mp->p->nswitch++;
@@ -588,6 +646,7 @@ static void park_m(struct g *gp)
 	goro_unlockf unlockf = gp->unlockf;
 	void *arg = gp->unlockarg;
 	gp->unlockf = NULL;
+	cpu_out(gp);
 	mp->curg = NULL;
 	GORO_TRACE(TEV_GSTOP, gp, 0, gp->waitreason);
 	a_store_rel(&gp->status, G_WAITING);
@@ -691,6 +750,7 @@ static void gosched_m(struct g *gp)
 	struct m *mp = gp->m;
 	struct p *pp = mp->p;
 	GORO_TRACE(TEV_GSTOP, gp, 0, gp->yieldreason ? gp->yieldreason : "yield");
+	cpu_out(gp);
 	a_store_rlx(&gp->status, G_RUNNABLE);
 	mp->curg = NULL;
 	struct g *next = NULL;
@@ -760,6 +820,7 @@ void goro__gosched(void)
 		}
 		goro__wakep();
 		mp->locks--;
+		cpu_out(gp);
 		wireg(mp, next);
 		goro__gswitch(&gp->ctx, &gp->ctxsaved, &next->ctx, next);
 	} else {
@@ -896,6 +957,8 @@ static void newg_reset(struct g *gp, const struct goro_newg *ng, struct g *self)
 	a_store_rlx(&gp->sigtake, false);
 	a_store_rlx(&gp->suspending, false);
 	gp->timer_idx = -1;
+	gp->cputime = 0;
+	gp->cpustart = 0;
 	memset(gp->spec0, 0, sizeof gp->spec0);
 	for (size_t i = 1; i < GORO_KEYS_MAX / GORO_KEY_BLOCK; i++)
 		if (gp->spec[i])
@@ -970,6 +1033,7 @@ static void goexit0(struct g *gp)
 {
 	struct m *mp = gp->m;
 	GORO_TRACE(TEV_GSTOP, gp, 0, "exit");
+	cpu_out(gp);
 	if (gp->lockedm) {
 		gp->lockedm = NULL;
 		mp->lockedg = NULL;
@@ -1200,6 +1264,7 @@ void goro__entersyscall(void)
 static void exitsyscall0(struct g *gp)
 {
 	struct m *mp = gp->m;
+	cpu_out(gp);
 	a_store_rlx(&gp->status, G_RUNNABLE);
 	mp->curg = NULL;
 	goro__lock(&goro__sched.lock);

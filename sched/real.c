@@ -58,6 +58,8 @@ void goro__real_init(void)
 	RESOLVE(pthread_barrier_init);
 	RESOLVE(pthread_barrier_wait);
 	RESOLVE(pthread_barrier_destroy);
+	RESOLVE(clock_gettime);
+	RESOLVE(clock_getres);
 	RESOLVE(sem_wait);
 	RESOLVE(sem_timedwait);
 	RESOLVE(sem_clockwait);

@@ -49,6 +49,8 @@ struct goro_real {
 	int (*pthread_barrier_init)(pthread_barrier_t *, const pthread_barrierattr_t *, unsigned);
 	int (*pthread_barrier_wait)(pthread_barrier_t *);
 	int (*pthread_barrier_destroy)(pthread_barrier_t *);
+	int (*clock_gettime)(clockid_t, struct timespec *);
+	int (*clock_getres)(clockid_t, struct timespec *);
 	int (*sem_wait)(sem_t *);
 	int (*sem_timedwait)(sem_t *, const struct timespec *);
 	int (*sem_clockwait)(sem_t *, clockid_t, const struct timespec *);

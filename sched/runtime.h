@@ -195,6 +195,12 @@ struct g {
 	struct goro_keydata { uint64_t seq; void *val; } *spec[GORO_KEYS_MAX / GORO_KEY_BLOCK];
 	struct goro_keydata spec0[GORO_KEY_BLOCK];
 
+	/* per-G CPU clock (docs/ARCHITECTURE.md, "Per-G CPU clocks"): CPU ns
+	 * of finished runs, and its M's thread CPU time at switch-in (0: not
+	 * measured), kept only while goro__cpuclocks */
+	int64_t cputime;
+	int64_t cpustart;
+
 	/* scheduling attributes given at creation or later (recorded; goro
 	 * schedules every G alike) */
 	int sched_policy;
@@ -514,6 +520,14 @@ int goro__setspecific(pthread_key_t key, void *val);
 void goro__keys_run_destructors(struct g *gp);
 /* glibc's: C++ thread_local destructors of the calling thread. */
 void __call_tls_dtors(void); /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp): glibc's name */
+
+/* ---- per-G CPU clocks (sched/proc.c) -------------------------------------
+ * Off until the program asks for a thread CPU clock (shim/clock.c); then
+ * every switch reads the M's thread CPU time, in and out. */
+extern GORO_HIDDEN _Atomic bool goro__cpuclocks;
+void goro__cpuclocks_enable(void);
+int64_t goro__g_cputime(struct g *gp); /* ns; gp may run on another M */
+int64_t goro__thread_cputime(int tid);  /* a kernel thread's CPU ns (0: this one), -1 if none */
 
 /* ---- sysmon (sched/sysmon.c) and fork (sched/fork.c) ---------------------- */
 void goro__sysmon_start(void);

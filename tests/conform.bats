@@ -23,3 +23,7 @@ load helpers
 @test "conf_async_cancel: PTHREAD_CANCEL_ASYNCHRONOUS cancels a thread spinning in its own code, blocked in pthread_mutex_lock, spinning in pthread_spin_lock; cleanup and key destructors run" {
   compare_native_goro conf_async_cancel
 }
+
+@test "conf_cpuclock: per-thread CPU clocks (pthread_getcpuclockid, CLOCK_THREAD_CPUTIME_ID) follow the thread across kernel threads, start near zero, stand still while it sleeps" {
+  compare_native_goro conf_cpuclock
+}
