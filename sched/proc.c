@@ -13,6 +13,7 @@
  * sees nmspinning == 0 and wakes a new M.  No wake-up is lost.
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,8 @@ static struct g m0_g0;
 
 static void schedule(struct m *mp) __attribute__((noreturn));
 static void handoffp(struct p *pp);
+static bool rt_policy(int policy);
+static void sched_unapply(struct m *mp);
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -224,6 +227,7 @@ static void *mstart(void *arg)
 	mp->sigmask = *(uint64_t *)&goro__idle_sigmask; /* newm started it so */
 	goro__curg = g0;
 	mp->tid = goro__gettid();
+	sched_unapply(mp); /* resetsched: not its creator's real-time policy */
 	goro__signal_minit(mp);
 	/* g0's scheduler frames live below this one; mcall restarts them at
 	 * g0top each time (Go: g0.sched.sp from mstart). */
@@ -265,6 +269,7 @@ static void newm(struct p *pp, bool spinning)
 	mp->fastrand = (uint64_t)mp->id * 0x9E3779B97F4A7C15ULL + 1;
 	mp->nextp = pp;
 	mp->spinning = spinning;
+	mp->resetsched = getm()->rtapplied;
 	pthread_attr_t attr;
 	goro__real.pthread_attr_init(&attr);
 	/* A stack of our own, not nptl's: after fork() nptl's child puts every
@@ -523,6 +528,8 @@ static void wireg(struct m *mp, struct g *gp)
 		gp->lockedm = mp;
 		mp->lockedg = gp;
 		a_fetch_add(&goro__nlocked, 1);
+		if (rt_policy(gp->sched_policy))
+			goro__sched_apply(gp);
 	}
 	uint64_t mask = gp->sigmask;
 	if (__builtin_expect(a_load_rlx(&gp->sigtake), 0) && gp->waitreason)
@@ -1038,6 +1045,7 @@ static void goexit0(struct g *gp)
 		gp->lockedm = NULL;
 		mp->lockedg = NULL;
 		a_fetch_add(&goro__nlocked, -1);
+		sched_unapply(mp);
 	}
 	a_store_rlx(&gp->status, G_DEAD);
 	mp->curg = NULL;
@@ -1565,6 +1573,37 @@ bool goro__all_asleep(void)
 
 /* ---- LockOSThread (Go: LockOSThread / UnlockOSThread) ------------------- */
 
+/* ---- real-time policies on locked Ms -------------------------------------
+ * A G with SCHED_FIFO/RR runs locked to an M of its own (wireg); the policy
+ * is that M's kernel thread's: applied when the G locks and at every later
+ * change, dropped (SCHED_OTHER) when the G unlocks or exits, before the M
+ * runs anything else; an M such an M makes does not inherit it (mstart). */
+static bool rt_policy(int policy) { return policy == SCHED_FIFO || policy == SCHED_RR; }
+
+int goro__sched_apply(struct g *gp)
+{
+	struct m *mp = gp->lockedm;
+	if (!mp)
+		return 0;
+	struct sched_param sp = { .sched_priority = gp->sched_prio };
+	long r = goro__sys3(SYS_sched_setscheduler, mp == getm() ? 0 : mp->tid, gp->sched_policy, &sp);
+	if (r < 0)
+		return (int)-r;
+	mp->rtapplied = rt_policy(gp->sched_policy);
+	return 0;
+}
+
+/* On mp's own kernel thread. */
+static void sched_unapply(struct m *mp)
+{
+	if (!mp->rtapplied && !mp->resetsched)
+		return;
+	struct sched_param sp = { .sched_priority = 0 };
+	goro__sys3(SYS_sched_setscheduler, 0, SCHED_OTHER, &sp);
+	mp->rtapplied = false;
+	mp->resetsched = false;
+}
+
 void goro__lockosthread(void)
 {
 	struct g *gp = getg();
@@ -1585,4 +1624,5 @@ void goro__unlockosthread(void)
 	gp->lockedm = NULL;
 	mp->lockedg = NULL;
 	a_fetch_add(&goro__nlocked, -1);
+	sched_unapply(mp);
 }

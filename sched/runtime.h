@@ -242,6 +242,11 @@ struct m {
 	/* Blocked in stopm or as the timer waiter, with the idle signal
 	 * mask: a newly caught signal re-masks it through the nudge. */
 	_Atomic bool idlewait;
+	/* Its kernel thread has its locked G's SCHED_FIFO/RR policy
+	 * (goro__sched_apply); resetsched: made by such an M, drop the
+	 * inherited policy at start. */
+	bool rtapplied;
+	bool resetsched;
 };
 
 _Static_assert(offsetof(struct m, self) == GORO_M_SELF && offsetof(struct m, gcur) == GORO_M_GCUR &&
@@ -429,6 +434,10 @@ void goro__spin_unlock(_Atomic uint32_t *l);
 uint32_t goro__fastrand(void);
 void goro__print_stats(void);
 void goro__lockosthread(void);
+/* Give gp's locked M's kernel thread gp's recorded policy and priority
+ * (nothing for an unlocked G, which locks at its next run when it wants
+ * a real-time policy).  0 or an errno value (sched_setscheduler's). */
+int goro__sched_apply(struct g *gp);
 void goro__unlockosthread(void);
 extern GORO_HIDDEN _Atomic int32_t goro__nlocked; /* Gs locked to an M */
 void goro__schedtrace(bool detail);

@@ -271,17 +271,47 @@ GORO_EXPORT int pthread_getschedparam(pthread_t t, int *policy, struct sched_par
 	return 0;
 }
 
+/* Record gp's policy and apply it to its kernel thread: a locked G's M
+ * at once (goro__sched_apply); a real-time policy locks the caller itself
+ * now, another G at its next run.  EINVAL for a priority outside the
+ * policy's range, as sched_setscheduler; its errno otherwise. */
+static int setsched(struct g *gp, int policy, int prio)
+{
+	int lo = sched_get_priority_min(policy), hi = sched_get_priority_max(policy);
+	if (lo < 0 || prio < lo || prio > hi)
+		return EINVAL;
+	bool rt = policy == SCHED_FIFO || policy == SCHED_RR;
+	int oldpolicy = gp->sched_policy, oldprio = gp->sched_prio;
+	gp->sched_policy = policy;
+	gp->sched_prio = prio;
+	if (rt && gp == getg())
+		goro__lockosthread();
+	int e = goro__sched_apply(gp);
+	if (e) {
+		gp->sched_policy = oldpolicy;
+		gp->sched_prio = oldprio;
+		return e;
+	}
+	if (rt && !gp->lockedm)
+		gp->wantlock = true;
+	return 0;
+}
+
 GORO_EXPORT int pthread_setschedparam(pthread_t t, int policy, const struct sched_param *param)
 {
 	struct g *gp = goro__g_live(t, NULL);
 	if (!gp)
 		return ESRCH;
-	int lo = sched_get_priority_min(policy), hi = sched_get_priority_max(policy);
-	if (lo < 0 || param->sched_priority < lo || param->sched_priority > hi)
-		return EINVAL;
-	gp->sched_policy = policy;
-	gp->sched_prio = param->sched_priority;
-	return 0;
+	return setsched(gp, policy, param->sched_priority);
+}
+
+/* glibc's uses the kernel tid (ESRCH for a G's fake one, G15). */
+GORO_EXPORT int pthread_setschedprio(pthread_t t, int prio)
+{
+	struct g *gp = goro__g_live(t, NULL);
+	if (!gp)
+		return ESRCH;
+	return setsched(gp, gp->sched_policy, prio);
 }
 
 GORO_EXPORT int pthread_setname_np(pthread_t t, const char *name)

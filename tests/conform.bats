@@ -27,3 +27,8 @@ load helpers
 @test "conf_cpuclock: per-thread CPU clocks (pthread_getcpuclockid, CLOCK_THREAD_CPUTIME_ID) follow the thread across kernel threads, start near zero, stand still while it sleeps" {
   compare_native_goro conf_cpuclock
 }
+
+@test "conf_sched: SCHED_FIFO/RR reach the locked thread's kernel thread; pthread_setschedprio/setschedparam change kernel and pthread views alike; the policy is dropped when the thread ends (needs root)" {
+  [ "$(id -u)" -eq 0 ] || skip "SCHED_FIFO needs root (the suites run as root)"
+  compare_native_goro conf_sched
+}
