@@ -234,21 +234,83 @@ static void *mstart(void *arg)
 	char anchor;
 	mp->g0top = ((uintptr_t)&anchor - 1024) & ~(uintptr_t)15;
 	struct goro_gctx unused;
-	goro__mcall(&unused, mstart1, g0, mp->g0top, g0);
-	return NULL;
+	if (__builtin_setjmp(mp->exitbuf) == 0)
+		goro__mcall(&unused, mstart1, g0, mp->g0top, g0);
+	return NULL; /* mexit: nptl ends the detached thread */
+}
+
+/* Requires sched.lock.  Exited Ms whose kernel thread is gone (nptl's TCB,
+ * at the top of the M's stack, has tid 0): unmap the stack, keep the
+ * struct for allocm (an unlocked walk of allm may still hold it). */
+static void reapm(void)
+{
+	for (struct m **pp = &goro__sched.mdead, *mp; (mp = *pp);) {
+		if (goro__tls_tid((void *)mp->thread) != 0) {
+			pp = &mp->deadlink;
+			continue;
+		}
+		*pp = mp->deadlink;
+		struct goro_stack s = { mp->stkmap, mp->stkmapsize, NULL, NULL, 0 };
+		goro__stackfree(&s);
+		mp->deadlink = goro__sched.mfree;
+		goro__sched.mfree = mp;
+	}
 }
 
 static struct m *allocm(void)
 {
-	struct m *mp = calloc(1, sizeof *mp);
-	struct g *g0 = calloc(1, sizeof *g0);
+	goro__lock(&goro__sched.lock);
+	reapm();
+	struct m *mp = goro__sched.mfree;
+	if (mp)
+		goro__sched.mfree = mp->deadlink;
+	goro__unlock(&goro__sched.lock);
+	struct g *g0 = mp ? mp->g0 : calloc(1, sizeof *g0);
+	if (mp)
+		memset(mp, 0, sizeof *mp);
+	else
+		mp = calloc(1, sizeof *mp);
 	if (!mp || !g0)
 		goro__throw("out of memory allocating an M");
+	memset(g0, 0, sizeof *g0);
 	mp->self = mp;
 	mp->g0 = g0;
 	g0->m = mp;
 	g0->goid = 0;
 	return mp;
+}
+
+/* Idle Ms kept for later work; more exit, so a burst of blocking calls
+ * (each holding an M, e.g. process-shared waits) leaves no lasting kernel
+ * threads, whose stacks every fork() would copy. */
+static bool m_surplus(void)
+{
+	return goro__sched.nmidle >= goro__gomaxprocs + GORO_IDLE_M_RESERVE && !a_load_rlx(&goro__tracing);
+}
+
+/* Requires sched.lock, released here: end this idle M (stopm).  Out of
+ * allm (its memory stays: see reapm), its signal stack unmapped, then
+ * back into mstart, which returns. */
+static __attribute__((noreturn)) void mexit(struct m *mp)
+{
+	struct m **pp = &goro__sched.allm;
+	while (*pp != mp)
+		pp = &(*pp)->alllink;
+	*pp = mp->alllink;
+	reapm(); /* the Ms that exited before this one */
+	mp->deadlink = goro__sched.mdead;
+	goro__sched.mdead = mp;
+	goro__sched.nmexit++;
+	goro__unlock(&goro__sched.lock);
+	a_store_rlx(&mp->idlewait, false);
+	uint64_t all = ~0ULL;
+	goro__sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, 8);
+	stack_t ss = { .ss_flags = SS_DISABLE }, old;
+	if (goro__sys2(SYS_sigaltstack, NULL, &old) == 0 && !(old.ss_flags & SS_DISABLE) &&
+	    goro__sys2(SYS_sigaltstack, &ss, NULL) == 0)
+		goro__sys2(SYS_munmap, old.ss_sp, old.ss_size);
+	goro__g0_libc();
+	__builtin_longjmp(mp->exitbuf, 1);
 }
 
 /* Start a new M that will acquire pp (Go: newm). */
@@ -257,7 +319,7 @@ static void newm(struct p *pp, bool spinning)
 	goro__g0_libc(); /* malloc and nptl below use the caller's TLS */
 	struct m *mp = allocm();
 	goro__lock(&goro__sched.lock);
-	if (goro__sched.mnext >= GORO_MAX_MCOUNT) {
+	if (goro__sched.mnext - goro__sched.nmexit >= GORO_MAX_MCOUNT) {
 		goro__unlock(&goro__sched.lock);
 		goro__throw("program exceeds %d-thread limit (Go: sched.maxmcount); "
 			    "too many threads blocked in system calls", GORO_MAX_MCOUNT);
@@ -279,6 +341,8 @@ static void newm(struct p *pp, bool spinning)
 	struct goro_stack st;
 	if (goro__stackalloc(&st, GORO_G0_STACK, 4096))
 		goro__throw("cannot allocate an M's stack");
+	mp->stkmap = st.map;
+	mp->stkmapsize = st.mapsize;
 	goro__real.pthread_attr_setstack(&attr, st.lo, (size_t)((char *)st.hi - (char *)st.lo));
 	goro__real.pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	/* The M must not inherit the creating G's signal mask. */
@@ -297,6 +361,8 @@ static void stopm(struct m *mp)
 	if (mp->p)
 		goro__throw("stopm holding p");
 	goro__lock(&goro__sched.lock);
+	if (mp != &goro__m0 && m_surplus())
+		mexit(mp);
 	mput(mp);
 	goro__unlock(&goro__sched.lock);
 	goro__notesleep(&mp->park);
@@ -1176,7 +1242,7 @@ struct counter {
 	long long v;
 	bool live;
 };
-enum { NCOUNTERS = 22 };
+enum { NCOUNTERS = 23 };
 
 static void counters(struct counter c[NCOUNTERS])
 {
@@ -1193,6 +1259,7 @@ static void counters(struct counter c[NCOUNTERS])
 		{ "live_gs", (long long)a_load_rlx(&goro__sched.gcount), true },
 		{ "max_live_gs", (long long)a_load_rlx(&goro__sched.maxgcount), false },
 		{ "ms_created", (long long)goro__sched.mnext, false },
+		{ "ms_exited", (long long)goro__sched.nmexit, false },
 		{ "idle_ms", goro__sched.nmidle, true },
 		{ "idle_ps", a_load_rlx(&goro__sched.npidle), true },
 		{ "global_runq", a_load_rlx(&goro__sched.runqsize), true },

@@ -38,6 +38,7 @@
 #define GORO_MAXPROCS 1024        /* accepted GOMAXPROCS range 1..1024 */
 #define GORO_MAX_MCOUNT 10000     /* Go: sched.maxmcount */
 #define GORO_STEAL_TRIES 4        /* Go: stealTries in stealWork */
+#define GORO_IDLE_M_RESERVE 4     /* idle Ms kept beyond GOMAXPROCS; more exit (stopm) */
 #define GORO_G0_STACK (256UL * 1024)
 #define GORO_GFREE_LOCAL_MAX 64   /* Go: gfput moves half of 64 to global */
 #define GORO_KEYS_MAX 1024        /* PTHREAD_KEYS_MAX */
@@ -247,6 +248,14 @@ struct m {
 	 * inherited policy at start. */
 	bool rtapplied;
 	bool resetsched;
+	/* An idle M beyond the reserve exits (stopm -> mexit): it returns
+	 * from mstart through exitbuf (__builtin_setjmp), then, once its
+	 * kernel thread is gone, its stack is unmapped and the struct reused
+	 * (reapm). */
+	void *stkmap;           /* its stack's mapping (goro__stackalloc) */
+	size_t stkmapsize;
+	void *exitbuf[5];
+	struct m *deadlink;
 };
 
 _Static_assert(offsetof(struct m, self) == GORO_M_SELF && offsetof(struct m, gcur) == GORO_M_GCUR &&
@@ -307,6 +316,9 @@ struct schedt {
 
 	struct m *midle;         /* idle Ms waiting for work */
 	int32_t nmidle;
+	struct m *mdead;         /* exited Ms whose stacks wait to be unmapped (reapm) */
+	struct m *mfree;         /* reaped Ms, reused by allocm */
+	int64_t nmexit;          /* idle Ms that exited (GORO_STATS ms_exited) */
 	int64_t mnext;           /* next M id = Ms created */
 	struct m *allm;
 
@@ -720,6 +732,7 @@ void goro__tls_dlopen_fixup(void);
 int goro__tls_check_mthread(void *tp, void *stack, size_t size, char *why, size_t whylen);
 void goro__tls_start(void);               /* first thing a new G runs */
 void goro__tls_set_tid(void *tp, int tid); /* the tid nptl reads from a TCB */
+int goro__tls_tid(void *tp); /* 0 once the kernel thread of an nptl TCB has exited (CLONE_CHILD_CLEARTID) */
 int *goro__errno_of(struct g *gp);
 
 /* ---- tracer (sched/trace.c) --------------------------------------------- */

@@ -32,3 +32,18 @@ load helpers
   [ "$(id -u)" -eq 0 ] || skip "SCHED_FIFO needs root (the suites run as root)"
   compare_native_goro conf_sched
 }
+
+@test "conf_idle_ms: after 200 process-shared waits (a kernel thread each) idle Ms beyond the reserve exit (ms_created - ms_exited <= 2*GOMAXPROCS + 6); forks after the burst" {
+  compare_native_goro conf_idle_ms
+  local p
+  for p in $GORO_PROCS; do
+    GORO_STATS=1 goro_run "$p" conf_idle_ms
+    [ "$goro_status" -eq 0 ] || fail "GOMAXPROCS=$p: exit status $(describe_status "$goro_status"); stderr: $(head -c 2000 "$GORO_ERR")"
+    local made exited
+    made=$(goro_stat ms_created)
+    exited=$(goro_stat ms_exited)
+    [ "$made" -ge 100 ] || fail "GOMAXPROCS=$p: ms_created=$made: expected an M per process-shared waiter (>= 100)"
+    [ $((made - exited)) -le $((2 * p + 6)) ] ||
+      fail "GOMAXPROCS=$p: $((made - exited)) Ms left after the burst (ms_created=$made ms_exited=$exited), expected <= $((2 * p + 6))"
+  done
+}
