@@ -171,6 +171,10 @@ struct g {
 	int cancel_type;
 	bool exiting;           /* in pthread_exit: no more cancellation */
 	struct goro_cleanup_frame *cleanup; /* innermost registered buffer */
+	/* In glibc's wait on a process-shared condvar (shim/cond.c): where a
+	 * cancel broadcasts to end the wait. */
+	pthread_cond_t *_Atomic realcond;
+	pthread_mutex_t *realmutex;
 	struct _Unwind_Exception exc;
 
 	/* signals sent with pthread_kill, raised inside the G (shim/signals.c) */

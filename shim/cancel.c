@@ -149,6 +149,42 @@ GORO_EXPORT void pthread_testcancel(void)
 	goro__testcancel();
 }
 
+/* Ending glibc's wait on a process-shared condvar (shim/cond.c, real_wait):
+ * a broadcast made holding the mutex, so the waiter is either queued in
+ * glibc's condvar or has yet to see the cancel.  A detached helper thread
+ * takes the mutex, since the canceller may hold it itself; the other
+ * waiters see a spurious wake-up, which POSIX allows. */
+struct realwake {
+	pthread_cond_t *c;
+	pthread_mutex_t *m;
+};
+
+static void *realwake(void *arg)
+{
+	struct realwake w = *(struct realwake *)arg;
+	free(arg);
+	pthread_mutex_lock(w.m);
+	pthread_cond_broadcast(w.c);
+	pthread_mutex_unlock(w.m);
+	return NULL;
+}
+
+static void cancel_realwait(struct g *gp, pthread_cond_t *c)
+{
+	struct realwake *w = malloc(sizeof *w);
+	if (!w)
+		return;
+	w->c = c;
+	w->m = gp->realmutex;
+	pthread_attr_t a;
+	pthread_t t;
+	goro__real.pthread_attr_init(&a);
+	goro__real.pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &a, realwake, w) != 0)
+		free(w);
+	goro__real.pthread_attr_destroy(&a);
+}
+
 GORO_EXPORT int pthread_cancel(pthread_t t)
 {
 	bool gone;
@@ -164,7 +200,10 @@ GORO_EXPORT int pthread_cancel(pthread_t t)
 	}
 	if (gp->cancel_state != PTHREAD_CANCEL_ENABLE)
 		return 0;
-	if (a_load_acq(&gp->cancelable)) {
+	pthread_cond_t *rc = a_load_acq(&gp->realcond);
+	if (rc) {
+		cancel_realwait(gp, rc); /* in glibc's wait (process-shared) */
+	} else if (a_load_acq(&gp->cancelable)) {
 		goro__interrupt(gp); /* parked: at a cancellation point, or any wait when asynchronous */
 	} else if (gp->cancel_type == PTHREAD_CANCEL_ASYNCHRONOUS && a_load_acq(&gp->status) == G_RUNNING) {
 		/* Running: stop it through preemption's path, at its next

@@ -77,18 +77,43 @@ static bool ours(const pthread_cond_t *c, const pthread_mutex_t *m)
 	return !cond_pshared(c) && goro__mutex_is_ours(m);
 }
 
+/* glibc's wait (process-shared), a cancellation point as glibc's: the
+ * waiter publishes the condvar in realcond, then looks for a cancel; a
+ * cancel published before that look is seen by it, one after is seen by
+ * pthread_cancel, which broadcasts holding the mutex (goro__cancel_realwait):
+ * the waiter holds the mutex until glibc has queued it, so the broadcast
+ * cannot fall in between.  Woken, it acts on the cancel holding the mutex,
+ * as POSIX wants.  clk < 0: no deadline (pthread_cond_wait). */
+static int real_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk, const struct timespec *abs)
+{
+	struct g *gp = getg();
+	gp->realmutex = m;
+	a_store_rel(&gp->realcond, c);
+	atomic_thread_fence(memory_order_seq_cst); /* pairs with pthread_cancel */
+	int e = 0;
+	if (!goro__cancel_requested(gp)) {
+		if (clk < 0)
+			e = goro__blocking_real(goro__real.pthread_cond_wait(c, m));
+		else
+			e = goro__blocking_real(goro__real.pthread_cond_clockwait(c, m, clk, abs));
+	}
+	a_store_rel(&gp->realcond, NULL);
+	goro__testcancel();
+	return e;
+}
+
 GORO_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
 	if (!ours(c, m))
-		return goro__blocking_real(goro__real.pthread_cond_wait(c, m));
+		return real_wait(c, m, -1, NULL);
 	return cond_wait(c, m, 0, NULL);
 }
 
 GORO_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abs)
 {
-	if (!ours(c, m))
-		return goro__blocking_real(goro__real.pthread_cond_timedwait(c, m, abs));
 	clockid_t clk = (c->__data.__wrefs & WREFS_MONOTONIC) ? CLOCK_MONOTONIC : CLOCK_REALTIME;
+	if (!ours(c, m))
+		return real_wait(c, m, clk, abs);
 	return cond_wait(c, m, clk, abs);
 }
 
@@ -96,7 +121,7 @@ GORO_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cl
 				       const struct timespec *abs)
 {
 	if (!ours(c, m))
-		return goro__blocking_real(goro__real.pthread_cond_clockwait(c, m, clk, abs));
+		return real_wait(c, m, clk, abs);
 	return cond_wait(c, m, clk, abs);
 }
 

@@ -47,3 +47,7 @@ load helpers
       fail "GOMAXPROCS=$p: $((made - exited)) Ms left after the burst (ms_created=$made ms_exited=$exited), expected <= $((2 * p + 6))"
   done
 }
+
+@test "conf_pshared_cancel: pthread_cancel ends a wait on a process-shared condvar (glibc's) with the mutex held for the cleanup handler; another waiter is not disturbed" {
+  compare_native_goro conf_pshared_cancel
+}
