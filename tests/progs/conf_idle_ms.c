@@ -29,14 +29,7 @@ static void *waiter(void *arg)
 
 int main(void)
 {
-    pthread_mutexattr_t ma;
-    pthread_condattr_t ca;
-    pthread_mutexattr_init(&ma);
-    pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
-    CHECK_OK(pthread_mutex_init(&mu, &ma));
-    CHECK_OK(pthread_cond_init(&cv, &ca));
+    check_pshared_init(&mu, &cv);
     pthread_t t[NWAIT];
     for (int i = 0; i < NWAIT; i++)
         CHECK_OK(pthread_create(&t[i], NULL, waiter, NULL));

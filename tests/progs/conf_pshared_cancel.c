@@ -72,14 +72,7 @@ static void round_(int hold)
 
 int main(void)
 {
-    pthread_mutexattr_t ma;
-    pthread_condattr_t ca;
-    pthread_mutexattr_init(&ma);
-    pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
-    CHECK_OK(pthread_mutex_init(&mu, &ma));
-    CHECK_OK(pthread_cond_init(&cv, &ca));
+    check_pshared_init(&mu, &cv);
     round_(1);
     round_(0);
     CHECK_EQ(2 + 2, atomic_load(&cleaned_locked), "cleanup handlers ran holding the mutex");
