@@ -523,7 +523,10 @@ top:
 	if (goro__netpoll_waiters() && !goro__timerwait_active())
 		goro__netpoll(0);
 
-	if (pp->schedtick % GORO_GLOBRUNQ_TICK == 0 && a_load_rlx(&goro__sched.runqsize) > 0) {
+	/* Real-time Gs first (sched/runq.c), and every 61st tick one G of the
+	 * global queue (fairness). */
+	if ((a_load_rlx(&goro__sched.nrt) > 0 || pp->schedtick % GORO_GLOBRUNQ_TICK == 0) &&
+	    a_load_rlx(&goro__sched.runqsize) > 0) {
 		goro__lock(&goro__sched.lock);
 		gp = goro__globrunqget(pp, 1);
 		goro__unlock(&goro__sched.lock);
@@ -681,6 +684,7 @@ static __attribute__((noreturn)) void stoplockedm(struct m *mp)
 static void startlockedm(struct m *mp, struct g *gp)
 {
 	struct m *lm = gp->lockedm;
+	sched_unapply(mp); /* raised for gp (goro__sched_raise), which runs on lm */
 	struct p *pp = releasep(mp);
 	lm->nextp = pp;
 	goro__notewakeup(&lm->lockednote);
@@ -1044,6 +1048,7 @@ static void newg_reset(struct g *gp, const struct goro_newg *ng, struct g *self)
 	gp->sched_explicit = ng->sched_explicit;
 	gp->sched_policy = ng->sched_explicit ? ng->sched_policy : self->sched_policy;
 	gp->sched_prio = ng->sched_explicit ? ng->sched_prio : self->sched_prio;
+	gp->wantlock |= rt_policy(gp->sched_policy); /* inherited too: every real-time G runs locked */
 	a_store_rlx(&gp->preempt, false);
 	gp->goid = a_fetch_add(&goro__sched.goidgen, 1) + 1;
 	gp->tid = GORO_TID_BASE + (a_fetch_add(&goro__sched.tidgen, 1) & 0x3fffffff);
@@ -1658,6 +1663,14 @@ int goro__sched_apply(struct g *gp)
 		return (int)-r;
 	mp->rtapplied = rt_policy(gp->sched_policy);
 	return 0;
+}
+
+void goro__sched_raise(struct g *gp)
+{
+	struct m *mp = getm();
+	struct sched_param sp = { .sched_priority = gp->sched_prio };
+	if (goro__sys3(SYS_sched_setscheduler, 0, gp->sched_policy, &sp) == 0)
+		mp->rtapplied = true;
 }
 
 /* On mp's own kernel thread. */

@@ -330,8 +330,9 @@ struct schedt {
 	_Atomic int32_t npidle;
 	_Atomic int32_t nmspinning;
 
-	struct gqueue runq;      /* global run queue */
+	struct gqueue runq;      /* global run queue: real-time Gs first, by priority (sched/runq.c) */
 	_Atomic int32_t runqsize;
+	_Atomic int32_t nrt;     /* real-time Gs in it */
 
 	struct gqueue gfree;     /* global G free list */
 	int32_t ngfree;
@@ -432,6 +433,7 @@ void goro__globrunqput(struct g *gp);
 void goro__globrunqputbatch(struct gqueue *q, int32_t n);
 struct g *goro__globrunqget(struct p *pp, int32_t max);
 void goro__gqueue_push(struct gqueue *q, struct g *gp);
+bool goro__g_rt(const struct g *gp); /* SCHED_FIFO/RR: queued by priority, ahead of the rest */
 struct g *goro__gqueue_pop(struct gqueue *q);
 
 /* ---- proc (sched/proc.c) ------------------------------------------------- */
@@ -454,6 +456,9 @@ void goro__lockosthread(void);
  * (nothing for an unlocked G, which locks at its next run when it wants
  * a real-time policy).  0 or an errno value (sched_setscheduler's). */
 int goro__sched_apply(struct g *gp);
+/* The current M takes real-time gp's policy now, before it runs it (it
+ * is dropped when the G unlocks, exits or is handed to its own M). */
+void goro__sched_raise(struct g *gp);
 void goro__unlockosthread(void);
 extern GORO_HIDDEN _Atomic int32_t goro__nlocked; /* Gs locked to an M */
 void goro__schedtrace(bool detail);

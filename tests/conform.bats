@@ -51,3 +51,11 @@ load helpers
 @test "conf_pshared_cancel: pthread_cancel ends a wait on a process-shared condvar (glibc's) with the mutex held for the cleanup handler; another waiter is not disturbed" {
   compare_native_goro conf_pshared_cancel
 }
+
+@test "conf_rt_order: on one CPU, SCHED_FIFO threads created by a SCHED_FIFO 50 main run in priority order once it blocks (needs root)" {
+  [ "$(id -u)" -eq 0 ] || skip "SCHED_FIFO needs root (the suites run as root)"
+  local i
+  for i in 1 2 3 4 5; do
+    compare_native_goro conf_rt_order
+  done
+}

@@ -115,7 +115,7 @@ $(PROGS_DIR)/io_pollmany: tests/progs/io_pollmany.c $(PROGS_HDRS)
 	$(CC) $(PROGS_CFLAGS) $< -o $@
 
 # Conformance with glibc (tests/conform.bats): plain C programs, one source each.
-PROGS_CONF := conf_stale conf_destroy conf_fair conf_async_cancel conf_cpuclock conf_sched conf_idle_ms conf_pshared_cancel
+PROGS_CONF := conf_stale conf_destroy conf_fair conf_async_cancel conf_cpuclock conf_sched conf_idle_ms conf_pshared_cancel conf_rt_order
 PROGS_CONF_BINS := $(PROGS_CONF:%=$(PROGS_DIR)/%)
 PROGS += $(PROGS_CONF_BINS)
 
