@@ -227,7 +227,7 @@ static void *mstart(void *arg)
 	mp->sigmask = *(uint64_t *)&goro__idle_sigmask; /* newm started it so */
 	goro__curg = g0;
 	mp->tid = goro__gettid();
-	sched_unapply(mp); /* resetsched: not its creator's real-time policy */
+	sched_unapply(mp); /* resetsched: not its creator's real-time policy (G26) */
 	goro__signal_minit(mp);
 	/* g0's scheduler frames live below this one; mcall restarts them at
 	 * g0top each time (Go: g0.sched.sp from mstart). */
@@ -240,8 +240,9 @@ static void *mstart(void *arg)
 }
 
 /* Requires sched.lock.  Exited Ms whose kernel thread is gone (nptl's TCB,
- * at the top of the M's stack, has tid 0): unmap the stack, keep the
- * struct for allocm (an unlocked walk of allm may still hold it). */
+ * at the top of the M's stack, has tid 0: docs/ARCHITECTURE.md, G26):
+ * unmap the stack, keep the struct for allocm (an unlocked walk of allm
+ * may still hold it). */
 static void reapm(void)
 {
 	for (struct m **pp = &goro__sched.mdead, *mp; (mp = *pp);) {

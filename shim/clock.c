@@ -5,7 +5,8 @@
  * Natively a thread's CPU clock is its kernel thread's; a G has none of
  * its own, so goro sums its M's thread CPU time over the G's runs
  * (sched/proc.c, goro__g_cputime).  A G's clock id has the kernel's
- * encoding, MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED) of the G's tid (G5),
+ * encoding, MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED) of the G's tid (G5;
+ * docs/ARCHITECTURE.md, G27),
  * so a program that builds one by hand from gettid() reaches it too.  Every
  * other clock goes straight to glibc: CLOCK_MONOTONIC and CLOCK_REALTIME
  * pass one comparison.  clock_nanosleep on a thread CPU clock is EINVAL
