@@ -685,7 +685,6 @@ static __attribute__((noreturn)) void stoplockedm(struct m *mp)
 static void startlockedm(struct m *mp, struct g *gp)
 {
 	struct m *lm = gp->lockedm;
-	sched_unapply(mp); /* raised for gp (goro__sched_raise), which runs on lm */
 	struct p *pp = releasep(mp);
 	lm->nextp = pp;
 	goro__notewakeup(&lm->lockednote);
@@ -1664,14 +1663,6 @@ int goro__sched_apply(struct g *gp)
 		return (int)-r;
 	mp->rtapplied = rt_policy(gp->sched_policy);
 	return 0;
-}
-
-void goro__sched_raise(struct g *gp)
-{
-	struct m *mp = getm();
-	struct sched_param sp = { .sched_priority = gp->sched_prio };
-	if (goro__sys3(SYS_sched_setscheduler, 0, gp->sched_policy, &sp) == 0)
-		mp->rtapplied = true;
 }
 
 /* On mp's own kernel thread. */

@@ -237,9 +237,6 @@ struct g *goro__globrunqget(struct p *pp, int32_t max)
 		a_store_rlx(&goro__sched.runqsize, size - 1);
 		a_store_rlx(&goro__sched.nrt, goro__sched.nrt - 1);
 		pp->nglobtake++;
-		/* This M runs it: take its policy before another M can take
-		 * the next one, so no lower G's M gets ahead of it. */
-		goro__sched_raise(head);
 		return goro__gqueue_pop(&goro__sched.runq);
 	}
 	int32_t n = (goro__gomaxprocs == 1 ? size : size / goro__gomaxprocs) + 1;

@@ -456,9 +456,6 @@ void goro__lockosthread(void);
  * (nothing for an unlocked G, which locks at its next run when it wants
  * a real-time policy).  0 or an errno value (sched_setscheduler's). */
 int goro__sched_apply(struct g *gp);
-/* The current M takes real-time gp's policy now, before it runs it (it
- * is dropped when the G unlocks, exits or is handed to its own M). */
-void goro__sched_raise(struct g *gp);
 void goro__unlockosthread(void);
 extern GORO_HIDDEN _Atomic int32_t goro__nlocked; /* Gs locked to an M */
 void goro__schedtrace(bool detail);
