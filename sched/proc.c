@@ -1264,7 +1264,6 @@ static void counters(struct counter c[NCOUNTERS])
 		{ "live_gs", (long long)a_load_rlx(&goro__sched.gcount), true },
 		{ "max_live_gs", (long long)a_load_rlx(&goro__sched.maxgcount), false },
 		{ "ms_created", (long long)goro__sched.mnext, false },
-		{ "ms_exited", (long long)goro__sched.nmexit, false },
 		{ "idle_ms", goro__sched.nmidle, true },
 		{ "idle_ps", a_load_rlx(&goro__sched.npidle), true },
 		{ "global_runq", a_load_rlx(&goro__sched.runqsize), true },
@@ -1283,6 +1282,7 @@ static void counters(struct counter c[NCOUNTERS])
 		{ "timer_lead_ns", goro__timer_lead(), false },
 		{ "fs_writes", (long long)fswrites, false },
 		{ "fsgsbase", goro__fsgsbase, false },
+		{ "ms_exited", (long long)goro__sched.nmexit, false },
 	};
 	memcpy(c, all, sizeof all);
 }
