@@ -62,6 +62,10 @@ void goro__park_begin(struct g *gp)
 
 bool goro__park_interruptible(struct g *gp, bool cancel)
 {
+	/* With asynchronous cancellation every wait ends at a cancel
+	 * (goro__async_cancel_point). */
+	if (gp->cancel_type == PTHREAD_CANCEL_ASYNCHRONOUS && gp->cancel_state == PTHREAD_CANCEL_ENABLE)
+		cancel = true;
 	a_store_rel(&gp->sigwaitable, true);
 	if (cancel)
 		a_store_rel(&gp->cancelable, true);

@@ -13,6 +13,7 @@
  * sees nmspinning == 0 and wakes a new M.  No wake-up is lost.
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,8 @@ static struct g m0_g0;
 
 static void schedule(struct m *mp) __attribute__((noreturn));
 static void handoffp(struct p *pp);
+static bool rt_policy(int policy);
+static void sched_unapply(struct m *mp);
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -79,6 +82,63 @@ static void allgadd(struct g *gp)
 	gp->alllink = goro__allgs;
 	goro__allgs = gp;
 	goro__unlock(&goro__allglock);
+}
+
+/* ---- per-G CPU clocks -------------------------------------------------------
+ * A G's CPU time is its M's thread CPU time summed over the G's runs:
+ * read at switch-in (wireg) and at every switch-out, only once the program
+ * has asked for a thread CPU clock (shim/clock.c), so a switch costs
+ * nothing more otherwise. */
+GORO_HIDDEN _Atomic bool goro__cpuclocks;
+
+int64_t goro__thread_cputime(int tid)
+{
+	/* Linux: MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED); 0 is the caller. */
+	clockid_t clk = tid ? (clockid_t)((~(unsigned)tid << 3) | 6) : CLOCK_THREAD_CPUTIME_ID;
+	struct timespec ts;
+	if (goro__sys2(SYS_clock_gettime, clk, &ts) < 0)
+		return -1;
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec + 1; /* never 0: 0 is "not measured" */
+}
+
+static inline void cpu_in(struct g *gp)
+{
+	if (__builtin_expect(a_load_rlx(&goro__cpuclocks), 0))
+		gp->cpustart = goro__thread_cputime(0);
+}
+
+static inline void cpu_out(struct g *gp)
+{
+	if (__builtin_expect(a_load_rlx(&goro__cpuclocks), 0) && gp->cpustart > 0) {
+		gp->cputime += goro__thread_cputime(0) - gp->cpustart;
+		gp->cpustart = 0;
+	}
+}
+
+/* The first request: from now on switches are measured; the caller's run
+ * counts from here, G1's from the start of its M0 when it is there. */
+void goro__cpuclocks_enable(void)
+{
+	struct g *gp = getg();
+	if (a_load_acq(&goro__cpuclocks))
+		return;
+	gp->cpustart = gp == &goro__g1 && gp->m == &goro__m0 ? 1 : goro__thread_cputime(0);
+	a_store_rel(&goro__cpuclocks, true);
+}
+
+int64_t goro__g_cputime(struct g *gp)
+{
+	if (gp == getg())
+		return gp->cputime + (gp->cpustart > 0 ? goro__thread_cputime(0) - gp->cpustart : 0);
+	int64_t base = gp->cputime, start = gp->cpustart;
+	struct m *mp = gp->m;
+	int st = a_load_acq(&gp->status);
+	if ((st == G_RUNNING || st == G_SYSCALL) && mp && start > 0) {
+		int64_t now = goro__thread_cputime(mp->tid);
+		if (now > start)
+			base += now - start;
+	}
+	return base;
 }
 
 /* ---- Ps ------------------------------------------------------------------ */
@@ -168,27 +228,91 @@ static void *mstart(void *arg)
 	mp->sigmask = *(uint64_t *)&goro__idle_sigmask; /* newm started it so */
 	goro__curg = g0;
 	mp->tid = goro__gettid();
+	sched_unapply(mp); /* resetsched: not its creator's real-time policy (G28) */
 	goro__signal_minit(mp);
 	/* g0's scheduler frames live below this one; mcall restarts them at
 	 * g0top each time (Go: g0.sched.sp from mstart). */
 	char anchor;
 	mp->g0top = ((uintptr_t)&anchor - 1024) & ~(uintptr_t)15;
 	struct goro_gctx unused;
-	goro__mcall(&unused, mstart1, g0, mp->g0top, g0);
-	return NULL;
+	if (__builtin_setjmp(mp->exitbuf) == 0)
+		goro__mcall(&unused, mstart1, g0, mp->g0top, g0);
+	return NULL; /* mexit: nptl ends the detached thread */
+}
+
+/* Requires sched.lock.  Exited Ms whose kernel thread is gone (nptl's TCB,
+ * at the top of the M's stack, has tid 0: docs/ARCHITECTURE.md, G28):
+ * unmap the stack, keep the struct for allocm (an unlocked walk of allm
+ * may still hold it). */
+static void reapm(void)
+{
+	for (struct m **pp = &goro__sched.mdead, *mp; (mp = *pp);) {
+		if (goro__tls_tid((void *)mp->thread) != 0) {
+			pp = &mp->deadlink;
+			continue;
+		}
+		*pp = mp->deadlink;
+		struct goro_stack s = { mp->stkmap, mp->stkmapsize, NULL, NULL, 0 };
+		goro__stackfree(&s);
+		mp->deadlink = goro__sched.mfree;
+		goro__sched.mfree = mp;
+	}
 }
 
 static struct m *allocm(void)
 {
-	struct m *mp = calloc(1, sizeof *mp);
-	struct g *g0 = calloc(1, sizeof *g0);
+	goro__lock(&goro__sched.lock);
+	reapm();
+	struct m *mp = goro__sched.mfree;
+	if (mp)
+		goro__sched.mfree = mp->deadlink;
+	goro__unlock(&goro__sched.lock);
+	struct g *g0 = mp ? mp->g0 : calloc(1, sizeof *g0);
+	if (mp)
+		memset(mp, 0, sizeof *mp);
+	else
+		mp = calloc(1, sizeof *mp);
 	if (!mp || !g0)
 		goro__throw("out of memory allocating an M");
+	memset(g0, 0, sizeof *g0);
 	mp->self = mp;
 	mp->g0 = g0;
 	g0->m = mp;
 	g0->goid = 0;
 	return mp;
+}
+
+/* Idle Ms kept for later work; more exit, so a burst of blocking calls
+ * (each holding an M, e.g. process-shared waits) leaves no lasting kernel
+ * threads, whose stacks every fork() would copy. */
+static bool m_surplus(void)
+{
+	return goro__sched.nmidle >= goro__gomaxprocs + GORO_IDLE_M_RESERVE && !a_load_rlx(&goro__tracing);
+}
+
+/* Requires sched.lock, released here: end this idle M (stopm).  Out of
+ * allm (its memory stays: see reapm), its signal stack unmapped, then
+ * back into mstart, which returns. */
+static __attribute__((noreturn)) void mexit(struct m *mp)
+{
+	struct m **pp = &goro__sched.allm;
+	while (*pp != mp)
+		pp = &(*pp)->alllink;
+	*pp = mp->alllink;
+	reapm(); /* the Ms that exited before this one */
+	mp->deadlink = goro__sched.mdead;
+	goro__sched.mdead = mp;
+	goro__sched.nmexit++;
+	goro__unlock(&goro__sched.lock);
+	a_store_rlx(&mp->idlewait, false);
+	uint64_t all = ~0ULL;
+	goro__sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, 8);
+	stack_t ss = { .ss_flags = SS_DISABLE }, old;
+	if (goro__sys2(SYS_sigaltstack, NULL, &old) == 0 && !(old.ss_flags & SS_DISABLE) &&
+	    goro__sys2(SYS_sigaltstack, &ss, NULL) == 0)
+		goro__sys2(SYS_munmap, old.ss_sp, old.ss_size);
+	goro__g0_libc();
+	__builtin_longjmp(mp->exitbuf, 1);
 }
 
 /* Start a new M that will acquire pp (Go: newm). */
@@ -197,7 +321,7 @@ static void newm(struct p *pp, bool spinning)
 	goro__g0_libc(); /* malloc and nptl below use the caller's TLS */
 	struct m *mp = allocm();
 	goro__lock(&goro__sched.lock);
-	if (goro__sched.mnext >= GORO_MAX_MCOUNT) {
+	if (goro__sched.mnext - goro__sched.nmexit >= GORO_MAX_MCOUNT) {
 		goro__unlock(&goro__sched.lock);
 		goro__throw("program exceeds %d-thread limit (Go: sched.maxmcount); "
 			    "too many threads blocked in system calls", GORO_MAX_MCOUNT);
@@ -209,6 +333,7 @@ static void newm(struct p *pp, bool spinning)
 	mp->fastrand = (uint64_t)mp->id * 0x9E3779B97F4A7C15ULL + 1;
 	mp->nextp = pp;
 	mp->spinning = spinning;
+	mp->resetsched = getm()->rtapplied;
 	pthread_attr_t attr;
 	goro__real.pthread_attr_init(&attr);
 	/* A stack of our own, not nptl's: after fork() nptl's child puts every
@@ -218,6 +343,8 @@ static void newm(struct p *pp, bool spinning)
 	struct goro_stack st;
 	if (goro__stackalloc(&st, GORO_G0_STACK, 4096))
 		goro__throw("cannot allocate an M's stack");
+	mp->stkmap = st.map;
+	mp->stkmapsize = st.mapsize;
 	goro__real.pthread_attr_setstack(&attr, st.lo, (size_t)((char *)st.hi - (char *)st.lo));
 	goro__real.pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	/* The M must not inherit the creating G's signal mask. */
@@ -236,6 +363,8 @@ static void stopm(struct m *mp)
 	if (mp->p)
 		goro__throw("stopm holding p");
 	goro__lock(&goro__sched.lock);
+	if (mp != &goro__m0 && m_surplus())
+		mexit(mp);
 	mput(mp);
 	goro__unlock(&goro__sched.lock);
 	goro__notesleep(&mp->park);
@@ -396,7 +525,10 @@ top:
 	if (goro__netpoll_waiters() && !goro__timerwait_active())
 		goro__netpoll(0);
 
-	if (pp->schedtick % GORO_GLOBRUNQ_TICK == 0 && a_load_rlx(&goro__sched.runqsize) > 0) {
+	/* Real-time Gs first (sched/runq.c), and every 61st tick one G of the
+	 * global queue (fairness). */
+	if ((a_load_rlx(&goro__sched.nrt) > 0 || pp->schedtick % GORO_GLOBRUNQ_TICK == 0) &&
+	    a_load_rlx(&goro__sched.runqsize) > 0) {
 		goro__lock(&goro__sched.lock);
 		gp = goro__globrunqget(pp, 1);
 		goro__unlock(&goro__sched.lock);
@@ -467,6 +599,8 @@ static void wireg(struct m *mp, struct g *gp)
 		gp->lockedm = mp;
 		mp->lockedg = gp;
 		a_fetch_add(&goro__nlocked, 1);
+		if (rt_policy(gp->sched_policy))
+			goro__sched_apply(gp);
 	}
 	uint64_t mask = gp->sigmask;
 	if (__builtin_expect(a_load_rlx(&gp->sigtake), 0) && gp->waitreason)
@@ -476,6 +610,7 @@ static void wireg(struct m *mp, struct g *gp)
 	a_store_rlx(&gp->preempt, false);
 	mp->curg = gp;
 	gp->m = mp;
+	cpu_in(gp);
 	a_store_rlx(&gp->status, G_RUNNING);
 	mp->p->schedtick++;
 	mp->p->nswitch++;
@@ -589,6 +724,7 @@ static void park_m(struct g *gp)
 	goro_unlockf unlockf = gp->unlockf;
 	void *arg = gp->unlockarg;
 	gp->unlockf = NULL;
+	cpu_out(gp);
 	mp->curg = NULL;
 	GORO_TRACE(TEV_GSTOP, gp, 0, gp->waitreason);
 	a_store_rel(&gp->status, G_WAITING);
@@ -649,16 +785,14 @@ void goro__ready(struct g *gp)
 	goro__wakep();
 }
 
-/* The same without waking an idle P's M: for a caller that runs gp itself
- * next, or wakes one for a whole batch. */
-void goro__ready_nowake(struct g *gp)
+static void readyq(struct g *gp, bool next)
 {
 	struct m *mp = getg()->m;
 	GORO_TRACE(TEV_GUNBLOCK, gp, 0, NULL);
 	a_store_rlx(&gp->status, G_RUNNABLE);
 	if (mp && mp->p) {
 		mp->locks++;
-		goro__runqput(mp->p, gp, true);
+		goro__runqput(mp->p, gp, next);
 		mp->locks--;
 	} else {
 		goro__lock(&goro__sched.lock);
@@ -666,6 +800,17 @@ void goro__ready_nowake(struct g *gp)
 		goro__unlock(&goro__sched.lock);
 	}
 }
+
+/* The same without waking an idle P's M: for a caller that runs gp itself
+ * next, or wakes one for a whole batch. */
+void goro__ready_nowake(struct g *gp) { readyq(gp, true); }
+
+/* A G its timer readied: at the tail of the P's ring, behind the Gs that
+ * were runnable already, never in runnext, where a G looping on a short
+ * timed wait would be re-readied ahead of them for ever (Go's timers
+ * ready into the run queue; docs/ARCHITECTURE.md, "Timers, netpoller,
+ * sysmon"). */
+void goro__ready_timer(struct g *gp) { readyq(gp, false); }
 
 /* Would findrunnable take the head of the global queue next, at schedtick
  * `tick`?  Nothing in pp's own queue, no timers, not the 1-in-61 tick of
@@ -683,6 +828,7 @@ static void gosched_m(struct g *gp)
 	struct m *mp = gp->m;
 	struct p *pp = mp->p;
 	GORO_TRACE(TEV_GSTOP, gp, 0, gp->yieldreason ? gp->yieldreason : "yield");
+	cpu_out(gp);
 	a_store_rlx(&gp->status, G_RUNNABLE);
 	mp->curg = NULL;
 	struct g *next = NULL;
@@ -698,14 +844,27 @@ static void gosched_m(struct g *gp)
 	schedule(mp);
 }
 
-/* A G that sysmon flagged yields at an interposed call (Go: gopreempt_m,
- * reached from a stack check; here from goro__coop). */
+GORO_HIDDEN void (*goro__async_cancel_hook)(void);
+
+void goro__async_cancel_point(void)
+{
+	void (*hook)(void) = goro__async_cancel_hook;
+	if (hook && goro__async_cancel_due(getg()))
+		hook();
+}
+
+/* A G that sysmon (or an asynchronous pthread_cancel) flagged yields at an
+ * interposed call (Go: gopreempt_m, reached from a stack check; here from
+ * goro__coop) or where the nudge stopped it; a due asynchronous cancel
+ * ends it here instead, before or after its turn in the queue. */
 void goro__preempt_park(void)
 {
 	struct g *gp = getg();
 	a_store_rlx(&gp->preempt, false);
+	goro__async_cancel_point();
 	gp->yieldreason = "preempted";
 	goro__gosched();
+	goro__async_cancel_point();
 }
 
 /* Go: Gosched.  The G goes to the back of the global queue. */
@@ -739,6 +898,7 @@ void goro__gosched(void)
 		}
 		goro__wakep();
 		mp->locks--;
+		cpu_out(gp);
 		wireg(mp, next);
 		goro__gswitch(&gp->ctx, &gp->ctxsaved, &next->ctx, next);
 	} else {
@@ -995,6 +1155,7 @@ static void newg_reset(struct g *gp, const struct goro_newg *ng, struct g *self)
 	a_store_rlx(&gp->ctxsaved, 1);
 	gp->result = NULL;
 	gp->detached = ng->detached;
+	gp->njoin = 0;
 	a_store_rlx(&gp->exited, 0);
 	a_store_rlx(&gp->lock, 0);
 	a_store_rlx(&gp->cancel_pending, 0);
@@ -1009,6 +1170,8 @@ static void newg_reset(struct g *gp, const struct goro_newg *ng, struct g *self)
 	a_store_rlx(&gp->sigtake, false);
 	a_store_rlx(&gp->suspending, false);
 	gp->timer_idx = -1;
+	gp->cputime = 0;
+	gp->cpustart = 0;
 	memset(gp->spec0, 0, sizeof gp->spec0);
 	for (size_t i = 1; i < GORO_KEYS_MAX / GORO_KEY_BLOCK; i++)
 		if (gp->spec[i])
@@ -1026,6 +1189,7 @@ static void newg_reset(struct g *gp, const struct goro_newg *ng, struct g *self)
 	gp->affinity = self->affinity;
 	gp->nice_set = self->nice_set;
 	gp->nice = self->nice;
+	gp->wantlock |= rt_policy(gp->sched_policy); /* inherited too: every real-time G runs locked */
 	a_store_rlx(&gp->preempt, false);
 	gp->goid = a_fetch_add(&goro__sched.goidgen, 1) + 1;
 	gp->tid = GORO_TID_BASE + (a_fetch_add(&goro__sched.tidgen, 1) & 0x3fffffff);
@@ -1083,10 +1247,12 @@ static void goexit0(struct g *gp)
 {
 	struct m *mp = gp->m;
 	GORO_TRACE(TEV_GSTOP, gp, 0, "exit");
+	cpu_out(gp);
 	if (gp->lockedm) {
 		gp->lockedm = NULL;
 		mp->lockedg = NULL;
 		a_fetch_add(&goro__nlocked, -1);
+		sched_unapply(mp);
 	}
 	a_store_rlx(&gp->status, G_DEAD);
 	mp->curg = NULL;
@@ -1217,7 +1383,7 @@ struct counter {
 	long long v;
 	bool live;
 };
-enum { NCOUNTERS = 25 };
+enum { NCOUNTERS = 26 };
 
 static void counters(struct counter c[NCOUNTERS])
 {
@@ -1255,6 +1421,7 @@ static void counters(struct counter c[NCOUNTERS])
 		{ "fs_writes", (long long)fswrites, false },
 		{ "fsgsbase", goro__fsgsbase, false },
 		{ "stacks_scavenged", (long long)a_load_rlx(&goro__sched.gscavenged), false },
+		{ "ms_exited", (long long)goro__sched.nmexit, false },
 	};
 	memcpy(c, all, sizeof all);
 }
@@ -1334,6 +1501,7 @@ void goro__entersyscallblock(void)
 static void exitsyscall0(struct g *gp)
 {
 	struct m *mp = gp->m;
+	cpu_out(gp);
 	a_store_rlx(&gp->status, G_RUNNABLE);
 	mp->curg = NULL;
 	goro__lock(&goro__sched.lock);
@@ -1634,6 +1802,37 @@ bool goro__all_asleep(void)
 
 /* ---- LockOSThread (Go: LockOSThread / UnlockOSThread) ------------------- */
 
+/* ---- real-time policies on locked Ms -------------------------------------
+ * A G with SCHED_FIFO/RR runs locked to an M of its own (wireg); the policy
+ * is that M's kernel thread's: applied when the G locks and at every later
+ * change, dropped (SCHED_OTHER) when the G unlocks or exits, before the M
+ * runs anything else; an M such an M makes does not inherit it (mstart). */
+static bool rt_policy(int policy) { return policy == SCHED_FIFO || policy == SCHED_RR; }
+
+int goro__sched_apply(struct g *gp)
+{
+	struct m *mp = gp->lockedm;
+	if (!mp)
+		return 0;
+	struct sched_param sp = { .sched_priority = gp->sched_prio };
+	long r = goro__sys3(SYS_sched_setscheduler, mp == getm() ? 0 : mp->tid, gp->sched_policy, &sp);
+	if (r < 0)
+		return (int)-r;
+	mp->rtapplied = rt_policy(gp->sched_policy);
+	return 0;
+}
+
+/* On mp's own kernel thread. */
+static void sched_unapply(struct m *mp)
+{
+	if (!mp->rtapplied && !mp->resetsched)
+		return;
+	struct sched_param sp = { .sched_priority = 0 };
+	goro__sys3(SYS_sched_setscheduler, 0, SCHED_OTHER, &sp);
+	mp->rtapplied = false;
+	mp->resetsched = false;
+}
+
 void goro__lockosthread(void)
 {
 	struct g *gp = getg();
@@ -1654,4 +1853,5 @@ void goro__unlockosthread(void)
 	gp->lockedm = NULL;
 	mp->lockedg = NULL;
 	a_fetch_add(&goro__nlocked, -1);
+	sched_unapply(mp);
 }

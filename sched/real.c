@@ -45,6 +45,7 @@ void goro__real_init(void)
 	RESOLVE(pthread_cond_clockwait);
 	RESOLVE(pthread_cond_signal);
 	RESOLVE(pthread_cond_broadcast);
+	RESOLVE(pthread_cond_destroy);
 	RESOLVE(pthread_rwlock_rdlock);
 	RESOLVE(pthread_rwlock_tryrdlock);
 	RESOLVE(pthread_rwlock_timedrdlock);
@@ -56,6 +57,9 @@ void goro__real_init(void)
 	RESOLVE(pthread_rwlock_unlock);
 	RESOLVE(pthread_barrier_init);
 	RESOLVE(pthread_barrier_wait);
+	RESOLVE(pthread_barrier_destroy);
+	RESOLVE(clock_gettime);
+	RESOLVE(clock_getres);
 	RESOLVE(sem_wait);
 	RESOLVE(sem_timedwait);
 	RESOLVE(sem_clockwait);

@@ -36,6 +36,7 @@ struct goro_real {
 	int (*pthread_cond_clockwait)(pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *);
 	int (*pthread_cond_signal)(pthread_cond_t *);
 	int (*pthread_cond_broadcast)(pthread_cond_t *);
+	int (*pthread_cond_destroy)(pthread_cond_t *);
 	int (*pthread_rwlock_rdlock)(pthread_rwlock_t *);
 	int (*pthread_rwlock_tryrdlock)(pthread_rwlock_t *);
 	int (*pthread_rwlock_timedrdlock)(pthread_rwlock_t *, const struct timespec *);
@@ -47,6 +48,9 @@ struct goro_real {
 	int (*pthread_rwlock_unlock)(pthread_rwlock_t *);
 	int (*pthread_barrier_init)(pthread_barrier_t *, const pthread_barrierattr_t *, unsigned);
 	int (*pthread_barrier_wait)(pthread_barrier_t *);
+	int (*pthread_barrier_destroy)(pthread_barrier_t *);
+	int (*clock_gettime)(clockid_t, struct timespec *);
+	int (*clock_getres)(clockid_t, struct timespec *);
 	int (*sem_wait)(sem_t *);
 	int (*sem_timedwait)(sem_t *, const struct timespec *);
 	int (*sem_clockwait)(sem_t *, clockid_t, const struct timespec *);

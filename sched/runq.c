@@ -8,6 +8,8 @@
  * then CASes head: if the CAS fails another consumer took those slots and
  * the values read are discarded.  The owner publishes slots with a release
  * store of tail; consumers load tail with acquire. */
+#include <sched.h>
+
 #include "sched/runtime.h"
 #include "sched/sys.h"
 
@@ -33,10 +35,44 @@ struct g *goro__gqueue_pop(struct gqueue *q)
 	return gp;
 }
 
+/* ---- real-time Gs ------------------------------------------------------
+ * A G with SCHED_FIFO/RR never sits in a P's ring: it goes to the front of
+ * the global queue, ordered by priority (after those of its own priority,
+ * as the kernel queues a thread that yields), and findrunnable looks there
+ * first, one G at a time (goro__globrunqget).  So the Gs that would run
+ * first natively run first here, each on its own M with the policy applied
+ * (sched/proc.c, goro__sched_apply); the kernel then orders those Ms. */
+bool goro__g_rt(const struct g *gp)
+{
+	return gp->sched_policy == SCHED_FIFO || gp->sched_policy == SCHED_RR;
+}
+
+/* Requires sched.lock. */
+static void rtput(struct g *gp)
+{
+	struct gqueue *q = &goro__sched.runq;
+	struct g *prev = NULL, *at = q->head;
+	while (at && goro__g_rt(at) && at->sched_prio >= gp->sched_prio) {
+		prev = at;
+		at = at->schedlink;
+	}
+	gp->schedlink = at;
+	if (prev)
+		prev->schedlink = gp;
+	else
+		q->head = gp;
+	if (!at)
+		q->tail = gp;
+	a_store_rlx(&goro__sched.nrt, goro__sched.nrt + 1);
+}
+
 /* Requires sched.lock. */
 void goro__globrunqput(struct g *gp)
 {
-	goro__gqueue_push(&goro__sched.runq, gp);
+	if (__builtin_expect(goro__g_rt(gp), 0))
+		rtput(gp);
+	else
+		goro__gqueue_push(&goro__sched.runq, gp);
 	a_store_rlx(&goro__sched.runqsize, goro__sched.runqsize + 1);
 }
 
@@ -81,6 +117,12 @@ static bool runqputslow(struct p *pp, struct g *gp, uint32_t h, uint32_t t)
  * tail. */
 void goro__runqput(struct p *pp, struct g *gp, bool next)
 {
+	if (__builtin_expect(goro__g_rt(gp), 0)) {
+		goro__lock(&goro__sched.lock);
+		goro__globrunqput(gp);
+		goro__unlock(&goro__sched.lock);
+		return;
+	}
 	if (next) {
 		struct g *old = a_load_rlx(&pp->runnext);
 		while (!a_cas(&pp->runnext, &old, gp))
@@ -190,6 +232,13 @@ struct g *goro__globrunqget(struct p *pp, int32_t max)
 	int32_t size = a_load_rlx(&goro__sched.runqsize);
 	if (size == 0)
 		return NULL;
+	struct g *head = goro__sched.runq.head;
+	if (head && goro__g_rt(head)) {
+		a_store_rlx(&goro__sched.runqsize, size - 1);
+		a_store_rlx(&goro__sched.nrt, goro__sched.nrt - 1);
+		pp->nglobtake++;
+		return goro__gqueue_pop(&goro__sched.runq);
+	}
 	int32_t n = (goro__gomaxprocs == 1 ? size : size / goro__gomaxprocs) + 1;
 	if (n > size)
 		n = size;

@@ -38,6 +38,7 @@
 #define GORO_MAXPROCS 1024        /* accepted GOMAXPROCS range 1..1024 */
 #define GORO_MAX_MCOUNT 10000     /* Go: sched.maxmcount */
 #define GORO_STEAL_TRIES 4        /* Go: stealTries in stealWork */
+#define GORO_IDLE_M_RESERVE 4     /* idle Ms kept beyond GOMAXPROCS; more exit (stopm) */
 #define GORO_G0_STACK (256UL * 1024)
 #define GORO_GFREE_LOCAL_MAX 64   /* Go: gfput moves half of 64 to global */
 #define GORO_SCAVENGE_IDLE_NS 1000000000LL /* a pooled G idle this long gives stack pages back */
@@ -175,6 +176,7 @@ struct g {
 	/* lifecycle (guarded by lock) */
 	_Atomic uint32_t lock;  /* tiny spin lock: join/detach/exit handshake */
 	bool detached;
+	int njoin;              /* threads in pthread_join on it; -1 once joined (shim/threads.c) */
 	_Atomic uint32_t exited; /* joiners park on its address */
 
 	/* cancellation (shim/cancel.c) */
@@ -183,6 +185,10 @@ struct g {
 	int cancel_type;
 	bool exiting;           /* in pthread_exit: no more cancellation */
 	struct goro_cleanup_frame *cleanup; /* innermost registered buffer */
+	/* In glibc's wait on a process-shared condvar (shim/cond.c): where a
+	 * cancel broadcasts to end the wait. */
+	pthread_cond_t *_Atomic realcond;
+	pthread_mutex_t *realmutex;
 	struct _Unwind_Exception exc;
 
 	/* signals sent with pthread_kill, raised inside the G (shim/signals.c) */
@@ -207,6 +213,12 @@ struct g {
 	/* thread-specific data (shim/keys.c): blocks of GORO_KEY_BLOCK */
 	struct goro_keydata { uint64_t seq; void *val; } *spec[GORO_KEYS_MAX / GORO_KEY_BLOCK];
 	struct goro_keydata spec0[GORO_KEY_BLOCK];
+
+	/* per-G CPU clock (docs/ARCHITECTURE.md, "Per-G CPU clocks"): CPU ns
+	 * of finished runs, and its M's thread CPU time at switch-in (0: not
+	 * measured), kept only while goro__cpuclocks */
+	int64_t cputime;
+	int64_t cpustart;
 
 	/* scheduling attributes given at creation or later (recorded; goro
 	 * schedules every G alike) */
@@ -254,6 +266,19 @@ struct m {
 	/* Blocked in stopm or as the timer waiter, with the idle signal
 	 * mask: a newly caught signal re-masks it through the nudge. */
 	_Atomic bool idlewait;
+	/* Its kernel thread has its locked G's SCHED_FIFO/RR policy
+	 * (goro__sched_apply); resetsched: made by such an M, drop the
+	 * inherited policy at start. */
+	bool rtapplied;
+	bool resetsched;
+	/* An idle M beyond the reserve exits (stopm -> mexit): it returns
+	 * from mstart through exitbuf (__builtin_setjmp), then, once its
+	 * kernel thread is gone, its stack is unmapped and the struct reused
+	 * (reapm). */
+	void *stkmap;           /* its stack's mapping (goro__stackalloc) */
+	size_t stkmapsize;
+	void *exitbuf[5];
+	struct m *deadlink;
 };
 
 _Static_assert(offsetof(struct m, self) == GORO_M_SELF && offsetof(struct m, gcur) == GORO_M_GCUR &&
@@ -314,6 +339,9 @@ struct schedt {
 
 	struct m *midle;         /* idle Ms waiting for work */
 	int32_t nmidle;
+	struct m *mdead;         /* exited Ms whose stacks wait to be unmapped (reapm) */
+	struct m *mfree;         /* reaped Ms, reused by allocm */
+	int64_t nmexit;          /* idle Ms that exited (GORO_STATS ms_exited) */
 	int64_t mnext;           /* next M id = Ms created */
 	struct m *allm;
 
@@ -321,8 +349,9 @@ struct schedt {
 	_Atomic int32_t npidle;
 	_Atomic int32_t nmspinning;
 
-	struct gqueue runq;      /* global run queue */
+	struct gqueue runq;      /* global run queue: real-time Gs first, by priority (sched/runq.c) */
 	_Atomic int32_t runqsize;
+	_Atomic int32_t nrt;     /* real-time Gs in it */
 
 	struct gqueue gfree;     /* global G free list */
 	int32_t ngfree;
@@ -426,6 +455,7 @@ void goro__globrunqput(struct g *gp);
 void goro__globrunqputbatch(struct gqueue *q, int32_t n);
 struct g *goro__globrunqget(struct p *pp, int32_t max);
 void goro__gqueue_push(struct gqueue *q, struct g *gp);
+bool goro__g_rt(const struct g *gp); /* SCHED_FIFO/RR: queued by priority, ahead of the rest */
 struct g *goro__gqueue_pop(struct gqueue *q);
 
 /* ---- proc (sched/proc.c) ------------------------------------------------- */
@@ -433,6 +463,7 @@ void goro__schedinit(int32_t procs);
 void goro__park(goro_unlockf unlockf, void *arg, const char *reason);
 void goro__ready(struct g *gp);
 void goro__ready_nowake(struct g *gp);
+void goro__ready_timer(struct g *gp); /* at the ring's tail, not runnext */
 void goro__gosched(void);
 __attribute__((noreturn)) void goro__goexit(void);
 void goro__gmain(struct g *gp);
@@ -443,6 +474,10 @@ void goro__spin_unlock(_Atomic uint32_t *l);
 uint32_t goro__fastrand(void);
 void goro__print_stats(void);
 void goro__lockosthread(void);
+/* Give gp's locked M's kernel thread gp's recorded policy and priority
+ * (nothing for an unlocked G, which locks at its next run when it wants
+ * a real-time policy).  0 or an errno value (sched_setscheduler's). */
+int goro__sched_apply(struct g *gp);
 void goro__unlockosthread(void);
 extern GORO_HIDDEN _Atomic int32_t goro__nlocked; /* Gs locked to an M */
 void goro__schedtrace(bool detail);
@@ -524,6 +559,19 @@ static inline bool goro__cancel_requested(struct g *gp)
 	return a_load_acq(&gp->cancel_pending) && gp->cancel_state == PTHREAD_CANCEL_ENABLE &&
 	       !gp->exiting;
 }
+/* An asynchronous cancel is due for gp: PTHREAD_CANCEL_ASYNCHRONOUS and a
+ * cancel it must act on now, wherever it stands. */
+static inline bool goro__async_cancel_due(struct g *gp)
+{
+	return gp->cancel_type == PTHREAD_CANCEL_ASYNCHRONOUS && goro__cancel_requested(gp);
+}
+/* Where a G may be unwound (no runtime lock held, on its own stack): act
+ * on a due asynchronous cancel through the hook shim/cancel.c installs
+ * (sched/ does not call shim/).  Reached from goro__preempt_park (the
+ * cooperative check and the nudge's asynchronous preemption) and from an
+ * address wait that a cancel interrupted outside a cancellation point. */
+extern GORO_HIDDEN void (*goro__async_cancel_hook)(void);
+void goro__async_cancel_point(void);
 static inline void goro__coop(void)
 {
 	struct g *gp = getg();
@@ -538,6 +586,14 @@ int goro__setspecific(pthread_key_t key, void *val);
 void goro__keys_run_destructors(struct g *gp);
 /* glibc's: C++ thread_local destructors of the calling thread. */
 void __call_tls_dtors(void); /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp): glibc's name */
+
+/* ---- per-G CPU clocks (sched/proc.c) -------------------------------------
+ * Off until the program asks for a thread CPU clock (shim/clock.c); then
+ * every switch reads the M's thread CPU time, in and out. */
+extern GORO_HIDDEN _Atomic bool goro__cpuclocks;
+void goro__cpuclocks_enable(void);
+int64_t goro__g_cputime(struct g *gp); /* ns; gp may run on another M */
+int64_t goro__thread_cputime(int tid);  /* a kernel thread's CPU ns (0: this one), -1 if none */
 
 /* ---- sysmon (sched/sysmon.c) and fork (sched/fork.c) ---------------------- */
 void goro__sysmon_start(void);
@@ -772,6 +828,7 @@ void goro__tls_dlopen_fixup(void);
 int goro__tls_check_mthread(void *tp, void *stack, size_t size, char *why, size_t whylen);
 void goro__tls_start(void);               /* first thing a new G runs */
 void goro__tls_set_tid(void *tp, int tid); /* the tid nptl reads from a TCB */
+int goro__tls_tid(void *tp); /* 0 once the kernel thread of an nptl TCB has exited (CLONE_CHILD_CLEARTID) */
 int *goro__errno_of(struct g *gp);
 
 /* ---- tracer (sched/trace.c) --------------------------------------------- */

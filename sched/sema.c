@@ -213,6 +213,8 @@ enum goro_wake goro__addrpark(void *addr, bool (*stillwait)(void *addr, void *ar
 	if (goro__park_interruptible(gp, cancelable)) {
 		goro__unlock(&r->lock);
 		goro__sig_resume(gp);
+		if (!cancelable)
+			goro__async_cancel_point();
 		return GORO_WAKE_INTERRUPTED;
 	}
 	enqueue(r, addr, gp);
@@ -220,6 +222,9 @@ enum goro_wake goro__addrpark(void *addr, bool (*stillwait)(void *addr, void *ar
 	goro__park_done(gp);
 	if (w != GORO_WAKE_EVENT && !dequeue_self(gp))
 		w = GORO_WAKE_EVENT;
+	/* Not a cancellation point: only an asynchronous cancel acts here. */
+	if (w == GORO_WAKE_INTERRUPTED && !cancelable)
+		goro__async_cancel_point();
 	return w;
 }
 

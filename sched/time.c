@@ -109,7 +109,7 @@ static int runtimers(struct goro_timers *t, int64_t now)
 	struct g *gp;
 	while ((gp = goro__gqueue_pop(&q))) {
 		goro__wait_parked(gp);
-		goro__ready_nowake(gp);
+		goro__ready_timer(gp);
 		n++;
 	}
 	return n;

@@ -412,6 +412,7 @@ void goro__tls_dlopen_fixup(void)
 }
 
 void goro__tls_set_tid(void *tp, int tid) { AT(tp, PD_TID, int) = tid; }
+int goro__tls_tid(void *tp) { return a_load_acq(&AT(tp, PD_TID, _Atomic int)); }
 
 static void robust_owner_died(_Atomic uint32_t *w, int tid)
 {

@@ -149,11 +149,48 @@ GORO_EXPORT void pthread_testcancel(void)
 	goro__testcancel();
 }
 
+/* Ending glibc's wait on a process-shared condvar (shim/cond.c, real_wait):
+ * a broadcast made holding the mutex, so the waiter is either queued in
+ * glibc's condvar or has yet to see the cancel.  A detached helper thread
+ * takes the mutex, since the canceller may hold it itself; the other
+ * waiters see a spurious wake-up, which POSIX allows. */
+struct realwake {
+	pthread_cond_t *c;
+	pthread_mutex_t *m;
+};
+
+static void *realwake(void *arg)
+{
+	struct realwake w = *(struct realwake *)arg;
+	free(arg);
+	pthread_mutex_lock(w.m);
+	pthread_cond_broadcast(w.c);
+	pthread_mutex_unlock(w.m);
+	return NULL;
+}
+
+static void cancel_realwait(struct g *gp, pthread_cond_t *c)
+{
+	struct realwake *w = malloc(sizeof *w);
+	if (!w)
+		return;
+	w->c = c;
+	w->m = gp->realmutex;
+	pthread_attr_t a;
+	pthread_t t;
+	goro__real.pthread_attr_init(&a);
+	goro__real.pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &a, realwake, w) != 0)
+		free(w);
+	goro__real.pthread_attr_destroy(&a);
+}
+
 GORO_EXPORT int pthread_cancel(pthread_t t)
 {
-	struct g *gp = goro__g_of(t);
-	if (!gp)
-		return ESRCH;
+	bool gone;
+	struct g *gp = goro__g_live(t, &gone);
+	if (!gp) /* a joined thread's outcome is settled (nptl/pthread_cancel.c) */
+		return gone ? 0 : ESRCH;
 	a_store_rel(&gp->cancel_pending, 1);
 	atomic_thread_fence(memory_order_seq_cst); /* pairs with goro__addrpark */
 	if (gp == getg()) {
@@ -161,10 +198,27 @@ GORO_EXPORT int pthread_cancel(pthread_t t)
 			goro__testcancel();
 		return 0;
 	}
-	if (gp->cancel_state == PTHREAD_CANCEL_ENABLE && a_load_acq(&gp->cancelable))
-		goro__interrupt(gp);
+	if (gp->cancel_state != PTHREAD_CANCEL_ENABLE)
+		return 0;
+	pthread_cond_t *rc = a_load_acq(&gp->realcond);
+	if (rc) {
+		cancel_realwait(gp, rc); /* in glibc's wait (process-shared) */
+	} else if (a_load_acq(&gp->cancelable)) {
+		goro__interrupt(gp); /* parked: at a cancellation point, or any wait when asynchronous */
+	} else if (gp->cancel_type == PTHREAD_CANCEL_ASYNCHRONOUS && a_load_acq(&gp->status) == G_RUNNING) {
+		/* Running: stop it through preemption's path, at its next
+		 * interposed call or where the nudge lands in its own code
+		 * (goro__preempt_park acts on the cancel).  Runnable: it acts
+		 * when it next yields or waits. */
+		a_store_rel(&gp->preempt, true);
+		goro__preemptone(gp, gp->m);
+	}
 	return 0;
 }
+
+/* goro__async_cancel_hook: the G ends as if it had called
+ * pthread_exit(PTHREAD_CANCELED) where it stood. */
+static void async_cancel(void) { goro__do_exit(PTHREAD_CANCELED); }
 
 GORO_EXPORT int pthread_setcancelstate(int state, int *old)
 {
@@ -187,7 +241,9 @@ GORO_EXPORT int pthread_setcanceltype(int type, int *old)
 	if (old)
 		*old = gp->cancel_type;
 	gp->cancel_type = type;
-	if (type == PTHREAD_CANCEL_ASYNCHRONOUS)
+	if (type == PTHREAD_CANCEL_ASYNCHRONOUS) {
+		goro__async_cancel_hook = async_cancel;
 		goro__testcancel();
+	}
 	return 0;
 }

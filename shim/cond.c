@@ -22,6 +22,8 @@
 #define C_NWAIT(c) ((_Atomic uint32_t *)&(c)->__data.__g_refs[0])
 #define WREFS_PSHARED 1
 #define WREFS_MONOTONIC 2
+#define WREFS_DESTROY 4 /* glibc's wake-request flag: a destroyer waits for the waiters to leave */
+#define C_WREFS(c) ((_Atomic unsigned *)&(c)->__data.__wrefs)
 
 static bool cond_pshared(const pthread_cond_t *c) { return c->__data.__wrefs & WREFS_PSHARED; }
 
@@ -57,7 +59,8 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk, const
 		w = goro__addrpark((void *)C_SEQ(c), seq_unchanged, (void *)(uintptr_t)seq, "pthread_cond_wait",
 				   deadline, true);
 	while (w == GORO_WAKE_INTERRUPTED && gp->waitaddr == (void *)C_SEQ(c) && !goro__cancel_requested(gp));
-	a_fetch_add(C_NWAIT(c), -1);
+	if (a_fetch_add(C_NWAIT(c), -1) == 1 && (a_load_acq(C_WREFS(c)) & WREFS_DESTROY))
+		goro__addrwake((void *)C_NWAIT(c), 1 << 30);
 
 	goro__mutex_lock_slow(m, -1, true);
 	m->__data.__owner = gp->tid;
@@ -74,18 +77,43 @@ static bool ours(const pthread_cond_t *c, const pthread_mutex_t *m)
 	return !cond_pshared(c) && goro__mutex_is_ours(m);
 }
 
+/* glibc's wait (process-shared), a cancellation point as glibc's: the
+ * waiter publishes the condvar in realcond, then looks for a cancel; a
+ * cancel published before that look is seen by it, one after is seen by
+ * pthread_cancel, which broadcasts holding the mutex (goro__cancel_realwait):
+ * the waiter holds the mutex until glibc has queued it, so the broadcast
+ * cannot fall in between.  Woken, it acts on the cancel holding the mutex,
+ * as POSIX wants.  clk < 0: no deadline (pthread_cond_wait). */
+static int real_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk, const struct timespec *abs)
+{
+	struct g *gp = getg();
+	gp->realmutex = m;
+	a_store_rel(&gp->realcond, c);
+	atomic_thread_fence(memory_order_seq_cst); /* pairs with pthread_cancel */
+	int e = 0;
+	if (!goro__cancel_requested(gp)) {
+		if (clk < 0)
+			e = goro__blocking_real(goro__real.pthread_cond_wait(c, m));
+		else
+			e = goro__blocking_real(goro__real.pthread_cond_clockwait(c, m, clk, abs));
+	}
+	a_store_rel(&gp->realcond, NULL);
+	goro__testcancel();
+	return e;
+}
+
 GORO_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
 	if (!ours(c, m))
-		return goro__blocking_real(goro__real.pthread_cond_wait(c, m));
+		return real_wait(c, m, -1, NULL);
 	return cond_wait(c, m, 0, NULL);
 }
 
 GORO_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abs)
 {
-	if (!ours(c, m))
-		return goro__blocking_real(goro__real.pthread_cond_timedwait(c, m, abs));
 	clockid_t clk = (c->__data.__wrefs & WREFS_MONOTONIC) ? CLOCK_MONOTONIC : CLOCK_REALTIME;
+	if (!ours(c, m))
+		return real_wait(c, m, clk, abs);
 	return cond_wait(c, m, clk, abs);
 }
 
@@ -93,7 +121,7 @@ GORO_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cl
 				       const struct timespec *abs)
 {
 	if (!ours(c, m))
-		return goro__blocking_real(goro__real.pthread_cond_clockwait(c, m, clk, abs));
+		return real_wait(c, m, clk, abs);
 	return cond_wait(c, m, clk, abs);
 }
 
@@ -124,5 +152,23 @@ GORO_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 	} else {
 		goro__addrwake((void *)C_SEQ(c), 1 << 30);
 	}
+	return 0;
+}
+
+static bool cond_has_waiters(void *addr, void *arg)
+{
+	return a_load_acq((_Atomic uint32_t *)addr) != 0;
+}
+
+/* As glibc (nptl/pthread_cond_destroy.c): set the wake-request flag and
+ * wait until every waiter has left the condvar (a timed one at its
+ * timeout); then the memory may be reused. */
+GORO_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
+{
+	if (cond_pshared(c))
+		return goro__blocking_real(goro__real.pthread_cond_destroy(c));
+	a_fetch_or(C_WREFS(c), WREFS_DESTROY);
+	while (cond_has_waiters((void *)C_NWAIT(c), NULL))
+		goro__addrpark((void *)C_NWAIT(c), cond_has_waiters, NULL, "pthread_cond_destroy", -1, false);
 	return 0;
 }

@@ -175,9 +175,12 @@ GORO_EXPORT int pthread_spin_lock(pthread_spinlock_t *s)
 		int z = 0;
 		if (a_load_rlx(l) == 0 && a_cas(l, &z, 1))
 			return 0;
-		if (i % SPIN_BEFORE_YIELD == SPIN_BEFORE_YIELD - 1)
+		if (i % SPIN_BEFORE_YIELD == SPIN_BEFORE_YIELD - 1) {
+			/* The nudge never stops a G inside goro: an
+			 * asynchronous cancel acts here. */
+			goro__async_cancel_point();
 			goro__gosched();
-		else
+		} else
 			a_spin();
 	}
 }

@@ -3,6 +3,8 @@
 #define GORO_SHIM_H
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -11,6 +13,10 @@
 #include "sched/runtime.h"
 #include "sched/sys.h"
 
+/* The G a pthread_t names while its thread lives or awaits its join;
+ * NULL, with *gone (may be NULL) set when it names one since joined or
+ * freed (shim/threads.c). */
+struct g *goro__g_live(pthread_t t, bool *gone);
 /* Act on a pending cancellation (deferred mode): pthread_exit(CANCELED). */
 void goro__testcancel(void);
 /* Exit the current G with value (runs cleanup handlers, unwinding). */

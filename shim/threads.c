@@ -104,33 +104,91 @@ static bool not_exited(void *addr, void *arg)
 	return a_load_acq((_Atomic uint32_t *)addr) == 0;
 }
 
-/* Shared by the join family.  deadline < 0: wait forever; 0: don't wait.
- * Cancellation point when cancelable. */
-static int join(pthread_t t, void **ret, int64_t deadline, bool cancelable)
+/* The G that t names while its thread lives or waits to be joined, else
+ * NULL; *gone says t named a G that was joined or freed since: its TCB is
+ * pooled (status G_IDLE on a free list) until a pthread_create reuses it,
+ * as glibc keeps a joined descriptor in its stack cache with tid -1
+ * (nptl/pthread_join_common.c).  A reused one names the new thread, as
+ * glibc's reused descriptor does. */
+struct g *goro__g_live(pthread_t t, bool *gone)
 {
-	struct g *self = getg(), *gp = goro__g_of(t);
-	if (!gp)
-		return ESRCH;
-	if (gp == self)
-		return EDEADLK;
-	if (gp->detached)
-		return EINVAL;
-	if (cancelable)
-		goro__testcancel();
+	struct g *gp = goro__g_of(t);
+	bool idle = gp && a_load_acq(&gp->status) == G_IDLE;
+	if (gone)
+		*gone = idle;
+	return idle ? NULL : gp;
+}
+
+/* Join gp: EINVAL when it is detached, ESRCH when another joiner took it
+ * meanwhile.  glibc 2.36's joinid claim never fails (its compare-exchange
+ * in nptl/pthread_join_common.c expects the joiner, not NULL), so several
+ * joiners all wait and all get the result: goro counts them and the last
+ * one frees the G. */
+static int join_claim(struct g *gp)
+{
+	goro__spin_lock(&gp->lock);
+	int e = gp->njoin < 0 ? ESRCH : gp->detached ? EINVAL : 0;
+	if (!e)
+		gp->njoin++;
+	goro__spin_unlock(&gp->lock);
+	return e;
+}
+
+/* Leave gp's joiners; true for the last one after the exit (it frees). */
+static bool join_unclaim(struct g *gp)
+{
+	goro__spin_lock(&gp->lock);
+	bool last = --gp->njoin == 0 && a_load_acq(&gp->exited) != 0;
+	if (last)
+		gp->njoin = -1;
+	goro__spin_unlock(&gp->lock);
+	return last;
+}
+
+/* Wait for the claimed gp to exit: 0, EBUSY (deadline 0), ETIMEDOUT;
+ * a cancel unclaims first, as glibc's cleanup handler does. */
+static int join_wait(struct g *gp, int64_t deadline, bool cancelable)
+{
 	while (a_load_acq(&gp->exited) == 0) {
 		if (deadline == 0)
 			return EBUSY;
 		enum goro_wake w = goro__addrpark((void *)&gp->exited, not_exited, NULL,
 						  "pthread_join", deadline, cancelable);
-		if (w == GORO_WAKE_INTERRUPTED)
+		if (w == GORO_WAKE_INTERRUPTED && goro__cancel_requested(getg())) {
+			if (join_unclaim(gp))
+				goro__gfree(gp);
 			goro__testcancel();
-		else if (w == GORO_WAKE_TIMEOUT && a_load_acq(&gp->exited) == 0)
+		} else if (w == GORO_WAKE_TIMEOUT && a_load_acq(&gp->exited) == 0) {
 			return ETIMEDOUT;
+		}
 	}
-	if (ret)
-		*ret = gp->result;
-	goro__gfree(gp);
 	return 0;
+}
+
+/* Shared by the join family.  deadline < 0: wait forever; 0: don't wait.
+ * Cancellation point when cancelable.  Exactly one joiner frees the G;
+ * a stale id says ESRCH (tryjoin: EBUSY, glibc's tid test comes first). */
+static int join(pthread_t t, void **ret, int64_t deadline, bool cancelable)
+{
+	bool gone;
+	struct g *self = getg(), *gp = goro__g_live(t, &gone);
+	if (!gp)
+		return gone && deadline == 0 ? EBUSY : ESRCH;
+	if (gp == self)
+		return EDEADLK;
+	if (deadline == 0 && a_load_acq(&gp->exited) == 0)
+		return EBUSY;
+	if (cancelable)
+		goro__testcancel();
+	int e = join_claim(gp);
+	if (e)
+		return e;
+	e = join_wait(gp, deadline, cancelable);
+	if (!e && ret)
+		*ret = gp->result;
+	if (join_unclaim(gp))
+		goro__gfree(gp);
+	return e;
 }
 
 GORO_EXPORT int pthread_join(pthread_t t, void **ret) { return join(t, ret, -1, true); }
@@ -153,15 +211,19 @@ GORO_EXPORT int pthread_timedjoin_np(pthread_t t, void **ret, const struct times
 	return pthread_clockjoin_np(t, ret, CLOCK_REALTIME, abstime);
 }
 
+/* EINVAL when already detached; 0 and nothing more while a thread joins
+ * it: the joiners free it (nptl/pthread_detach.c, whose free is guarded by
+ * TERMINATED_BIT when a joiner also frees). */
 GORO_EXPORT int pthread_detach(pthread_t t)
 {
-	struct g *gp = goro__g_of(t);
+	struct g *gp = goro__g_live(t, NULL);
 	if (!gp)
 		return ESRCH;
 	goro__spin_lock(&gp->lock);
-	if (gp->detached) {
+	if (gp->detached || gp->njoin != 0) {
+		int e = gp->detached ? EINVAL : gp->njoin < 0 ? ESRCH : 0;
 		goro__spin_unlock(&gp->lock);
-		return EINVAL;
+		return e;
 	}
 	gp->detached = true;
 	bool done = a_load_acq(&gp->exited) != 0;
@@ -182,7 +244,7 @@ GORO_EXPORT int pthread_equal(pthread_t a, pthread_t b) { return a == b; }
 
 GORO_EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 {
-	struct g *gp = goro__g_of(t);
+	struct g *gp = goro__g_live(t, NULL);
 	if (!gp || gp == &goro__g1)
 		return goro__real.pthread_getattr_np(t, attr); /* main: nptl knows */
 	int e = goro__real.pthread_attr_init(attr);
@@ -201,7 +263,7 @@ GORO_EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 
 GORO_EXPORT int pthread_getschedparam(pthread_t t, int *policy, struct sched_param *param)
 {
-	struct g *gp = goro__g_of(t);
+	struct g *gp = goro__g_live(t, NULL);
 	if (!gp)
 		return ESRCH;
 	*policy = gp->sched_policy;
@@ -209,22 +271,52 @@ GORO_EXPORT int pthread_getschedparam(pthread_t t, int *policy, struct sched_par
 	return 0;
 }
 
+/* Record gp's policy and apply it to its kernel thread: a locked G's M
+ * at once (goro__sched_apply); a real-time policy locks the caller itself
+ * now, another G at its next run.  EINVAL for a priority outside the
+ * policy's range, as sched_setscheduler; its errno otherwise. */
+static int setsched(struct g *gp, int policy, int prio)
+{
+	int lo = sched_get_priority_min(policy), hi = sched_get_priority_max(policy);
+	if (lo < 0 || prio < lo || prio > hi)
+		return EINVAL;
+	bool rt = policy == SCHED_FIFO || policy == SCHED_RR;
+	int oldpolicy = gp->sched_policy, oldprio = gp->sched_prio;
+	gp->sched_policy = policy;
+	gp->sched_prio = prio;
+	if (rt && gp == getg())
+		goro__lockosthread();
+	int e = goro__sched_apply(gp);
+	if (e) {
+		gp->sched_policy = oldpolicy;
+		gp->sched_prio = oldprio;
+		return e;
+	}
+	if (rt && !gp->lockedm)
+		gp->wantlock = true;
+	return 0;
+}
+
 GORO_EXPORT int pthread_setschedparam(pthread_t t, int policy, const struct sched_param *param)
 {
-	struct g *gp = goro__g_of(t);
+	struct g *gp = goro__g_live(t, NULL);
 	if (!gp)
 		return ESRCH;
-	int lo = sched_get_priority_min(policy), hi = sched_get_priority_max(policy);
-	if (lo < 0 || param->sched_priority < lo || param->sched_priority > hi)
-		return EINVAL;
-	gp->sched_policy = policy;
-	gp->sched_prio = param->sched_priority;
-	return 0;
+	return setsched(gp, policy, param->sched_priority);
+}
+
+/* glibc's uses the kernel tid (ESRCH for a G's fake one, G15). */
+GORO_EXPORT int pthread_setschedprio(pthread_t t, int prio)
+{
+	struct g *gp = goro__g_live(t, NULL);
+	if (!gp)
+		return ESRCH;
+	return setsched(gp, gp->sched_policy, prio);
 }
 
 GORO_EXPORT int pthread_setname_np(pthread_t t, const char *name)
 {
-	struct g *gp = goro__g_of(t);
+	struct g *gp = goro__g_live(t, NULL);
 	if (!gp)
 		return ESRCH;
 	size_t n = strlen(name);
@@ -236,7 +328,7 @@ GORO_EXPORT int pthread_setname_np(pthread_t t, const char *name)
 
 GORO_EXPORT int pthread_getname_np(pthread_t t, char *buf, size_t len)
 {
-	struct g *gp = goro__g_of(t);
+	struct g *gp = goro__g_live(t, NULL);
 	if (!gp)
 		return ESRCH;
 	size_t n = strlen(gp->name);

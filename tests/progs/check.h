@@ -169,6 +169,22 @@ static inline void check_wait_blocked(void)
     }
 }
 
+/* A process-shared mutex and condition variable (glibc's own waits under
+ * goro). */
+static inline void check_pshared_init(pthread_mutex_t *m, pthread_cond_t *c)
+{
+    pthread_mutexattr_t ma;
+    pthread_condattr_t ca;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+    CHECK_OK(pthread_mutex_init(m, &ma));
+    CHECK_OK(pthread_cond_init(c, &ca));
+    pthread_mutexattr_destroy(&ma);
+    pthread_condattr_destroy(&ca);
+}
+
 /* Runs fn(arg) on a new thread and returns what it returned, as an int
  * (an error number, say). */
 static inline int check_on_other_thread(void *(*fn)(void *), void *arg)

@@ -1,0 +1,64 @@
+#!/usr/bin/env bats
+# Conformance with glibc where a program misuses or leans on the edges of
+# the pthread API (issue 12, items 6-14): every subject runs natively and
+# under goro with GOMAXPROCS in $GORO_PROCS (default 1 2 4); stdout and exit
+# status must be identical (compare_native_goro in helpers.bash).  Programs
+# are tests/progs/conf_*.c.
+
+load helpers
+
+@test "conf_stale: a joined or detached thread's id gives ESRCH/EINVAL/EBUSY as glibc; 200 rounds of create pairs after it get distinct threads" {
+  compare_native_goro conf_stale
+}
+
+@test "conf_destroy: mutex EBUSY while held; cond and barrier destroy wait for their waiters to leave; rwlock, spin, sem 0 (glibc 2.36)" {
+  compare_native_goro conf_destroy
+}
+
+@test "conf_fair: one P: a thread re-readied by its 1 us (or 0) timed wait queues behind main, whose sleep expired (200 rounds, spinner iterations per round bounded)" {
+  compare_native_goro conf_fair 1000
+  compare_native_goro conf_fair 0
+}
+
+@test "conf_async_cancel: PTHREAD_CANCEL_ASYNCHRONOUS cancels a thread spinning in its own code, blocked in pthread_mutex_lock, spinning in pthread_spin_lock; cleanup and key destructors run" {
+  compare_native_goro conf_async_cancel
+}
+
+@test "conf_cpuclock: per-thread CPU clocks (pthread_getcpuclockid, CLOCK_THREAD_CPUTIME_ID) follow the thread across kernel threads, start near zero, stand still while it sleeps" {
+  compare_native_goro conf_cpuclock
+}
+
+@test "conf_sched: SCHED_FIFO/RR reach the locked thread's kernel thread; pthread_setschedprio/setschedparam change kernel and pthread views alike; the policy is dropped when the thread ends (needs root)" {
+  [ "$(id -u)" -eq 0 ] || skip "SCHED_FIFO needs root (the suites run as root)"
+  compare_native_goro conf_sched
+}
+
+@test "conf_idle_ms: after 200 process-shared waits (a kernel thread each) idle Ms beyond the reserve exit (ms_created - ms_exited <= 2*GOMAXPROCS + 6); forks after the burst" {
+  compare_native_goro conf_idle_ms
+  local p
+  for p in $GORO_PROCS; do
+    GORO_STATS=1 goro_run "$p" conf_idle_ms
+    [ "$goro_status" -eq 0 ] || fail "GOMAXPROCS=$p: exit status $(describe_status "$goro_status"); stderr: $(head -c 2000 "$GORO_ERR")"
+    local made exited
+    made=$(goro_stat ms_created)
+    exited=$(goro_stat ms_exited)
+    [ "$made" -ge 100 ] || fail "GOMAXPROCS=$p: ms_created=$made: expected an M per process-shared waiter (>= 100)"
+    [ $((made - exited)) -le $((2 * p + 6)) ] ||
+      fail "GOMAXPROCS=$p: $((made - exited)) Ms left after the burst (ms_created=$made ms_exited=$exited), expected <= $((2 * p + 6))"
+  done
+}
+
+@test "conf_pshared_cancel: pthread_cancel ends a wait on a process-shared condvar (glibc's) with the mutex held for the cleanup handler; another waiter is not disturbed" {
+  compare_native_goro conf_pshared_cancel
+}
+
+# GOMAXPROCS=1 only: with several Ps an M that took a higher real-time G may
+# still be overtaken by another M's lower one before its policy applies
+# (docs/ARCHITECTURE.md, "Locked Ms for real-time policies and affinity").
+@test "conf_rt_order: GOMAXPROCS=1, one CPU: SCHED_FIFO threads created by a SCHED_FIFO 50 main run in priority order once it blocks (needs root)" {
+  [ "$(id -u)" -eq 0 ] || skip "SCHED_FIFO needs root (the suites run as root)"
+  local i
+  for i in 1 2 3 4 5; do
+    GORO_PROCS=1 compare_native_goro conf_rt_order
+  done
+}
