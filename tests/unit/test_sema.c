@@ -45,6 +45,7 @@ bool goro__sig_interrupting(struct g *gp) { return false; }
 void goro__sig_resume(struct g *gp) {}
 void goro__sig_drain(void) {}
 void goro__cancel_kick(struct g *gp) {} /* sched/cancelsys.c: no cancellation here */
+void goro__async_cancel_point(void) {} /* sched/proc.c: nor asynchronous cancellation */
 
 /* park_m + the timer: publish G_WAITING, run unlockf, sleep until readied
  * or the deadline; a deadline that wins the claim returns TIMEOUT. */
