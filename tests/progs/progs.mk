@@ -113,3 +113,10 @@ PROGS += $(PROGS_DIR)/io_pollmany
 $(PROGS_DIR)/io_pollmany: tests/progs/io_pollmany.c $(PROGS_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(PROGS_CFLAGS) $< -o $@
+
+# An OpenMP program (tests/apps.bats): libgomp's threads, barriers, tasks.
+PROGS += $(PROGS_DIR)/omp_kernels
+
+$(PROGS_DIR)/omp_kernels: tests/progs/omp_kernels.c $(PROGS_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGS_CFLAGS) -fopenmp $< -o $@
