@@ -184,7 +184,7 @@ app_matrix() {
   if grep -E ': exit ' "$BATS_TEST_TMPDIR/native.out" | grep -qv ': exit 0$' ||
     ! grep -qx 'case exit 0' "$BATS_TEST_TMPDIR/native.out"; then
     case_report native "a subject failed natively: the case is broken, not goro"
-    cat "$BATS_TEST_TMPDIR/native.err" >&2
+    { echo "--- the case's output"; cat "$BATS_TEST_TMPDIR/native.out" "$BATS_TEST_TMPDIR/native.err"; } >&2
     return 1
   fi
   for p in $procs; do
@@ -240,6 +240,9 @@ server_stop() {
     echo "$name: still running ${GORO_TEST_TIMEOUT}s after the stop request: killed" >&2
     pkill -KILL -P "$SRV_PID" 2>/dev/null
     kill -KILL "$SRV_PID" 2>/dev/null
+    wait "$SRV_PID"
+    echo "$name: hung"
+    return 0
   fi
   wait "$SRV_PID" || s=$?
   echo "$name: exit $s"
@@ -490,4 +493,122 @@ pending() {
   pending
   need pbzip2 pbzip2
   app_matrix case_pbzip2
+}
+
+case_redis() {
+  local port
+  port=$(free_port)
+  server_start redis "$port" redis-server --port "$port" --bind 127.0.0.1 --save '' \
+    --appendonly no --dir "$W" --io-threads 2
+  timeout "$GORO_TEST_TIMEOUT" redis-benchmark -p "$port" -n 2000 -c 8 -t set,get,incr,lpush \
+    -q --csv >"$W/redis-benchmark.txt" 2>&1
+  echo "redis-benchmark: exit $?"
+  # the tests it ran (its rates and latencies vary run to run)
+  cut -d, -f1 "$W/redis-benchmark.txt"
+  # INCR without -r increments one key; LPUSH pushes onto one list
+  echo "counter: $(redis-cli -p "$port" get counter:__rand_int__)"
+  echo "list: $(redis-cli -p "$port" llen mylist)"
+  echo "keys: $(redis-cli -p "$port" dbsize)"
+  echo "shutdown: $(redis-cli -p "$port" shutdown nosave 2>&1)"
+  server_stop redis
+}
+
+# needs: threads goro did not create (redis's jemalloc makes its background
+# threads with glibc's pthread_create, found through dlsym(RTLD_NEXT); such a
+# thread then waits in goro's pthread_cond_wait (shim/cond.c) and parks on an
+# M with no P: SIGSEGV in findrunnable, sched/proc.c, ~5 ms after start).
+@test "apps: redis-server serves redis-benchmark and shuts down as natively" {
+  pending
+  need redis-server redis-server
+  need redis-benchmark redis-tools
+  app_matrix case_redis
+}
+
+# nginx_conf DIR PORT: master + 2 workers, a thread pool for aio, one file.
+# The workers drop root for `user` (setgid, initgroups, setuid) as usual,
+# to root itself: the default, nobody, could not read the test's folders.
+nginx_conf() {
+  local d=$1 port=$2
+  mkdir -p "$d/html"
+  head -c 300000 "$BATS_FILE_TMPDIR/input.txt" >"$d/html/big.txt"
+  cat >"$d/nginx.conf" <<EOC
+daemon off;
+user root root;
+master_process on;
+worker_processes 2;
+pid $d/nginx.pid;
+error_log $d/error.log;
+thread_pool tp threads=4;
+events { worker_connections 256; }
+http {
+  access_log off;
+  sendfile off;
+  aio threads=tp;
+  client_body_temp_path $d/cb;
+  proxy_temp_path $d/pt;
+  fastcgi_temp_path $d/ft;
+  uwsgi_temp_path $d/ut;
+  scgi_temp_path $d/st;
+  server { listen 127.0.0.1:$port; root $d/html; }
+}
+EOC
+}
+
+case_nginx() {
+  local port
+  port=$(free_port)
+  nginx_conf "$W/ng" "$port"
+  server_start nginx "$port" nginx -p "$W/ng" -c "$W/ng/nginx.conf" -e "$W/ng/error.log"
+  timeout "$GORO_TEST_TIMEOUT" ab -q -n 400 -c 4 "http://127.0.0.1:$port/big.txt" >"$W/ab.txt" 2>&1
+  echo "ab: exit $?"
+  grep -E '^(Document Length|Complete requests|Failed requests|Non-2xx)' "$W/ab.txt"
+  timeout "$GORO_TEST_TIMEOUT" curl -s "http://127.0.0.1:$port/big.txt" >"$W/curl.out"
+  echo "curl: exit $?"
+  echo "body: $(digest "$W/curl.out")"
+  # SIGQUIT: graceful shutdown
+  server_stop nginx QUIT
+}
+
+# needs: set-id calls in a forked child (nginx's workers, forked by the
+# master, call setgid/initgroups/setuid to drop root): goro's set-id
+# broadcast (goro__setxid_broadcast, sched/setxid.c) still lists the
+# parent's Ms, which do not exist in the child, and spins forever waiting for
+# them; and glibc's internal setgroups broadcast from initgroups.
+@test "apps: nginx (2 workers, aio thread pool) serves ab and curl and quits as natively" {
+  pending
+  need nginx nginx-light
+  need ab apache2-utils
+  need curl curl
+  app_matrix case_nginx
+}
+
+case_stress_ng() {
+  sub stress stress-ng --pthread 2 --pthread-ops 200 --futex 2 --futex-ops 2000
+  grep -c 'successful run completed' "$W/stress.err"
+}
+
+# needs: interposed calls before goro has started (libGLdispatch's
+# constructor, run before goro's, calls dlopen(NULL); goro's dlopen
+# (shim/dl.c) calls goro__real.dlopen, still NULL: SIGSEGV before main).
+@test "apps: stress-ng pthread and mutex stressors as natively" {
+  pending
+  need stress-ng stress-ng
+  app_matrix case_stress_ng
+}
+
+case_ffmpeg() {
+  local ff=(ffmpeg -nostdin -hide_banner -loglevel error -threads 4)
+  sub enc "${ff[@]}" -f lavfi -i testsrc=duration=2:size=320x240:rate=25 -c:v mpeg4 -q:v 5 \
+    -f avi "$W/video.avi"
+  echo "encoded: $(digest "$W/video.avi")"
+  sub dec "${ff[@]}" -thread_type slice+frame -i "$W/video.avi" -f framemd5 -
+  echo "decoded: $(digest "$W/dec.out")"
+}
+
+# needs: interposed calls before goro has started (as stress-ng: ffmpeg
+# links libGLdispatch through libavdevice's dependencies).
+@test "apps: ffmpeg encodes and decodes with 4 threads as natively" {
+  pending
+  need ffmpeg ffmpeg
+  app_matrix case_ffmpeg
 }
