@@ -27,6 +27,8 @@
 #   BENCH_QUICK=1         small sizes (a smoke run, numbers less meaningful)
 #   BENCH_NO_GO=1         skip the Go references even if go is installed
 #   BENCH_NO_REAL=1       skip the real programs (pigz, xz, zstd)
+#   BENCH_NO_APPS=1       skip the compatibility matrix (scripts/bench-apps.sh,
+#                         run last; also skipped with BENCH_FILTER)
 #   BENCH_NO_HYPERFINE=1  time the real programs here even if hyperfine is installed
 #   BUILD=build           build folder (programs in $BUILD/bench)
 #   GORO_LIB              library for scripts/goro (default build/libgoro.so)
@@ -582,4 +584,9 @@ real_table() {
     echo "Logs of every run: $LOGS/."
 } | tee "$OUT"
 log "bench.sh: table written to $OUT"
+# the compatibility matrix's cases (tests/apps.bats), timed the same way
+if [[ ${BENCH_NO_APPS:-0} != 1 && -z $FILTER ]]; then
+    echo
+    bash "$ROOT/scripts/bench-apps.sh"
+fi
 exit 0
