@@ -25,8 +25,6 @@ apps_setup() {
   fi
 }
 
-# --- inputs, made once ------------------------------------------------------
-
 # apps_make_project DIR: 8 C sources and a Makefile that builds a program
 # from them (make -j4 runs the compilers in parallel).
 apps_make_project() {
@@ -309,7 +307,7 @@ case_memcached() {
   server_stop memcached TERM
 }
 
-# --- pending: these fail on main today ---------------------------------------------
+# --- the pending cases (tests/apps.bats) ----------------------------------------
 
 case_redis() {
   local port
