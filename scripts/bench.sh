@@ -28,6 +28,8 @@
 #   BENCH_NO_GO=1         skip the Go references even if go is installed
 #   BENCH_NO_REAL=1       skip the real programs (pigz, xz, zstd)
 #   BENCH_SCALE_1M=1      add the scale_1m row (a million live threads; minutes)
+#   BENCH_NO_APPS=1       skip the compatibility matrix (scripts/bench-apps.sh,
+#                         run last; also skipped with BENCH_FILTER)
 #   BENCH_NO_HYPERFINE=1  time the real programs here even if hyperfine is installed
 #   BUILD=build           build folder (programs in $BUILD/bench)
 #   GORO_LIB              library for scripts/goro (default build/libgoro.so)
@@ -607,4 +609,9 @@ real_table() {
     echo "Logs of every run: $LOGS/."
 } | tee "$OUT"
 log "bench.sh: table written to $OUT"
+# the compatibility matrix's cases (tests/apps.bats), timed the same way
+if [[ ${BENCH_NO_APPS:-0} != 1 && -z $FILTER ]]; then
+    echo
+    bash "$ROOT/scripts/bench-apps.sh"
+fi
 exit 0

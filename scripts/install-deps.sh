@@ -13,6 +13,7 @@ PKGS=(
   clang-tidy cppcheck                                # make lint
   file binutils                                      # ELF inspection in tests
   python3 time                                       # trace summary, debug tests, compare
+  lbzip2 pbzip2 ripgrep fd-find sysbench memcached libmemcached-tools redis-server redis-tools nginx-light apache2-utils curl stress-ng ffmpeg nodejs openjdk-17-jdk-headless  # tests/apps.bats: the compatibility matrix
 )
 
 missing=()

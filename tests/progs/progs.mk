@@ -140,3 +140,10 @@ PROGS += $(PROGS_CONF_BINS)
 $(PROGS_CONF_BINS): $(PROGS_DIR)/%: tests/progs/%.c $(PROGS_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(PROGS_CFLAGS) $< -o $@
+
+# An OpenMP program (tests/apps.bats): libgomp's threads, barriers, tasks.
+PROGS += $(PROGS_DIR)/omp_kernels
+
+$(PROGS_DIR)/omp_kernels: tests/progs/omp_kernels.c $(PROGS_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGS_CFLAGS) -fopenmp $< -o $@
