@@ -203,6 +203,13 @@ teardown() {
   app_matrix case_memcached
 }
 
+@test "apps: nginx (2 workers, aio thread pool) serves ab and curl and quits as natively" {
+  need nginx nginx-light
+  need ab apache2-utils
+  need curl curl
+  app_matrix case_nginx
+}
+
 # --- pending: these fail on main today ---------------------------------------------
 
 # pending: the case runs only with GORO_APPS_PENDING=1 (see the top).
@@ -232,18 +239,6 @@ pending() {
   app_matrix case_redis
 }
 
-# needs: set-id calls in a forked child (nginx's workers, forked by the
-# master, call setgid/initgroups/setuid to drop root): goro's set-id
-# broadcast (goro__setxid_broadcast, sched/setxid.c) still lists the
-# parent's Ms, which do not exist in the child, and spins forever waiting for
-# them; and glibc's internal setgroups broadcast from initgroups.
-@test "apps: nginx (2 workers, aio thread pool) serves ab and curl and quits as natively" {
-  pending
-  need nginx nginx-light
-  need ab apache2-utils
-  need curl curl
-  app_matrix case_nginx
-}
 
 # needs: interposed calls before goro has started (libGLdispatch's
 # constructor, run before goro's, calls dlopen(NULL); goro's dlopen

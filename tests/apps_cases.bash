@@ -143,7 +143,10 @@ port_open() {
 server_start() {
   local name=$1 port=$2
   shift 2
-  "${SUBJ[@]}" "$@" </dev/null >"$W/$name.out" 2>"$W/$name.err" 3>&- &
+  local ld=()
+  [ "${NOSTATS:-0}" = 1 ] && [ "$MODE" != native ] &&
+    ld=(LD_DEBUG=files LD_DEBUG_OUTPUT="$W/$name.ld")
+  "${SUBJ[@]}" "${ld[@]}" "$@" </dev/null >"$W/$name.out" 2>"$W/$name.err" 3>&- &
   SRV_PID=$!
   echo "$SRV_PID" >>"$APPS_WORK/servers"
   if wait_until "$SRV_PID" port_open "$port"; then
@@ -358,7 +361,8 @@ EOC
 }
 
 case_nginx() {
-  local port
+  # nginx points its stderr at the error log: ld.so's record is the proof.
+  local port NOSTATS=1
   port=$(free_port)
   nginx_conf "$W/ng" "$port"
   server_start nginx "$port" nginx -p "$W/ng" -c "$W/ng/nginx.conf" -e "$W/ng/error.log"
