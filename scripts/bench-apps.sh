@@ -51,8 +51,8 @@ source "$ROOT/tests/apps_cases.bash"
 
 # The cases in the order of tests/apps.bats; PENDING as its pending group.
 CASES=(pigz lbzip2 zstd xz sort rg fd make git python node java omp
-    sysbench_threads sysbench_mutex sysbench_memory memcached)
-PENDING=(pbzip2 redis nginx stress_ng ffmpeg)
+    sysbench_threads sysbench_mutex sysbench_memory memcached nginx)
+PENDING=(pbzip2 redis stress_ng ffmpeg)
 
 # one CASE MODE: runs case_CASE in MODE with a fresh working folder; its
 # output in $OUTD/CASE.MODE.out; the exit status says whether the case ran
