@@ -552,6 +552,11 @@ void goro__netpoll_sigmask(const sigset_t *caught);
 void goro__netpoll_sigarm(void);
 void goro__netpoll_sigrearm(void); /* sysmon: arm it again if left disarmed */
 void goro__sig_forward(void);
+/* sysmon: forward pending signals when no M waits in the netpoller. */
+void goro__sig_poll(void);
+/* A G unblocked `bits` (kernel layout): signals pending that nobody took
+ * are watched again. */
+void goro__sig_unblocked(uint64_t bits);
 /* The G to wake for a process signal in `bits` (kernel sigset layout):
  * G1 if it accepts the signal (the kernel's choice) and sleeps or waits at
  * a cancellation point, else such a G that accepts it when G1 does not;

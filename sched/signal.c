@@ -85,15 +85,23 @@ static void nudge_handler(int sig, siginfo_t *si, void *uc)
 	goro__sig_leave(fs);
 }
 
-/* The mask of an M without a G (and of sysmon: runtime_mask).  A signal
- * the program catches is blocked there, so a process-directed one goes to
- * a thread whose G accepts it, or stays pending until one does, and the
- * program's handler never runs outside a G (sigsuspend/sigwait in a G
- * would never see it).  Signals left at SIG_DFL/SIG_IGN stay open, so a
- * SIGTERM still ends a process whose threads are all parked.  Kept up to
- * date by the interposed sigaction. */
+/* The mask of an M without a G, of sysmon and of every M as it starts:
+ * every asynchronous signal is blocked (only the synchronous ones, the
+ * nudge and glibc's internal SIGCANCEL/SIGSETXID stay open).  A kernel
+ * thread that runs no program thread must never take a signal that no
+ * program thread takes: a process-directed signal goes to an M whose G
+ * accepts it, or stays pending for the process until one does (it
+ * unblocks it, or waits for it with sigwait*, sigsuspend or a signalfd).
+ * The signalfd watch sees such a pending signal; goro__sig_forward gives
+ * it to a G that accepts it (docs/ARCHITECTURE.md, "The signal path, end
+ * to end"). */
 static sigset_t runtime_mask;
 static struct goro_mutex idlemask_lock;
+/* Signals found pending that no live G accepts (kernel sigset layout):
+ * out of the watch until a G unblocks one (goro__sig_unblocked). */
+static _Atomic uint64_t unwanted;
+/* Signals the program catches (kernel sigset layout). */
+static _Atomic uint64_t caught_set;
 
 static bool is_caught(const struct sigaction *a);
 static int install(int sig, const struct sigaction *act);
@@ -104,22 +112,34 @@ static bool sync_signal(int sig)
 	       sig == SIGSYS || sig == goro__signudge;
 }
 
+/* The signalfd watch: every blocked asynchronous signal some G may take.
+ * Caller holds idlemask_lock. */
+static void watch_update(void)
+{
+	sigset_t w = runtime_mask;
+	*(uint64_t *)&w &= ~a_load_acq(&unwanted);
+	goro__netpoll_sigmask(&w);
+}
+
 static void idlemask_note(int sig, const struct sigaction *sa)
 {
 	if (sig <= 0 || sig >= 64 || sync_signal(sig))
 		return;
-	bool caught = sa->sa_handler != SIG_DFL && sa->sa_handler != SIG_IGN;
-	bool newly = caught && !sigismember(&goro__idle_sigmask, sig);
-	goro__lock(&idlemask_lock);
-	if (caught)
-		sigaddset(&goro__idle_sigmask, sig);
+	if (is_caught(sa))
+		a_fetch_or(&caught_set, GORO_SIGBIT(sig));
 	else
-		sigdelset(&goro__idle_sigmask, sig);
-	if (goro__started)
-		goro__netpoll_sigmask(&goro__idle_sigmask);
+		a_fetch_and(&caught_set, ~GORO_SIGBIT(sig));
+}
+
+/* A G unblocked `bits` (kernel layout): watch them again. */
+void goro__sig_unblocked(uint64_t bits)
+{
+	if (!(a_load_rlx(&unwanted) & bits))
+		return;
+	goro__lock(&idlemask_lock);
+	a_fetch_and(&unwanted, ~bits);
+	watch_update();
 	goro__unlock(&idlemask_lock);
-	if (newly && goro__started)
-		goro__idle_ms_remask();
 }
 
 void goro__signal_init(void)
@@ -132,8 +152,9 @@ void goro__signal_init(void)
 	goro__real.sigaction(goro__signudge, &nu, &old_nudge);
 	goro__preempt_init();
 
+	/* sigfillset leaves out glibc's SIGCANCEL and SIGSETXID, which
+	 * nptl's set*id broadcast sends to every kernel thread. */
 	sigfillset(&runtime_mask);
-	sigemptyset(&goro__idle_sigmask);
 	for (int sig = 1; sig < 64; sig++) {
 		if (sync_signal(sig)) {
 			sigdelset(&runtime_mask, sig);
@@ -146,7 +167,10 @@ void goro__signal_init(void)
 			idlemask_note(sig, &cur);
 		}
 	}
-	goro__netpoll_sigmask(&goro__idle_sigmask);
+	goro__idle_sigmask = runtime_mask;
+	goro__lock(&idlemask_lock);
+	watch_update();
+	goro__unlock(&idlemask_lock);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = segv_handler;
@@ -375,39 +399,101 @@ bool goro__sig_interrupting(struct g *gp)
 }
 
 /* ---- process-directed signals nobody can take -----------------------------
- * A caught signal sent to the process while every M blocks it (idle Ms
- * block caught signals; running Gs may too) stays pending.  Natively the
- * kernel would hand it to a thread, the main one first, and end that
- * thread's sleep with EINTR.  The netpoller's signalfd watch sees it
- * pending; here a G that accepts it, parked where a signal may wake it
- * (G1 first), is woken with sigtake set: it resumes with caught
- * signals still blocked and unblocks them inside itself (goro__park),
- * where the kernel delivers the pending signal with its own siginfo; its
- * call then returns EINTR (or goes on waiting, for SA_RESTART). */
+ * A signal sent to the process while every M blocks it (idle Ms, sysmon
+ * and g0 block every asynchronous signal; running Gs may too) stays
+ * pending.  Natively the kernel would hand it to a thread that accepts
+ * it, the main one first.  The netpoller's signalfd watch (or sysmon's
+ * look, goro__sig_poll) sees it pending, and here:
+ * - a caught one goes to a G that accepts it, parked where a signal may
+ *   wake it (G1 first): woken with sigtake set, it resumes with signals
+ *   still blocked and unblocks them inside itself (goro__sig_resume),
+ *   where the kernel delivers the pending signal with its own siginfo;
+ * - one at its default action or ignored is taken on this thread when
+ *   some G accepts it: the process ends, stops, or the signal is
+ *   discarded, as natively;
+ * - one no live G accepts stays pending for a later sigwait, sigsuspend
+ *   or unblocking, out of the watch until a G unblocks it. */
+
+/* Does some live G accept the signals of `bit` (kernel layout)? */
+static bool any_accepts(uint64_t bit)
+{
+	bool yes = false;
+	goro__lock(&goro__allglock);
+	for (struct g *gp = goro__allgs; gp && !yes; gp = gp->alllink) {
+		int st = a_load_acq(&gp->status);
+		if (st != G_DEAD && st != G_IDLE && !(gp->sigmask & bit))
+			yes = true;
+	}
+	goro__unlock(&goro__allglock);
+	return yes;
+}
+
+/* A default or ignored disposition: let the kernel act on this thread. */
+static void take_default(uint64_t bit)
+{
+	goro__sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, &bit, NULL, 8);
+	goro__sys4(SYS_rt_sigprocmask, SIG_BLOCK, &bit, NULL, 8);
+}
+
+/* One pending signal: true when a G was woken to take it. */
+static bool forward_one(uint64_t bit, uint64_t *drop)
+{
+	if (a_load_acq(&caught_set) & bit) {
+		struct g *t = goro__sig_target(bit);
+		if (t) {
+			a_store_rel(&t->sigtake, true);
+			return goro__sig_interrupt(t);
+		}
+		if (!any_accepts(bit))
+			*drop |= bit;
+		return false;
+	}
+	if (any_accepts(bit))
+		take_default(bit);
+	else
+		*drop |= bit;
+	return false;
+}
+
 void goro__sig_forward(void)
 {
-	uint64_t pend = 0;
+	uint64_t pend = 0, drop = 0;
 	if (goro__sys2(SYS_rt_sigpending, &pend, 8) < 0)
 		return;
-	pend &= *(volatile uint64_t *)&goro__idle_sigmask;
+	pend &= *(volatile uint64_t *)&goro__idle_sigmask & ~a_load_acq(&unwanted);
 	bool took = false;
 	for (int sig = 1; pend && sig < 64; sig++) {
-		uint64_t bit = 1ULL << (sig - 1);
+		uint64_t bit = GORO_SIGBIT(sig);
 		if (!(pend & bit))
 			continue;
 		pend &= ~bit;
-		struct g *t = goro__sig_target(bit);
-		if (!t)
-			continue;
-		a_store_rel(&t->sigtake, true);
-		if (goro__sig_interrupt(t))
+		if (forward_one(bit, &drop))
 			took = true;
 	}
-	/* Still pending until the woken G runs: the watch fires again in the
-	 * meantime and finds it no longer asleep.  Nobody woken: sysmon
-	 * re-arms the watch at its next look. */
-	if (took)
+	if (drop) {
+		goro__lock(&idlemask_lock);
+		a_fetch_or(&unwanted, drop);
+		watch_update(); /* re-arms the watch */
+		goro__unlock(&idlemask_lock);
+	} else if (took) {
+		/* Still pending until the woken G runs: the watch fires again
+		 * in the meantime and finds it no longer asleep.  Nobody woken:
+		 * sysmon re-arms the watch at its next look. */
 		goro__netpoll_sigarm();
+	}
+}
+
+/* sysmon: with no M waiting in the netpoller, nobody sees the watch fire;
+ * look at the process's pending signals here instead. */
+void goro__sig_poll(void)
+{
+	if (goro__timerwait_active())
+		return;
+	uint64_t pend = 0;
+	if (goro__sys2(SYS_rt_sigpending, &pend, 8) < 0)
+		return;
+	if (pend & *(volatile uint64_t *)&goro__idle_sigmask & ~a_load_acq(&unwanted))
+		goro__sig_forward();
 }
 
 /* An M about to wait without a G (Go: the idle M's signal mask). */

@@ -77,6 +77,7 @@ static void *sysmon(void *arg)
 		goro__sysmon_timers(now);
 		goro__drain_deferred();
 		goro__netpoll_sigrearm();
+		goro__sig_poll();
 		/* Nobody polled the network for 10 ms: poll and inject. */
 		if (goro__netpoll_waiters() && now - lastpoll > SYSMON_POLL_NS) {
 			goro__netpoll(0);

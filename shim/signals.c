@@ -48,6 +48,8 @@ static int setmask(int how, const sigset_t *set, sigset_t *oldset)
 		}
 		n &= ~UNBLOCKABLE;
 		gp->sigmask = n;
+		if (goro__started)
+			goro__sig_unblocked(old & ~n);
 	}
 	if (oldset) {
 		/* Keep the kernel's words beyond the first (realtime 65+: none

@@ -1,0 +1,44 @@
+#!/usr/bin/env bats
+# Signals as natively (issue 12 items 1-5, issue 13 items 5 and 10, the
+# signal waits of issue 13 item 3, the pbzip2 case of issue 11): each
+# subject runs natively and under goro at GOMAXPROCS 1, 2, 4 and the
+# outputs and exit statuses are compared.  Programs that loop do so 50-200
+# times inside one run.  See docs/ARCHITECTURE.md, "The signal path, end
+# to end".
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+# daemon_run OUT PRELOAD P MODE: runs sig_daemon MODE in the background
+# (under goro when PRELOAD is set), sends SIGHUP once it says "ready" and
+# SIGTERM once it took the SIGHUP, and leaves its output in OUT and its
+# exit status in daemon_status.
+daemon_run() {
+  local out=$1 pre=$2 p=$3 mode=$4
+  : >"$out"
+  timeout "$GORO_TEST_TIMEOUT" env ${pre:+LD_PRELOAD="$pre"} GOMAXPROCS="$p" \
+    "$PROGS_DIR/sig_daemon" "$mode" >"$out" 2>"$out.err" 3>&- &
+  local pid=$!
+  daemon_status=0
+  if wait_until "$pid" grep -qs '^ready' "$out"; then
+    kill -HUP "$pid" 2>/dev/null || true
+    wait_until "$pid" grep -qs '^got SIGHUP' "$out" && kill -TERM "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" || daemon_status=$?
+}
+
+@test "sig_daemon: SIGTERM/SIGHUP blocked in every thread stay pending until sigwait/sigwaitinfo/sigtimedwait takes them" {
+  require_goro
+  require_prog sig_daemon
+  local mode p
+  for mode in wait info timed; do
+    daemon_run "$NATIVE_OUT" "" 1 "$mode"
+    [ "$daemon_status" -eq 0 ] || fail "native $mode: status $daemon_status: $(cat "$NATIVE_OUT")"
+    for p in 1 2 4; do
+      daemon_run "$GORO_OUT" "$GORO_LIB" "$p" "$mode"
+      [ "$daemon_status" -eq 0 ] ||
+        fail "goro GOMAXPROCS=$p $mode: status $(describe_status "$daemon_status"): $(cat "$GORO_OUT" "$GORO_OUT.err")"
+      diff -u "$NATIVE_OUT" "$GORO_OUT" || fail "goro GOMAXPROCS=$p $mode: output differs from native"
+    done
+  done
+}
