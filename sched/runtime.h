@@ -177,6 +177,7 @@ struct g {
 	union sigval sigvalue[64];
 	uint64_t sigmask;       /* the G's signal mask (first word of sigset) */
 	_Atomic bool suspending; /* in sigsuspend/pause, with suspendmask */
+	_Atomic bool sigwaitsys; /* in the kernel in sigwait*, sigsuspend: a cancel nudges the M */
 	uint64_t suspendmask;
 	/* sysmon asks a G that ran too long to yield at its next interposed
 	 * call (Go: g.preempt, the cooperative half). */
@@ -611,8 +612,12 @@ int goro__sig_send(struct g *gp, int sig, const union sigval *val);
  * scheduler's or sysmon's next pass (goro__sig_drain). */
 void goro__sig_kick(struct g *gp);
 void goro__sig_kick_later(struct g *gp);
+void goro__cancel_kick(struct g *gp); /* pthread_cancel: out of a kernel signal wait */
 void goro__sig_drain(void);
 bool goro__sa_restart(int sig);
+/* A wait took the runtime's nudge itself (sigtimedwait with it blocked):
+ * do what the nudge's handler would have done. */
+void goro__nudge_taken(const siginfo_t *si);
 /* sigaction as the program sees it: its handlers installed behind the
  * trampoline, the runtime signal's slot kept for its own handler, the
  * idle mask updated (0 or -1 with errno, as sigaction). */

@@ -49,6 +49,29 @@ static void segv_handler(int sig, siginfo_t *si, void *uc)
  * nudge_handler, which runs it for signals goro did not send. */
 static struct sigaction old_nudge;
 
+/* The program's own handler for the runtime's signal, for one goro did
+ * not send. */
+static void run_prog_nudge(int sig, siginfo_t *si, void *uc)
+{
+	if (si->si_code == SI_TKILL && si->si_pid == getpid())
+		return;
+	if (old_nudge.sa_flags & SA_SIGINFO) {
+		if (old_nudge.sa_sigaction)
+			old_nudge.sa_sigaction(sig, si, uc);
+	} else if (old_nudge.sa_handler != SIG_DFL && old_nudge.sa_handler != SIG_IGN) {
+		old_nudge.sa_handler(sig);
+	}
+}
+
+void goro__nudge_taken(const siginfo_t *si)
+{
+	goro__setxid_handle();
+	siginfo_t copy = *si;
+	if (copy.si_code != SI_TKILL || copy.si_pid != getpid())
+		getg()->sigran++;
+	run_prog_nudge(goro__signudge, &copy, NULL);
+}
+
 static void nudge_handler(int sig, siginfo_t *si, void *uc)
 {
 	void *fs = goro__sig_enter();
@@ -74,14 +97,7 @@ static void nudge_handler(int sig, siginfo_t *si, void *uc)
 	}
 	errno = saved;
 	/* A program's own handler for the signal still runs. */
-	if (si->si_code != SI_TKILL || si->si_pid != getpid()) {
-		if (old_nudge.sa_flags & SA_SIGINFO) {
-			if (old_nudge.sa_sigaction)
-				old_nudge.sa_sigaction(sig, si, uc);
-		} else if (old_nudge.sa_handler != SIG_DFL && old_nudge.sa_handler != SIG_IGN) {
-			old_nudge.sa_handler(sig);
-		}
-	}
+	run_prog_nudge(sig, si, uc);
 	goro__sig_leave(fs);
 }
 

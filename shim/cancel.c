@@ -163,6 +163,8 @@ GORO_EXPORT int pthread_cancel(pthread_t t)
 	}
 	if (gp->cancel_state == PTHREAD_CANCEL_ENABLE && a_load_acq(&gp->cancelable))
 		goro__interrupt(gp);
+	else if (gp->cancel_state == PTHREAD_CANCEL_ENABLE)
+		goro__cancel_kick(gp);
 	return 0;
 }
 

@@ -16,7 +16,9 @@ load helpers
 daemon_run() {
   local out=$1 pre=$2 p=$3 mode=$4
   : >"$out"
-  timeout "$GORO_TEST_TIMEOUT" env ${pre:+LD_PRELOAD="$pre"} GOMAXPROCS="$p" \
+  # (--foreground: timeout passes a signal to the program once, not also
+  # to its process group)
+  timeout --foreground "$GORO_TEST_TIMEOUT" env ${pre:+LD_PRELOAD="$pre"} GOMAXPROCS="$p" \
     "$PROGS_DIR/sig_daemon" "$mode" >"$out" 2>"$out.err" 3>&- &
   local pid=$!
   daemon_status=0
@@ -41,4 +43,12 @@ daemon_run() {
       diff -u "$NATIVE_OUT" "$GORO_OUT" || fail "goro GOMAXPROCS=$p $mode: output differs from native"
     done
   done
+}
+
+@test "sig_wait_kill: pthread_kill/pthread_sigqueue wake sigwait/sigwaitinfo/sigtimedwait, 150 rounds; si_code as glibc reports it (pbzip2's SIGQUIT)" {
+  compare_native_goro sig_wait_kill
+}
+
+@test "sig_cancel_wait: pthread_cancel ends pause, sigsuspend, sigwait, sigwaitinfo, sigtimedwait (cleanup runs, joiner sees PTHREAD_CANCELED)" {
+  compare_native_goro sig_cancel_wait
 }
