@@ -558,6 +558,9 @@ void goro__sig_poll(void);
 /* A G unblocked `bits` (kernel layout): signals pending that nobody took
  * are watched again. */
 void goro__sig_unblocked(uint64_t bits);
+/* The deadlock report: may a signal still wake a parked G (a timer is
+ * armed or exists, or a caught signal some G accepts may be sent)? */
+bool goro__sig_may_arrive(void);
 /* The G to wake for a process signal in `bits` (kernel sigset layout):
  * G1 if it accepts the signal (the kernel's choice) and sleeps or waits at
  * a cancellation point, else such a G that accepts it when G1 does not;

@@ -1,12 +1,14 @@
 /* Signals the runtime owns: the stack-overflow report (SIGSEGV on a G's
  * guard page, handled on each M's alternate stack), and the per-M mask. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/time.h>
 #include <ucontext.h>
 
 #include "sched/real.h"
@@ -510,6 +512,48 @@ void goro__sig_poll(void)
 		return;
 	if (pend & *(volatile uint64_t *)&goro__idle_sigmask & ~a_load_acq(&unwanted))
 		goro__sig_forward();
+}
+
+/* ---- the deadlock report's question ---------------------------------------
+ * Can a signal still wake a parked G?  Then no deadlock is certain
+ * (Go's checkdead asks the same of its timers).  Yes when an interval
+ * timer is armed (alarm, setitimer), a POSIX timer exists (its signal or
+ * its SIGEV_THREAD function may post), or the program catches a signal
+ * some G accepts (another process may send it; the handler may post). */
+static bool itimer_armed(void)
+{
+	for (int which = ITIMER_REAL; which <= ITIMER_PROF; which++) {
+		struct itimerval it;
+		if (goro__sys2(SYS_getitimer, which, &it) == 0 &&
+		    (it.it_value.tv_sec != 0 || it.it_value.tv_usec != 0))
+			return true;
+	}
+	return false;
+}
+
+/* /proc/self/timers lists the process's POSIX timers (kernels without
+ * it: assume one may exist). */
+static bool posix_timers_exist(void)
+{
+	long fd = goro__sys4(SYS_openat, AT_FDCWD, (long)"/proc/self/timers", O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return true;
+	char c;
+	long n = goro__sys3(SYS_read, fd, &c, 1);
+	goro__sys1(SYS_close, fd);
+	return n != 0;
+}
+
+bool goro__sig_may_arrive(void)
+{
+	uint64_t caught = a_load_acq(&caught_set);
+	for (int sig = 1; caught && sig < 64; sig++) {
+		uint64_t bit = GORO_SIGBIT(sig);
+		if ((caught & bit) && any_accepts(bit))
+			return true;
+		caught &= ~bit;
+	}
+	return itimer_armed() || posix_timers_exist();
 }
 
 /* An M about to wait without a G (Go: the idle M's signal mask). */

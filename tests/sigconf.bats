@@ -52,3 +52,8 @@ daemon_run() {
 @test "sig_cancel_wait: pthread_cancel ends pause, sigsuspend, sigwait, sigwaitinfo, sigtimedwait (cleanup runs, joiner sees PTHREAD_CANCELED)" {
   compare_native_goro sig_cancel_wait
 }
+
+@test "sig_alarm_parked: alarm, setitimer and timer_create signals reach a parked thread; no deadlock report while one may come" {
+  # (deadlock=abort: a report would kill the run and change its status)
+  GORO_DEBUG=deadlock=abort compare_native_goro sig_alarm_parked
+}
