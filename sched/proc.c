@@ -608,7 +608,9 @@ void goro__park(goro_unlockf unlockf, void *arg, const char *reason)
 	gp->waitreason = reason;
 	mcall(gp, park_m);
 	gp->waitreason = NULL;
-	goro__sig_resume(gp);
+	/* Signal handlers run once the wait has taken the G off its queues
+	 * (goro__sig_resume at the end of each wait): a handler may park
+	 * again or pthread_exit. */
 }
 
 void goro__sig_resume(struct g *gp)
@@ -980,6 +982,12 @@ void goro__goexit(void)
 		/* The last thread: the process ends as under nptl, where the
 		 * last thread to exit calls exit(0) (nptl/pthread_create.c). */
 		exit(0);
+	}
+	if (gp->inhandler) {
+		/* pthread_exit from a signal handler: the kernel thread keeps
+		 * the handler's mask; the M's next G or idle wait sets its own. */
+		gp->inhandler = 0;
+		gp->m->sigmask = UINT64_MAX;
 	}
 	mcall(gp, goexit0);
 	__builtin_unreachable();

@@ -149,6 +149,9 @@ struct g {
 	 * so the kernel runs the handler in the G's own TLS. */
 	_Atomic bool sigtake;
 	bool raising;           /* re-raising a recorded signal in itself (shim/signals.c) */
+	/* Program handlers running in the G (goro_trampoline): one that
+	 * leaves with pthread_exit leaves its mask on the kernel thread. */
+	int inhandler;
 	/* Program handlers run in this G, all and those without SA_RESTART.
 	 * A blocking call ends with EINTR when one ran during it, as
 	 * natively (a call SA_RESTART restarts looks at the second); a wake
@@ -448,6 +451,9 @@ struct g *goro__newproc(const struct goro_newg *ng, int *err);
 void goro__gfree(struct g *gp);
 void goro__ensure_init(void);
 void goro__sig_deliver(struct g *gp);
+/* The same from the nudge's handler: those `mask` (the interrupted
+ * context's) accepts; their handlers run once it returns. */
+void goro__sig_deliver_at_return(struct g *gp, uint64_t mask);
 /* Raise those recorded for gp that `mask` (a kernel sigset's first word)
  * does not block, at its own kernel thread: blocked there by the G's mask
  * they stay pending in the kernel for a sigsuspend with that mask. */
@@ -634,7 +640,8 @@ bool goro__sig_interrupting(struct g *gp);
 /* ---- timers (sched/time.c) ------------------------------------------------ */
 /* Park the current G (goro__park) with a deadline `when` (monotonic ns, < 0
  * for none).  The caller holds the lock that unlockf releases.  Returns
- * how the G was woken. */
+ * how the G was woken.  The caller takes the G off its wait queues, then
+ * calls goro__sig_resume (a handler run there may park or pthread_exit). */
 enum goro_wake goro__park_until(goro_unlockf unlockf, void *arg, const char *reason, int64_t when);
 /* The current G sleeps until `when` (Go: timeSleep; a cancellation point).
  * false: cancelled, or a signal whose handler ran ended it early (EINTR). */

@@ -101,6 +101,7 @@ enum goro_wake goro__addrpark(void *addr, bool (*stillwait)(void *addr, void *ar
 			break;
 		}
 	}
+	goro__sig_resume(gp); /* off the queue: a handler may exit */
 	return w;
 }
 

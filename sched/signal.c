@@ -81,8 +81,16 @@ static void nudge_handler(int sig, siginfo_t *si, void *uc)
 	int saved = errno;
 	goro__setxid_handle();
 	if (gp && gp->m && gp->m->curg == gp) {
-		if (a_load_rlx(&gp->sigpending))
-			goro__sig_deliver(gp);
+		/* Inside runtime code (locks held) a handler must not run:
+		 * the scheduler or sysmon nudges again (goro__sig_drain). */
+		if (a_load_rlx(&gp->sigpending)) {
+			uint64_t ucmask;
+			memcpy(&ucmask, &((ucontext_t *)uc)->uc_sigmask, sizeof ucmask);
+			if (gp->m->locks == 0)
+				goro__sig_deliver_at_return(gp, ucmask);
+			else
+				goro__sig_kick_later(gp);
+		}
 		bool f = true;
 		if (!(a_load_acq(&gp->m->blockcheck) && a_cas(&gp->m->blockcheck, &f, false) &&
 		      goro__blocked_at(gp, uc)))
@@ -311,7 +319,9 @@ static void goro_trampoline(int sig, siginfo_t *si, void *uc)
 	struct g *gp = getg();
 	siginfo_t mine;
 	uint64_t b = 1ULL << sig;
-	if (gp->raising && (a_load_acq(&redirect_saved) & b)) {
+	/* (raised by goro in G1 itself: a tgkill from this process) */
+	if (gp == &goro__g1 && si->si_code == SI_TKILL && si->si_pid == getpid() &&
+	    (a_load_acq(&redirect_saved) & b)) {
 		mine = redirect_info[sig]; /* the original, handed over */
 		a_fetch_and(&redirect_saved, ~b);
 		si = &mine;
@@ -325,10 +335,12 @@ static void goro_trampoline(int sig, siginfo_t *si, void *uc)
 		a_fetch_and(&wrapped, ~b);
 	}
 	errno = saved;
+	gp->inhandler++;
 	if (a.sa_flags & SA_SIGINFO)
 		a.sa_sigaction(sig, si, uc);
 	else if (is_caught(&a))
 		a.sa_handler(sig);
+	gp->inhandler--;
 	goro__sig_leave(fs);
 }
 

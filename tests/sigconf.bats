@@ -57,3 +57,11 @@ daemon_run() {
   # (deadlock=abort: a report would kill the run and change its status)
   GORO_DEBUG=deadlock=abort compare_native_goro sig_alarm_parked
 }
+
+@test "sig_kill_mutex: 150 pthread_kill(SIGUSR1) to a thread parked in pthread_mutex_lock each run the handler there" {
+  compare_native_goro sig_kill_mutex
+}
+
+@test "sig_exit_handler: pthread_exit from a handler over spin/mutex/sem waits (joiner gets the value), and a sleeping handler over a barrier wait, 60 rounds each" {
+  compare_native_goro sig_exit_handler
+}
