@@ -117,11 +117,24 @@ int goro__sig_send(struct g *gp, int sig, const union sigval *val)
 	return 0;
 }
 
+/* The M gp runs or blocks on now, or NULL: its M read on both sides of
+ * its status, so a G that left a system call on one M for another is not
+ * nudged on the M it left. */
+static struct m *running_on(struct g *gp)
+{
+	for (;;) {
+		struct m *mp = __atomic_load_n(&gp->m, __ATOMIC_ACQUIRE);
+		int st = a_load_acq(&gp->status);
+		if (__atomic_load_n(&gp->m, __ATOMIC_ACQUIRE) != mp)
+			continue;
+		return st == G_RUNNING || st == G_SYSCALL ? mp : NULL;
+	}
+}
+
 void goro__sig_kick(struct g *gp)
 {
-	struct m *mp = gp->m;
-	int st = a_load_acq(&gp->status);
-	if ((st == G_RUNNING || st == G_SYSCALL) && mp)
+	struct m *mp = running_on(gp);
+	if (mp)
 		/* running, or blocked in the kernel (sigsuspend, a read): the
 		 * nudge raises it in the G and ends such a call */
 		goro__sys3(SYS_tgkill, goro__sys0(SYS_getpid), mp->tid, goro__signudge);

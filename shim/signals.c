@@ -252,21 +252,23 @@ GORO_EXPORT int sigsuspend(const sigset_t *mask)
 	 * what the wait's mask accepts (goro__sig_deliver). */
 	gp->suspendmask = wm;
 	a_store_rel(&gp->suspending, true);
-	long r;
 	do {
 		if (!kwait_enter(gp)) {
 			a_store_rlx(&gp->suspending, false);
 			goro__testcancel();
 		}
 		/* Signals pthread_kill recorded for this thread that the wait
-		 * accepts: kernel-pending now, so the wait takes them. */
+		 * accepts: kernel-pending now, so the wait takes them (or, when
+		 * the thread's own mask lets one in, its handler runs here, as
+		 * at the wait's start natively, and there is no wait). */
 		goro__sig_raise_pending(gp, wm);
-		r = goro__sys_ret(kwait(gp, false, SYS_rt_sigsuspend, (long)&m, 8, 0, 0));
+		kwait(gp, gp->sigran != ran, SYS_rt_sigsuspend, (long)&m, 8, 0, 0);
 		/* Natively only a handler of the program ends the wait: the
 		 * runtime's nudge alone waits again. */
 	} while (gp->sigran == ran);
 	a_store_rlx(&gp->suspending, false);
-	return (int)r;
+	errno = EINTR;
+	return -1;
 }
 
 GORO_EXPORT int pause(void)

@@ -65,3 +65,7 @@ daemon_run() {
 @test "sig_exit_handler: pthread_exit from a handler over spin/mutex/sem waits (joiner gets the value), and a sleeping handler over a barrier wait, 60 rounds each" {
   compare_native_goro sig_exit_handler
 }
+
+@test "sig_main_pref: a process signal while main joins and a worker pauses goes to main; the worker's pause goes on, 60 rounds" {
+  compare_native_goro sig_main_pref
+}
