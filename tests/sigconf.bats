@@ -69,3 +69,7 @@ daemon_run() {
 @test "sig_main_pref: a process signal while main joins and a worker pauses goes to main; the worker's pause goes on, 60 rounds" {
   compare_native_goro sig_main_pref
 }
+
+@test "sig_rate: 300 process signals sent one after another are all handled (main in sem_wait, nanosleep, computing); 200 pauses under a 1 ms ITIMER_REAL" {
+  compare_native_goro sig_rate
+}

@@ -16,7 +16,7 @@ PROGS_HDRS   := tests/progs/check.h
 PROGS_C := hello create_join keys once cancel detach thread_names stack_attr \
            exit_main exit_thread join_np thread_kill signal_sleep signal_io yield_pingpong c11_threads \
            stack_overflow switch_tls signal_handler_calls
-PROGS_C += sig_daemon sig_wait_kill sig_cancel_wait sig_alarm_parked sig_kill_mutex sig_exit_handler sig_main_pref
+PROGS_C += sig_daemon sig_wait_kill sig_cancel_wait sig_alarm_parked sig_kill_mutex sig_exit_handler sig_main_pref sig_rate
 PROGS_C_BINS := $(PROGS_C:%=$(PROGS_DIR)/%)
 
 PROGS += $(PROGS_C_BINS) \
