@@ -362,9 +362,7 @@ static bool stopspinning_recheck(struct m *mp)
 static void idle_wait(struct m *mp)
 {
 	goro__sigmask_idle(mp);
-	a_store_rel(&mp->idlewait, true);
 	bool waited = goro__timerwait(mp);
-	a_store_rlx(&mp->idlewait, false);
 	if (waited) {
 		goro__lock(&goro__sched.lock);
 		struct p *pp = pidleget();
@@ -374,9 +372,7 @@ static void idle_wait(struct m *mp)
 			return;
 		}
 	}
-	a_store_rel(&mp->idlewait, true);
 	stopm(mp);
-	a_store_rlx(&mp->idlewait, false);
 }
 
 /* Find a runnable G; blocks the M (without a P) until there is one
@@ -437,14 +433,6 @@ top:
 		goto top;
 	idle_wait(mp);
 	goto top;
-}
-
-void goro__idle_ms_remask(void)
-{
-	long pid = goro__sys0(SYS_getpid);
-	for (struct m *mp = goro__sched.allm; mp; mp = mp->alllink)
-		if (a_load_acq(&mp->idlewait))
-			goro__sys3(SYS_tgkill, pid, mp->tid, goro__signudge);
 }
 
 struct m *goro__m_by_tid(int tid)

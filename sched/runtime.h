@@ -236,9 +236,6 @@ struct m {
 	struct tracebuf *tracebuf; /* sched/trace.c, written by this M only */
 	struct g *lockedg;      /* the G locked to this M (Go: m.lockedg) */
 	struct goro_note lockednote; /* a locked M waits here for its G */
-	/* Blocked in stopm or as the timer waiter, with the idle signal
-	 * mask: a newly caught signal re-masks it through the nudge. */
-	_Atomic bool idlewait;
 };
 
 _Static_assert(offsetof(struct m, self) == GORO_M_SELF && offsetof(struct m, gcur) == GORO_M_GCUR &&
@@ -460,9 +457,6 @@ void goro__sig_deliver_at_return(struct g *gp, uint64_t mask);
 void goro__sig_raise_pending(struct g *gp, uint64_t mask);
 void goro__sigmask_apply(struct m *mp, uint64_t mask);
 void goro__sigmask_idle(struct m *mp);
-/* The program catches a new signal: Ms waiting idle get the new idle mask
- * (each is nudged; the handler rewrites the mask sigreturn restores). */
-void goro__idle_ms_remask(void);
 struct m *goro__m_by_tid(int tid);
 const sigset_t *goro__runtime_sigmask(void);
 /* Cooperative preemption point, at interposed calls. */

@@ -95,15 +95,6 @@ static void nudge_handler(int sig, siginfo_t *si, void *uc)
 		if (!(a_load_acq(&gp->m->blockcheck) && a_cas(&gp->m->blockcheck, &f, false) &&
 		      goro__blocked_at(gp, uc)))
 			goro__preempt_at(gp, uc);
-	} else {
-		/* An idle M: take the current idle mask, which sigreturn
-		 * installs (goro__idle_ms_remask). */
-		struct m *mp = goro__gsready ? getm() : NULL;
-		if (mp && mp->g0 && a_load_acq(&mp->idlewait)) {
-			uint64_t idle = *(volatile uint64_t *)&goro__idle_sigmask;
-			memcpy(&((ucontext_t *)uc)->uc_sigmask, &idle, sizeof idle);
-			mp->sigmask = idle;
-		}
 	}
 	errno = saved;
 	/* A program's own handler for the signal still runs. */
