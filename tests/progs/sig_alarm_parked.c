@@ -69,11 +69,8 @@ static void posix_timer_round(int notify)
 int main(void)
 {
 	CHECK_EQ(0, sem_init(&posted, 0, 0), "sem_init");
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGALRM, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
+	check_handler(SIGALRM, on_signal, 0);
+	check_handler(SIGUSR1, on_signal, 0);
 	pthread_mutex_lock(&held);
 	pthread_t t;
 	CHECK_OK(pthread_create(&t, NULL, blocked, NULL));

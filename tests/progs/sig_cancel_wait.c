@@ -57,14 +57,8 @@ int main(void)
 		int canceled = 0;
 		atomic_store(&cleaned, 0);
 		for (int i = 0; i < ROUNDS; i++) {
-			pthread_t t;
 			void *r;
-			atomic_store(&ready, 0);
-			CHECK_OK(pthread_create(&t, NULL, waiter, (void *)(long)how));
-			while (!atomic_load(&ready))
-				sched_yield();
-			if (i % 2)
-				check_wait_blocked();
+			pthread_t t = check_start_ready(waiter, (void *)(long)how, &ready, i % 2);
 			CHECK_OK(pthread_cancel(t));
 			CHECK_OK(pthread_join(t, &r));
 			canceled += r == PTHREAD_CANCELED;

@@ -50,26 +50,13 @@ static void *waiter(void *arg)
 	return (void *)7L;
 }
 
-static void handler(void (*fn)(int))
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = fn;
-	sigaction(SIGUSR1, &sa, NULL);
-}
-
 static void exit_rounds(int how)
 {
 	int ok = 0;
 	for (int i = 0; i < ROUNDS; i++) {
-		pthread_t t;
 		void *r;
-		atomic_store(&ready, 0);
-		CHECK_OK(pthread_create(&t, NULL, waiter, (void *)(long)how));
-		while (!atomic_load(&ready))
-			sched_yield();
-		if (i % 2 && how != 0) /* (a spinning thread never sleeps) */
-			check_wait_blocked();
+		/* (a spinning thread never sleeps) */
+		pthread_t t = check_start_ready(waiter, (void *)(long)how, &ready, i % 2 && how != 0);
 		CHECK_OK(pthread_kill(t, SIGUSR1));
 		CHECK_OK(pthread_join(t, &r));
 		ok += r == (void *)42L;
@@ -82,7 +69,7 @@ int main(void)
 	CHECK_OK(pthread_spin_init(&spin, 0));
 	CHECK_EQ(0, sem_init(&sem, 0, 0), "sem_init");
 	CHECK_OK(pthread_barrier_init(&bar, NULL, 2));
-	handler(exit_handler);
+	check_handler(SIGUSR1, exit_handler, 0);
 	CHECK_OK(pthread_spin_lock(&spin));
 	CHECK_OK(pthread_mutex_lock(&mu));
 	for (int how = 0; how < 3; how++)
@@ -98,16 +85,10 @@ int main(void)
 	CHECK_EQ(0, sem_wait(&sem), "sem_wait");
 	/* A barrier round interrupted by an exit is not one glibc can
 	 * complete; a handler that sleeps and returns is. */
-	handler(sleep_handler);
+	check_handler(SIGUSR1, sleep_handler, 0);
 	for (int i = 0; i < ROUNDS; i++) {
-		pthread_t t;
 		void *r;
-		atomic_store(&ready, 0);
-		CHECK_OK(pthread_create(&t, NULL, waiter, (void *)3L));
-		while (!atomic_load(&ready))
-			sched_yield();
-		if (i % 2)
-			check_wait_blocked();
+		pthread_t t = check_start_ready(waiter, (void *)3L, &ready, i % 2);
 		CHECK_OK(pthread_kill(t, SIGUSR1));
 		while (atomic_load(&slept) != i + 1)
 			sched_yield();

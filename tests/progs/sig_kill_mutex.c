@@ -38,11 +38,7 @@ static void *locker(void *arg)
 
 int main(void)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_usr1;
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGUSR1, &sa, NULL);
+	check_handler(SIGUSR1, on_usr1, SA_RESTART);
 	CHECK_OK(pthread_mutex_lock(&mu));
 	CHECK_OK(pthread_create(&target, NULL, locker, NULL));
 	while (!atomic_load(&started))

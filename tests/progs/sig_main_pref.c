@@ -55,20 +55,11 @@ static void *sender(void *arg)
 	return NULL;
 }
 
-static void handle(int sig, void (*fn)(int))
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = fn;
-	sa.sa_flags = SA_RESTART;
-	sigaction(sig, &sa, NULL);
-}
-
 int main(void)
 {
 	main_thread = pthread_self();
-	handle(SIGUSR1, on_usr1);
-	handle(SIGUSR2, on_usr2);
+	check_handler(SIGUSR1, on_usr1, SA_RESTART);
+	check_handler(SIGUSR2, on_usr2, SA_RESTART);
 	for (int i = 0; i < ROUNDS; i++) {
 		pthread_t s;
 		atomic_store(&pausing, 0);

@@ -74,15 +74,6 @@ static void main_waits(int mode)
 	}
 }
 
-static void handle(int sig, void (*fn)(int))
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = fn;
-	sa.sa_flags = SA_RESTART;
-	sigaction(sig, &sa, NULL);
-}
-
 static void measure(void)
 {
 	struct itimerval it = { { 0, 1000 }, { 0, 1000 } }, off;
@@ -113,8 +104,8 @@ static void measure(void)
 int main(int argc, char **argv)
 {
 	CHECK_EQ(0, sem_init(&done, 0, 0), "sem_init");
-	handle(SIGUSR1, on_usr1);
-	handle(SIGALRM, on_alrm);
+	check_handler(SIGUSR1, on_usr1, SA_RESTART);
+	check_handler(SIGALRM, on_alrm, SA_RESTART);
 	if (argc > 1 && strcmp(argv[1], "measure") == 0) {
 		measure();
 		return 0;
