@@ -99,7 +99,10 @@ static void raise_pending(struct g *gp, uint64_t mask, bool defer)
 
 int goro__sig_send(struct g *gp, int sig, const union sigval *val)
 {
-	if (gp == getg())
+	/* To itself: at once, unless it blocks the signal; then it stays
+	 * recorded in the G (not pending on this kernel thread, which the G
+	 * may leave), as a signal pending for this thread natively. */
+	if (gp == getg() && !(gp->sigmask & GORO_SIGBIT(sig)))
 		return raise_here(sig, val, false);
 	if (val) {
 		gp->sigvalue[sig] = *val;
@@ -110,6 +113,8 @@ int goro__sig_send(struct g *gp, int sig, const union sigval *val)
 	uint64_t old = a_load_rlx(&gp->sigpending);
 	while (!a_cas(&gp->sigpending, &old, old | bit))
 		;
+	if (gp == getg())
+		return 0; /* blocked here: taken when it unblocks or waits */
 	if (goro__may_enter_runtime())
 		goro__sig_kick(gp);
 	else

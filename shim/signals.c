@@ -30,6 +30,20 @@ GORO_EXPORT int pthread_sigqueue(pthread_t t, int sig, const union sigval val)
 	return send_to_thread(t, sig, &val);
 }
 
+/* raise: a signal to the calling thread (glibc: pthread_kill of itself),
+ * kept with the G while it blocks it. */
+GORO_EXPORT int raise(int sig)
+{
+	if (!goro__started)
+		return (int)goro__sys_ret(goro__sys3(SYS_tgkill, goro__sys0(SYS_getpid), goro__gettid(), sig));
+	int e = send_to_thread(pthread_self(), sig, NULL);
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- per-G signal masks ------------------------------------------------- */
 
 #define UNBLOCKABLE (GORO_SIGBIT(SIGKILL) | GORO_SIGBIT(SIGSTOP))

@@ -77,6 +77,34 @@ static void wait_for(atomic_int *v, int want)
 		sched_yield();
 }
 
+static void *pending_here(void *arg)
+{
+	sigset_t p;
+	CHECK_EQ(0, sigpending(&p), "sigpending");
+	return (void *)(long)sigismember(&p, SIGUSR2);
+}
+
+/* raise() of a signal the thread blocks: pending for that thread across
+ * its sleeps (wherever it then runs), not for a thread created later. */
+static void raise_stays_with_thread(void)
+{
+	sigset_t u2, p;
+	sigemptyset(&u2);
+	sigaddset(&u2, SIGUSR2);
+	CHECK_OK(pthread_sigmask(SIG_BLOCK, &u2, NULL));
+	CHECK_EQ(0, raise(SIGUSR2), "raise");
+	for (int i = 0; i < 20; i++)
+		usleep(100);
+	CHECK_EQ(0, sigpending(&p), "sigpending");
+	printf("raised SIGUSR2 pending in the thread: %d, in a new thread: %d\n", sigismember(&p, SIGUSR2),
+	       check_on_other_thread(pending_here, NULL));
+	siginfo_t si;
+	CHECK_EQ(SIGUSR2, sigwaitinfo(&u2, &si), "raised SIGUSR2 taken");
+	CHECK_EQ(0, sigpending(&p), "sigpending");
+	printf("taken: si_code %s, still pending: %d\n", si.si_code == SI_USER ? "SI_USER" : "other",
+	       sigismember(&p, SIGUSR2));
+}
+
 int main(void)
 {
 	sigemptyset(&set);
@@ -105,5 +133,6 @@ int main(void)
 	raise(SIGUSR1);
 	CHECK_EQ(SIGUSR1, sigwaitinfo(&set, &si), "raised signal taken");
 	printf("raise: si_code %s\n", si.si_code == SI_USER ? "SI_USER" : "other");
+	raise_stays_with_thread();
 	return 0;
 }
