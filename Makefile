@@ -77,6 +77,12 @@ $(BUILD)/unit/test_tls: $(UNIT_TLS_OBJS)
 $(BUILD)/unit/test_tls: UNIT_EXTRA = $(UNIT_TLS_OBJS)
 $(BUILD)/unit/test_tls: UNIT_DEFS = -DGORO_STUBS_WITH_TLS
 
+# test_sema links the address waits and the claim protocol; the test
+# itself stands in for the scheduler's park and ready.
+UNIT_SEMA_OBJS := $(BUILD)/obj/sched/sema.o $(BUILD)/obj/sched/park.o
+$(BUILD)/unit/test_sema: $(UNIT_SEMA_OBJS)
+$(BUILD)/unit/test_sema: UNIT_EXTRA = $(UNIT_SEMA_OBJS)
+
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_STUBS) $(UNIT_OBJS) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) $(UNIT_DEFS) $< tests/unit/stubs.c $(UNIT_OBJS) $(UNIT_EXTRA) \
@@ -108,6 +114,7 @@ test:
 bench: all
 	bash scripts/bench.sh
 	bash scripts/bench-trace-off.sh
+	bash scripts/bench-omp.sh
 
 demo:
 	bash scripts/install-deps.sh

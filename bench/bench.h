@@ -160,4 +160,28 @@ static inline int bench_pingpong(const char *name, const char *unit, void *(*pla
     return 0;
 }
 
+/* Whether the machine keeps `room` kernel tasks free besides ours: a
+ * native thread is one, and pid_max is shared by every process on the host
+ * (the many-thread benchmarks stop there rather than starve the others of
+ * fork).  Under goro threads are no tasks and the count stays put.  Reads
+ * pid_max and /proc/loadavg's running/total. */
+static inline int bench_task_room(long room)
+{
+    long pid_max = 32768, run = 0, total = 0;
+    double l1, l5, l15;
+    FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
+    if (f) {
+        if (fscanf(f, "%ld", &pid_max) != 1)
+            pid_max = 32768;
+        fclose(f);
+    }
+    f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf %lf %lf %ld/%ld", &l1, &l5, &l15, &run, &total) != 5)
+            total = 0;
+        fclose(f);
+    }
+    return total + room < pid_max;
+}
+
 #endif

@@ -19,3 +19,6 @@ BENCHES += $(BUILD)/bench/handoff_latency $(BUILD)/bench/preempt $(BUILD)/bench/
 
 # sleep_accuracy: usleep(50) p50/p99 and CPU (scripts/bench.sh)
 BENCHES += $(BUILD)/bench/sleep_accuracy
+
+# scale, wait_crowded: many live threads, a crowded wait table (scripts/bench.sh, scale rows)
+BENCHES += $(BUILD)/bench/scale $(BUILD)/bench/wait_crowded

@@ -120,6 +120,15 @@ static void parse_fsgsbase(const char *v)
 					"off (always the arch_prctl system call)");
 }
 
+static void parse_trap(const char *v)
+{
+	if (strcmp(v, "off") == 0)
+		goro__cfg.trap_off = true;
+	else if (strcmp(v, "auto") != 0)
+		bad("GORO_TRAP", v, "auto (trap the raw system calls of code outside libc once seen, the "
+				    "default) or off (leave them to sysmon's detection)");
+}
+
 static void parse_trace(const char *v)
 {
 	char why[160];
@@ -223,6 +232,7 @@ static const struct {
 } vars[] = {
 	{ "GOMAXPROCS", parse_gomaxprocs }, { "GORO_STACK", parse_stack },
 	{ "GORO_STATS", parse_stats },      { "GORO_FSGSBASE", parse_fsgsbase },
+	{ "GORO_TRAP", parse_trap },
 	{ "GORO_TRACE", parse_trace },      { "GORO_LOCKED", parse_locked },
 	{ "GORO_DEBUG", parse_debug },      { "GORO_PREEMPT", parse_preempt },
 };

@@ -47,15 +47,16 @@
 
 #define DEBUG_MAX_CONNS 16          /* connections served at once, then 503 */
 #define DEBUG_HDR_MAX 8192          /* request line + headers */
-#define DEBUG_IO_TIMEOUT_S 5        /* per read/write on a connection */
+#define DEBUG_IO_TIMEOUT_S 5        /* a whole connection: request, answer, drain */
 #define DEBUG_TRACE_MAX_S 60
 #define DEBUG_DRAIN_MAX (64L * 1024) /* unread request bytes drained before close */
+#define DEBUG_ANSWER_NS (1000LL * 1000 * 1000) /* an error answered once the time is up */
 
 /* The tracer (sched/trace.c) may be absent: then the endpoint answers 501. */
 
 
 static struct g debug_g; /* getg() on the debug threads: no M, no P */
-static int listen_fd = -1;
+static _Atomic int listen_fd = -1; /* one of goro's own fds (goro__fd_hide) */
 static _Atomic int nconns;
 static char unix_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static int owner_pid;
@@ -176,16 +177,40 @@ static void unlink_at_exit(void)
  * listener thread is not in the child. */
 static void atfork_child(void)
 {
-	if (listen_fd >= 0)
-		goro__sys1(SYS_close, listen_fd);
-	listen_fd = -1;
+	goro__fd_close_own(&listen_fd);
 }
 
 /* ---- connections ------------------------------------------------------------ */
 
+static void set_timeout_us(int fd, int opt, long us)
+{
+	struct timeval tv = { us / 1000000, us % 1000000 };
+	goro__sys6(SYS_setsockopt, fd, SOL_SOCKET, opt, (long)&tv, sizeof tv, 0);
+}
+
+/* When this thread's connection must be done with (DEBUG_IO_TIMEOUT_S
+ * after it started, plus a trace's capture time).  Every read and write of
+ * the connection -- the request, the answer, the drain -- is bounded by
+ * what is left of it, so a client that trickles bytes at any stage holds
+ * its slot no longer than that. */
+static __thread int64_t conn_deadline;
+
+/* Bound the next read (SO_RCVTIMEO) or write (SO_SNDTIMEO) on fd by what is
+ * left of the connection's time, and by max_us; false when none is left. */
+static bool conn_timeout(int fd, int opt, int64_t max_us)
+{
+	int64_t left = (conn_deadline - goro__nanotime()) / 1000;
+	if (left < 1)
+		return false;
+	set_timeout_us(fd, opt, (long)(left < max_us ? left : max_us));
+	return true;
+}
+
 static bool send_all(int fd, const char *p, size_t n)
 {
 	while (n > 0) {
+		if (!conn_timeout(fd, SO_SNDTIMEO, INT64_MAX))
+			return false;
 		long w = goro__sys3(SYS_write, fd, p, n);
 		if (w == -EINTR)
 			continue;
@@ -216,14 +241,6 @@ static void send_error(int fd, const char *status, const char *msg)
 	send_header(fd, status, "text/plain", n);
 	(void)send_all(fd, body, (size_t)n);
 }
-
-static void set_timeout_us(int fd, int opt, long us)
-{
-	struct timeval tv = { us / 1000000, us % 1000000 };
-	goro__sys6(SYS_setsockopt, fd, SOL_SOCKET, opt, (long)&tv, sizeof tv, 0);
-}
-
-static void set_timeout(int fd, int opt, long sec) { set_timeout_us(fd, opt, sec * 1000000); }
 
 enum report { R_NONE, R_SCHED, R_GOROUTINES, R_VARS, R_TRACE, R_INDEX };
 
@@ -262,6 +279,8 @@ static void serve_report(int fd, enum report r, int seconds)
 		break;
 	case R_TRACE: {
 		type = "application/json";
+		/* the capture's seconds are not the client's */
+		conn_deadline += (int64_t)seconds * 1000000000LL;
 		int e = goro__trace_capture(body, (int64_t)seconds * 1000000000LL);
 		if (e == -EBUSY) {
 			send_error(fd, "409 Conflict", "a trace is already being captured; try again when it is done");
@@ -289,7 +308,7 @@ static void serve_report(int fd, enum report r, int seconds)
 	}
 	send_header(fd, "200 OK", type, size);
 	off_t off = 0;
-	while (off < size) {
+	while (off < size && conn_timeout(fd, SO_SNDTIMEO, INT64_MAX)) {
 		long w = goro__sys4(SYS_sendfile, fd, body, &off, (size_t)(size - off));
 		if (w == -EINTR)
 			continue;
@@ -323,29 +342,26 @@ static bool path_is(const char *p, size_t n, const char *want)
 	return strlen(want) == n && memcmp(p, want, n) == 0;
 }
 
-/* One request: "GET <target> HTTP/1.x", headers ignored.  The whole
- * header section must arrive within DEBUG_IO_TIMEOUT_S. */
-/* Read the request's header section into buf (NUL-terminated) within
- * the I/O time limit.  false: answered with an error, or the client left. */
+/* Read the request's header section ("GET <target> HTTP/1.x", headers
+ * ignored) into buf (NUL-terminated) within the connection's time.
+ * false: answered with an error, or the client left. */
 static bool read_request(int fd, char *buf)
 {
 	size_t len = 0;
-	int64_t deadline = goro__nanotime() + DEBUG_IO_TIMEOUT_S * 1000000000LL;
 	buf[0] = 0;
 	while (!strstr(buf, "\r\n\r\n") && !strstr(buf, "\n\n")) {
 		if (len == DEBUG_HDR_MAX) {
 			send_error(fd, "400 Bad Request", "request header section over 8 KiB");
 			return false;
 		}
-		int64_t left = deadline - goro__nanotime();
 		long r = -EAGAIN;
-		if (left >= 1000) {
-			set_timeout_us(fd, SO_RCVTIMEO, (long)(left / 1000));
+		if (conn_timeout(fd, SO_RCVTIMEO, INT64_MAX))
 			r = goro__sys3(SYS_read, fd, buf + len, DEBUG_HDR_MAX - len);
-		}
 		if (r == -EINTR)
 			continue;
 		if (r == -EAGAIN) {
+			/* the answer gets a moment of its own */
+			conn_deadline = goro__nanotime() + DEBUG_ANSWER_NS;
 			send_error(fd, "408 Request Timeout", "no complete request within 5 seconds");
 			return false;
 		}
@@ -439,15 +455,15 @@ static void handle(int fd)
 	serve_report(fd, r, seconds);
 }
 
-/* Half-close, then read what the client still sends (briefly), so closing
- * with unread data does not reset the connection under the answer. */
+/* Half-close, then read what the client still sends (for at most a
+ * second, within the connection's time), so closing with unread data
+ * does not reset the connection under the answer. */
 static void finish(int fd)
 {
 	goro__sys2(SYS_shutdown, fd, SHUT_WR);
-	set_timeout(fd, SO_RCVTIMEO, 1);
 	char sink[4096];
 	long total = 0;
-	while (total < DEBUG_DRAIN_MAX) {
+	while (total < DEBUG_DRAIN_MAX && conn_timeout(fd, SO_RCVTIMEO, 1000000)) {
 		long r = goro__sys3(SYS_read, fd, sink, sizeof sink);
 		if (r == -EINTR)
 			continue;
@@ -463,6 +479,7 @@ static void *serve_conn(void *arg)
 	struct m self;
 	goro__thread_as(&self, &debug_g);
 	int fd = (int)(intptr_t)arg;
+	conn_deadline = goro__nanotime() + DEBUG_IO_TIMEOUT_S * 1000000000LL;
 	handle(fd);
 	finish(fd);
 	a_fetch_add(&nconns, -1);
@@ -510,7 +527,8 @@ static void *listener(void *arg)
 			continue;
 		}
 		int fd = (int)c;
-		set_timeout(fd, SO_SNDTIMEO, DEBUG_IO_TIMEOUT_S);
+		/* (the listener's own answers: a 503 fits any socket buffer) */
+		conn_deadline = goro__nanotime() + DEBUG_ANSWER_NS;
 		if (a_fetch_add(&nconns, 1) >= DEBUG_MAX_CONNS) {
 			a_fetch_add(&nconns, -1);
 			send_error(fd, "503 Service Unavailable", "too many debug requests at once");
@@ -574,6 +592,7 @@ void goro__debug_start(void)
 			unlink_at_exit();
 		} else {
 			listen_fd = (int)s;
+			goro__fd_hide(&listen_fd);
 		}
 	}
 	if (listen_fd < 0)

@@ -71,3 +71,15 @@ void goro__notesleep(struct goro_note *n)
 	while (a_load_acq(&n->key) == 0)
 		goro__futex_wait(&n->key, 0, NULL);
 }
+
+/* fork (sched/fork.c): taken before, released in the parent, re-made
+ * unlocked in the child. */
+void goro__fork_lock(struct goro_mutex *l, enum goro_fork_phase ph)
+{
+	if (ph == GORO_FORK_PREPARE)
+		goro__lock(l);
+	else if (ph == GORO_FORK_PARENT)
+		goro__unlock(l);
+	else
+		a_store_rlx(&l->key, 0);
+}

@@ -17,8 +17,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 
 #include "sched/real.h"
@@ -36,7 +38,7 @@ struct polldesc {
 	struct g *rg, *wg;
 };
 
-static int epfd = -1, breakfd = -1, sigfd = -1;
+static _Atomic int epfd = -1, breakfd = -1, sigfd = -1;
 static _Atomic bool sig_disarmed;
 static struct polldesc *_Atomic pdtab[PD_CHUNKS];
 static struct goro_mutex pdtab_lock;
@@ -48,6 +50,8 @@ void goro__netpoll_init(void)
 	breakfd = (int)goro__sys2(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (epfd < 0 || breakfd < 0)
 		goro__throw("netpoll: cannot create epoll/eventfd");
+	goro__fd_hide(&epfd);
+	goro__fd_hide(&breakfd);
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = BREAK_KEY };
 	if (goro__sys4(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, breakfd, &ev) < 0)
 		goro__throw("netpoll: cannot register the break eventfd");
@@ -61,7 +65,9 @@ void goro__netpoll_sigarm(void)
 		return;
 	a_store_rlx(&sig_disarmed, false);
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.u64 = SIG_KEY };
-	goro__sys4(SYS_epoll_ctl, epfd, EPOLL_CTL_MOD, sigfd, &ev);
+	/* ENOENT: goro__fd_evict moved it to a new number. */
+	if (goro__sys4(SYS_epoll_ctl, epfd, EPOLL_CTL_MOD, sigfd, &ev) == -ENOENT)
+		goro__sys4(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, sigfd, &ev);
 }
 
 /* Serialised by the caller (sched/signal.c's lock). */
@@ -73,12 +79,13 @@ void goro__netpoll_sigmask(const sigset_t *caught)
 	if (r < 0)
 		return; /* no watch: such signals wait for a G to run, as before */
 	if (sigfd < 0) {
-		struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.u64 = SIG_KEY };
-		if (goro__sys4(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, (int)r, &ev) < 0) {
-			goro__sys1(SYS_close, r);
-			return;
-		}
+		/* Moved before it is registered: epoll keys a registration
+		 * by file and fd number. */
 		sigfd = (int)r;
+		goro__fd_hide(&sigfd);
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.u64 = SIG_KEY };
+		if (goro__sys4(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, sigfd, &ev) < 0)
+			goro__fd_close_own(&sigfd);
 		return;
 	}
 	goro__netpoll_sigarm();
@@ -279,12 +286,9 @@ int goro__netpoll(int64_t ns)
  * own, and forget the parent's waiters. */
 void goro__netpoll_afterfork(void)
 {
-	goro__sys1(SYS_close, epfd);
-	goro__sys1(SYS_close, breakfd);
-	if (sigfd >= 0)
-		goro__sys1(SYS_close, sigfd);
-	sigfd = -1;
-	memset(&pdtab_lock, 0, sizeof pdtab_lock);
+	goro__fd_close_own(&epfd);
+	goro__fd_close_own(&breakfd);
+	goro__fd_close_own(&sigfd);
 	for (int i = 0; i < PD_CHUNKS; i++) {
 		struct polldesc *c = a_load_rlx(&pdtab[i]);
 		if (c)
@@ -385,7 +389,7 @@ int goro__netpoll_wait_many(const struct goro_pollreq *req, int n, int64_t deadl
  * A socket made with socket(2) under goro is shared with no other process
  * until the next fork: only those may have their blocking mode flipped for
  * the length of a connect (shim/io.c). */
-#define OWN_SOCKETS 65536
+#define OWN_SOCKETS GORO_OWN_SOCKETS_MAX
 static _Atomic uint8_t own_socket[OWN_SOCKETS];
 
 void goro__own_socket_made(int fd)
@@ -407,4 +411,135 @@ void goro__own_sockets_forget(void)
 {
 	for (int i = 0; i < OWN_SOCKETS; i++)
 		a_store_rlx(&own_socket[i], 0);
+}
+
+/* ---- goro's own fds ----------------------------------------------------------
+ * The epoll instance, the break eventfd, the signalfd (and the debug
+ * build's listener) live where the program does not look for fds: at or
+ * above the soft RLIMIT_NOFILE when the hard limit leaves room (the soft
+ * limit is raised for the length of one F_DUPFD_CLOEXEC and put back), so
+ * they take none of the program's fds and a close loop up to the limit
+ * misses them; else just below the soft limit.  The program's close,
+ * close_range, closefrom, dup2 and dup3 never reach them (shim/file.c):
+ * natively no fd is open there, so a close is EBADF, and a dup2 onto one
+ * first moves goro's fd away (goro__fd_evict).  docs/ARCHITECTURE.md,
+ * "goro's own file descriptors". */
+#define OWN_FDS GORO_OWN_FDS_MAX /* epoll, eventfd, signalfd, debug listener */
+#define OWN_FDS_ROOM 16      /* how far above (or below) the soft limit they go */
+#define OWN_FDS_ABOVE_MAX 65536 /* higher soft limits: the fd table would grow too much */
+#define OWN_FDS_FLOOR 1024   /* where they go then */
+
+static _Atomic int *_Atomic ownfd[OWN_FDS];
+static struct goro_mutex fd_lock; /* the soft limit's raise; the ownfd table */
+
+/* A new number for goro's fd `fd`; requires fd_lock.  Above the soft limit
+ * when the hard limit leaves room (the soft limit raised for one
+ * F_DUPFD_CLOEXEC and put back); else as high as the limit allows, above
+ * `past` first (an fd the program is taking: a loop over fds in rising
+ * order leaves goro's at the top), then anywhere.  -errno when every fd
+ * is taken. */
+static long fd_place(int fd, int past)
+{
+	struct rlimit lim;
+	if (goro__sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &lim) < 0)
+		return -EINVAL;
+	if (lim.rlim_cur > OWN_FDS_ABOVE_MAX)
+		return goro__sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, past > OWN_FDS_FLOOR ? past : OWN_FDS_FLOOR);
+	if (lim.rlim_max - lim.rlim_cur >= OWN_FDS_ROOM) {
+		struct rlimit up = { lim.rlim_cur + OWN_FDS_ROOM, lim.rlim_max };
+		if (goro__sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, &up, NULL) == 0) {
+			long r = goro__sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, lim.rlim_cur);
+			goro__sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, &lim, NULL);
+			if (r >= 0)
+				return r;
+		}
+	}
+	long high = lim.rlim_cur > OWN_FDS_ROOM + 3 ? (long)lim.rlim_cur - OWN_FDS_ROOM : 3;
+	long r = goro__sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, past > high ? past : high);
+	if (r < 0 && past > high)
+		r = goro__sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, high);
+	return r < 0 ? goro__sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3) : r;
+}
+
+/* Move *slot to a new number (above `past` if it can); requires fd_lock.
+ * It stays where it is when no number is free. */
+static void fd_move(_Atomic int *slot, int past)
+{
+	int old = *slot;
+	long r = fd_place(old, past);
+	if (r < 0)
+		return;
+	*slot = (int)r;
+	goro__sys1(SYS_close, old);
+}
+
+void goro__fd_hide(_Atomic int *slot)
+{
+	goro__lock(&fd_lock);
+	fd_move(slot, 0);
+	for (int i = 0; i < OWN_FDS; i++)
+		if (!a_load_rlx(&ownfd[i]) || a_load_rlx(&ownfd[i]) == slot) {
+			a_store_rel(&ownfd[i], slot);
+			break;
+		}
+	goro__unlock(&fd_lock);
+}
+
+void goro__fd_close_own(_Atomic int *slot)
+{
+	goro__lock(&fd_lock);
+	for (int i = 0; i < OWN_FDS; i++)
+		if (a_load_rlx(&ownfd[i]) == slot)
+			a_store_rel(&ownfd[i], NULL);
+	if (*slot >= 0)
+		goro__sys1(SYS_close, *slot);
+	*slot = -1;
+	goro__unlock(&fd_lock);
+}
+
+bool goro__fd_is_own(int fd)
+{
+	if (fd < 0)
+		return false;
+	for (int i = 0; i < OWN_FDS; i++) {
+		_Atomic int *slot = a_load_acq(&ownfd[i]);
+		if (slot && *slot == fd)
+			return true;
+	}
+	return false;
+}
+
+void goro__fd_evict(int fd)
+{
+	goro__lock(&fd_lock);
+	for (int i = 0; i < OWN_FDS; i++) {
+		_Atomic int *slot = a_load_rlx(&ownfd[i]);
+		if (slot && *slot == fd)
+			fd_move(slot, fd + 1);
+	}
+	goro__unlock(&fd_lock);
+}
+
+/* The own fds of [first, last], in order; returns how many. */
+int goro__fd_own_in(unsigned first, unsigned last, int out[GORO_OWN_FDS_MAX])
+{
+	int n = 0;
+	for (int i = 0; i < OWN_FDS; i++) {
+		_Atomic int *slot = a_load_acq(&ownfd[i]);
+		int fd = slot ? *slot : -1;
+		if (fd < 0 || (unsigned)fd < first || (unsigned)fd > last)
+			continue;
+		int k = n++;
+		for (; k > 0 && out[k - 1] > fd; k--)
+			out[k] = out[k - 1];
+		out[k] = fd;
+	}
+	return n;
+}
+
+/* fork (sched/fork.c): goro's fds, then the descriptor table. */
+void goro__netpoll_fork(enum goro_fork_phase ph)
+{
+	goro__fork_lock(&fd_lock, ph);
+	goro__fork_lock(&pdtab_lock, ph);
 }

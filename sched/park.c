@@ -42,6 +42,11 @@ bool goro__wake(struct g *gp)
 
 void goro__interrupt(struct g *gp)
 {
+	if (a_load_acq(&gp->cancelsys)) {
+		/* blocked in the kernel, not parked: sched/cancelsys.c */
+		goro__cancel_kick(gp);
+		return;
+	}
 	if (goro__claim(gp)) {
 		gp->interrupted = true;
 		goro__ready_claimed(gp);

@@ -67,23 +67,32 @@ void goro__preempt_init(void)
 	dl_iterate_phdr(phdr_cb, NULL);
 }
 
-static bool safe_pc(uintptr_t pc)
+bool goro__unsafe_overlap(uintptr_t lo, uintptr_t hi)
 {
 	for (int i = 0; i < nunsafe; i++)
-		if (pc >= unsafe[i].lo && pc < unsafe[i].hi)
-			return false;
-	return true;
+		if (lo < unsafe[i].hi && unsafe[i].lo < hi)
+			return true;
+	return false;
+}
+
+bool goro__foreign_pc(uintptr_t pc)
+{
+	return !goro__unsafe_overlap(pc, pc + 1);
 }
 
 /* In the signal handler, on the M running gp.  Returns true if the
  * context now calls goro__asyncpreempt. */
 bool goro__preempt_at(struct g *gp, struct ucontext_t *uc)
 {
+	if (goro__cancel_at(gp, uc)) /* a cancel ends a blocking call: sched/cancelsys.c */
+		return true;
+	if (a_load_rlx(&gp->preempt))
+		goro__rawcall_note(uc);
 	if (!a_load_rlx(&gp->preempt) || !goro__can_preempt(gp))
 		return false;
 	greg_t *r = uc->uc_mcontext.gregs;
 	uintptr_t pc = (uintptr_t)r[REG_RIP];
-	if (!safe_pc(pc))
+	if (!goro__foreign_pc(pc))
 		return false;
 	uintptr_t sp = (uintptr_t)r[REG_RSP] - RED_ZONE - 8;
 	if (sp - goro__xsave_size - 512 < (uintptr_t)gp->stack_lo && gp->stack_map)
@@ -95,28 +104,50 @@ bool goro__preempt_at(struct g *gp, struct ucontext_t *uc)
 }
 
 /* The GPRs goro__asyncpreempt pushed, lowest address first. */
-enum { R_R15, R_R14, R_R13, R_R12, R_R11, R_R10, R_R9, R_R8, R_RDI, R_RSI, R_RDX, R_RCX, R_RBX, R_RAX };
+enum { R_R15, R_R14, R_R13, R_R12, R_R11, R_R10, R_R9, R_R8, R_RDI, R_RSI, R_RDX, R_RCX, R_RBX, R_RAX,
+       R_RBP, R_FLAGS, R_RET /* where `ret $128` returns to */ };
 
 /* Called by goro__asyncpreempt on the G's stack, all registers saved. */
 void goro__asyncpreempt2(uint64_t *regs)
 {
 	struct g *gp = getg();
-	if (gp->resume_syscall) {
-		/* A system call goro did not intercept had blocked the M: issue
-		 * it again as an intercepted one (the P is handed off while it
-		 * blocks), and resume after it with its result in rax. */
-		gp->resume_syscall = false;
-		goro__entersyscall();
-		long r = goro__sys6((long)regs[R_RAX], (long)regs[R_RDI], (long)regs[R_RSI], (long)regs[R_RDX],
-				    (long)regs[R_R10], (long)regs[R_R8], (long)regs[R_R9]);
-		goro__exitsyscall();
-		regs[R_RAX] = (uint64_t)r;
+	uint8_t redo = gp->resume_syscall;
+	if (redo != GORO_REDO_NONE) {
+		/* A system call goro did not intercept: issue it through goro
+		 * (the P is handed off while it blocks), and resume after it
+		 * with its result in rax. */
+		gp->resume_syscall = GORO_REDO_NONE;
+		const long args[6] = { (long)regs[R_RDI], (long)regs[R_RSI], (long)regs[R_RDX],
+				       (long)regs[R_R10], (long)regs[R_R8], (long)regs[R_R9] };
+		if (redo == GORO_REDO_TRAPPED) {
+			regs[R_RAX] = (uint64_t)goro__rawcall_call((long)regs[R_RAX], args);
+			return;
+		}
+		long r = goro__redo_syscall(gp, &regs[R_RAX], &regs[R_RET], args);
+		if (r != GORO_SYS_CANCELLED) /* else cancelled: regs now resume in goro__cancel_exit */
+			regs[R_RAX] = (uint64_t)r;
 		a_fetch_add_rlx(&goro__sched.nblockedm, 1);
 		return;
 	}
 	a_fetch_add_rlx(&goro__sched.nasyncpreempt, 1);
 	GORO_TRACE(TEV_PREEMPT, gp, 0, "async");
 	goro__preempt_park();
+}
+
+bool goro__redo_call(struct g *gp, struct ucontext_t *uc, uintptr_t retpc, long nr, uint8_t kind)
+{
+	if (!goro__can_preempt(gp))
+		return false;
+	greg_t *r = uc->uc_mcontext.gregs;
+	uintptr_t sp = (uintptr_t)r[REG_RSP] - RED_ZONE - 8;
+	if (sp - goro__xsave_size - 512 < (uintptr_t)gp->stack_lo && gp->stack_map)
+		return false;
+	*(uintptr_t *)sp = retpc;
+	r[REG_RSP] = (greg_t)sp;
+	r[REG_RIP] = (greg_t)(uintptr_t)goro__asyncpreempt;
+	r[REG_RAX] = nr;
+	gp->resume_syscall = kind;
+	return true;
 }
 
 /* In the signal handler, asked by sysmon (m->blockcheck): the M has been
@@ -127,21 +158,15 @@ void goro__asyncpreempt2(uint64_t *regs)
  * G redo it through goro__asyncpreempt as an intercepted call instead. */
 bool goro__blocked_at(struct g *gp, struct ucontext_t *uc)
 {
-	if (!goro__can_preempt(gp))
-		return false;
+	if (goro__cancel_at(gp, uc)) /* cancelled inside libc's window: sched/cancelsys.c */
+		return true;
+	goro__rawcall_note(uc);
 	greg_t *r = uc->uc_mcontext.gregs;
 	uintptr_t pc = (uintptr_t)r[REG_RIP];
 	long nr = (long)r[REG_RAX];
 	if (*(const uint16_t *)pc != 0x050f || nr < 0 || nr >= 512 || nr == SYS_restart_syscall)
 		return false;
-	uintptr_t sp = (uintptr_t)r[REG_RSP] - RED_ZONE - 8;
-	if (sp - goro__xsave_size - 512 < (uintptr_t)gp->stack_lo && gp->stack_map)
-		return false;
-	*(uintptr_t *)sp = pc + 2; /* resume after the syscall instruction */
-	r[REG_RSP] = (greg_t)sp;
-	r[REG_RIP] = (greg_t)(uintptr_t)goro__asyncpreempt;
-	gp->resume_syscall = true;
-	return true;
+	return goro__redo_call(gp, uc, pc + 2, nr, GORO_REDO_BLOCKED);
 }
 
 /* sysmon: the M running gp seems stuck in the kernel; look and ask. */

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <dlfcn.h>
 
@@ -740,14 +741,30 @@ void goro__gosched(void)
 
 /* ---- G free list (Go: gfput/gfget) -------------------------------------- */
 
+/* A G with a big stack goes straight to the global list, where
+ * goro__gscavenge may give its pages back; the P keeps small ones. */
 static void gfput(struct p *pp, struct g *gp)
 {
 	a_store_rlx(&gp->status, G_IDLE);
+	if (gp->stack_mapsize > GORO_GFREE_LOCAL_STACK) {
+		int64_t now = goro__nanotime();
+		goro__lock(&goro__sched.lock);
+		gp->gfree_when = now;
+		gp->scavenged = false;
+		goro__gqueue_push(&goro__sched.gfree, gp);
+		goro__sched.ngfree++;
+		goro__unlock(&goro__sched.lock);
+		return;
+	}
 	goro__gqueue_push(&pp->gfree, gp);
 	if (++pp->gfreecnt >= GORO_GFREE_LOCAL_MAX) {
+		int64_t now = goro__nanotime();
 		goro__lock(&goro__sched.lock);
 		while (pp->gfreecnt > GORO_GFREE_LOCAL_MAX / 2) {
-			goro__gqueue_push(&goro__sched.gfree, goro__gqueue_pop(&pp->gfree));
+			struct g *old = goro__gqueue_pop(&pp->gfree);
+			old->gfree_when = now;
+			old->scavenged = false;
+			goro__gqueue_push(&goro__sched.gfree, old);
 			pp->gfreecnt--;
 			goro__sched.ngfree++;
 		}
@@ -755,7 +772,106 @@ static void gfput(struct p *pp, struct g *gp)
 	}
 }
 
-static struct g *gfget(struct p *pp)
+/* Take up to n Gs idle since before `old` off the head of the global free
+ * list (the oldest first), rotating those already scavenged to its tail.
+ * Requires sched.lock. */
+static int gscavenge_take(struct g **out, int n, int64_t old)
+{
+	int k = 0;
+	for (int looked = 0; k < n && looked < 4 * n; looked++) {
+		struct g *gp = goro__sched.gfree.head;
+		if (!gp || gp->gfree_when > old)
+			break;
+		goro__gqueue_pop(&goro__sched.gfree);
+		if (gp->scavenged) {
+			goro__gqueue_push(&goro__sched.gfree, gp);
+			continue;
+		}
+		goro__sched.ngfree--;
+		out[k++] = gp;
+	}
+	return k;
+}
+
+/* Run by sysmon (Go: the background scavenger).  A burst of threads must
+ * not keep its peak RSS for ever: Gs idle on the global free list for
+ * GORO_SCAVENGE_IDLE_NS give back the pages of their stack frames (the page
+ * holding the g, TLS and TCB stays), in batches, at most twice a second.
+ * They are off the list while their pages go and return to its tail. */
+void goro__gscavenge(int64_t now)
+{
+	static int64_t last;
+	if (now - last < GORO_SCAVENGE_IDLE_NS / 2 || goro__sched.ngfree == 0)
+		return;
+	last = now;
+	struct g *batch[GORO_SCAVENGE_BATCH];
+	struct iovec iov[GORO_SCAVENGE_BATCH];
+	goro__lock(&goro__sched.lock);
+	int n = gscavenge_take(batch, GORO_SCAVENGE_BATCH, now - GORO_SCAVENGE_IDLE_NS);
+	goro__unlock(&goro__sched.lock);
+	int k = 0;
+	for (int i = 0; i < n; i++) {
+		struct g *gp = batch[i];
+		uintptr_t lo = (uintptr_t)gp->stack_lo, hi = (uintptr_t)gp & ~(uintptr_t)4095;
+		if (gp->stack_map && hi > lo)
+			iov[k++] = (struct iovec){ (void *)lo, hi - lo };
+		gp->scavenged = true;
+	}
+	a_fetch_add_rlx(&goro__sched.gscavenged, k); /* before: a program that sees its RSS drop may exit */
+	goro__stack_release(iov, k);
+	goro__lock(&goro__sched.lock);
+	for (int i = 0; i < n; i++)
+		goro__gqueue_push(&goro__sched.gfree, batch[i]);
+	goro__sched.ngfree += n;
+	goro__unlock(&goro__sched.lock);
+}
+
+/* A G block (newg_block): the guard, then the stack as the program asked
+ * for it, holding at its top the TCB, the static TLS below it, the struct g
+ * below that, and the frames below the g.  Its stack size for a request:
+ * room for all that and two pages of frames at least. */
+#define GBLOCK_G_BYTES ((sizeof(struct g) + 63) & ~(size_t)63)
+static size_t page_up(size_t n) { return (n + 4095) & ~(size_t)4095; }
+static size_t gblock_stack_bytes(const struct goro_newg *ng)
+{
+	size_t least = page_up(GBLOCK_G_BYTES + goro__tls_area() + 8192);
+	size_t want = page_up(ng->stacksize);
+	return want > least ? want : least;
+}
+
+/* Whether a pooled G can be reused for ng: a G block keeps the stack it
+ * was made with (same mapping size and guard); a heap G (no mapping) runs
+ * on user stacks. */
+static bool gfits(const struct g *gp, const struct goro_newg *ng)
+{
+	if (ng->ustack)
+		return !gp->stack_map;
+	return gp->stack_map && gp->guardsize == page_up(ng->guard) &&
+	       gp->stack_mapsize == gblock_stack_bytes(ng) + page_up(ng->guard);
+}
+
+/* Unlink the first G of q (among its first `max`) that fits ng. */
+static struct g *gqueue_take_fit(struct gqueue *q, const struct goro_newg *ng, int max)
+{
+	struct g *prev = NULL;
+	for (struct g *gp = q->head; gp && max-- > 0; prev = gp, gp = gp->schedlink) {
+		if (!gfits(gp, ng))
+			continue;
+		if (prev)
+			prev->schedlink = gp->schedlink;
+		else
+			q->head = gp->schedlink;
+		if (q->tail == gp)
+			q->tail = prev;
+		gp->schedlink = NULL;
+		return gp;
+	}
+	return NULL;
+}
+
+/* A pooled G that fits ng: the P's list (refilled from the global one when
+ * empty), then the head of the global list. */
+static struct g *gfget(struct p *pp, const struct goro_newg *ng)
 {
 	if (!pp->gfree.head && goro__sched.ngfree > 0) {
 		goro__lock(&goro__sched.lock);
@@ -766,9 +882,18 @@ static struct g *gfget(struct p *pp)
 		}
 		goro__unlock(&goro__sched.lock);
 	}
-	struct g *gp = goro__gqueue_pop(&pp->gfree);
-	if (gp)
+	struct g *gp = gqueue_take_fit(&pp->gfree, ng, GORO_GFREE_LOCAL_MAX);
+	if (gp) {
 		pp->gfreecnt--;
+		return gp;
+	}
+	if (goro__sched.ngfree == 0)
+		return NULL;
+	goro__lock(&goro__sched.lock);
+	gp = gqueue_take_fit(&goro__sched.gfree, ng, GORO_GFREE_LOCAL_MAX);
+	if (gp)
+		goro__sched.ngfree--;
+	goro__unlock(&goro__sched.lock);
 	return gp;
 }
 
@@ -786,18 +911,38 @@ void goro__gfree(struct g *gp)
 
 /* ---- creating and ending Gs ------------------------------------------- */
 
-/* A G for newproc: from the P's free list (its TCB and maybe its stack
- * reused), else a new one with a fresh TLS block and TCB (Go: gfget /
- * malg).  *reused says which. */
-static struct g *newg_alloc(struct m *mp, struct p *pp, bool *reused)
+/* A new G block: one mapping holds the guard and the stack, with the TCB
+ * and static TLS at its top as nptl's allocate_stack puts them, and the
+ * struct g just below them, so a thread that touches little of its stack
+ * touches two pages in all (docs/ARCHITECTURE.md, "The life of a G").  The
+ * block lives as long as the G: pooled Gs are reused for the same stack
+ * size only.  The frames start below the g (newg_context). */
+static struct g *newg_block(const struct goro_newg *ng)
 {
-	mp->locks++;
-	struct g *gp = gfget(pp);
-	mp->locks--;
-	*reused = gp != NULL;
-	if (gp)
-		return gp;
-	gp = calloc(1, sizeof *gp);
+	struct goro_stack s;
+	if (goro__stackalloc_hot(&s, gblock_stack_bytes(ng), ng->guard, GBLOCK_G_BYTES + goro__tls_area() + 256))
+		return NULL;
+	void *low;
+	void *tp = goro__tls_alloc_at(s.hi, &low);
+	if (!tp) {
+		goro__stackfree(&s);
+		return NULL;
+	}
+	struct g *gp = (struct g *)(((uintptr_t)low - GBLOCK_G_BYTES) & ~(uintptr_t)63);
+	gp->tp = tp;
+	gp->stack_map = s.map;
+	gp->stack_mapsize = s.mapsize;
+	gp->stack_lo = s.lo;
+	gp->stack_hi = s.hi;
+	gp->guardsize = s.guard;
+	return gp;
+}
+
+/* A G for a user stack (pthread_attr_setstack): descriptor and TLS from
+ * the heap. */
+static struct g *newg_heap(void)
+{
+	struct g *gp = calloc(1, sizeof *gp);
 	if (!gp)
 		return NULL;
 	gp->tp = goro__tls_alloc();
@@ -805,38 +950,29 @@ static struct g *newg_alloc(struct m *mp, struct p *pp, bool *reused)
 		free(gp);
 		return NULL;
 	}
-	allgadd(gp);
 	return gp;
 }
 
-/* gp's stack for ng: the user's (pthread_attr_setstack), the pooled one
- * when it fits the request exactly, else a new mapping.  0 or an errno
- * value. */
-static int newg_stack(struct g *gp, const struct goro_newg *ng)
+/* A G for newproc: a pooled one that fits (its TCB reused), else a new
+ * one (Go: gfget / malg).  *reused says which. */
+static struct g *newg_alloc(struct m *mp, struct p *pp, const struct goro_newg *ng, bool *reused)
 {
-	size_t have = gp->stack_map ? (size_t)((char *)gp->stack_hi - (char *)gp->stack_lo) : 0;
-	if (gp->stack_map && (ng->ustack || have != ((ng->stacksize + 4095) & ~4095UL) ||
-			      gp->guardsize != ((ng->guard + 4095) & ~4095UL))) {
-		struct goro_stack s = { gp->stack_map, gp->stack_mapsize, NULL, NULL, 0 };
-		goro__stackfree(&s);
-		gp->stack_map = NULL;
+	mp->locks++;
+	struct g *gp = gfget(pp, ng);
+	mp->locks--;
+	*reused = gp != NULL;
+	if (!gp) {
+		gp = ng->ustack ? newg_heap() : newg_block(ng);
+		if (!gp)
+			return NULL;
+		allgadd(gp);
 	}
 	if (ng->ustack) {
 		gp->stack_lo = ng->ustack;
 		gp->stack_hi = (char *)ng->ustack + ng->ustacksize;
 		gp->guardsize = 0;
-	} else if (!gp->stack_map) {
-		struct goro_stack s;
-		int e = goro__stackalloc(&s, ng->stacksize, ng->guard);
-		if (e)
-			return e;
-		gp->stack_map = s.map;
-		gp->stack_mapsize = s.mapsize;
-		gp->stack_lo = s.lo;
-		gp->stack_hi = s.hi;
-		gp->guardsize = s.guard;
 	}
-	return 0;
+	return gp;
 }
 
 /* Every per-thread field a reused G may still hold from its last life,
@@ -875,6 +1011,11 @@ static void newg_reset(struct g *gp, const struct goro_newg *ng, struct g *self)
 	gp->sched_explicit = ng->sched_explicit;
 	gp->sched_policy = ng->sched_explicit ? ng->sched_policy : self->sched_policy;
 	gp->sched_prio = ng->sched_explicit ? ng->sched_prio : self->sched_prio;
+	/* a new thread inherits its creator's affinity and nice (shim/tid.c) */
+	gp->affinity_set = self->affinity_set;
+	gp->affinity = self->affinity;
+	gp->nice_set = self->nice_set;
+	gp->nice = self->nice;
 	a_store_rlx(&gp->preempt, false);
 	gp->goid = a_fetch_add(&goro__sched.goidgen, 1) + 1;
 	gp->tid = GORO_TID_BASE + (a_fetch_add(&goro__sched.tidgen, 1) & 0x3fffffff);
@@ -884,7 +1025,8 @@ static void newg_reset(struct g *gp, const struct goro_newg *ng, struct g *self)
  * the creator's control words (Go: gostartcallfn). */
 static void newg_context(struct g *gp)
 {
-	uintptr_t top = (uintptr_t)gp->stack_hi & ~(uintptr_t)15;
+	/* A G block's frames start below its struct g (newg_block). */
+	uintptr_t top = (gp->stack_map ? (uintptr_t)gp : (uintptr_t)gp->stack_hi) & ~(uintptr_t)15;
 	top -= 16;
 	*(uintptr_t *)(top - 8) = (uintptr_t)goro__gstart;
 	memset(&gp->ctx, 0, sizeof gp->ctx);
@@ -902,15 +1044,9 @@ struct g *goro__newproc(const struct goro_newg *ng, int *err)
 	struct m *mp = self->m;
 	struct p *pp = mp->p;
 	bool reused;
-	struct g *gp = newg_alloc(mp, pp, &reused);
+	struct g *gp = newg_alloc(mp, pp, ng, &reused);
 	if (!gp) {
 		*err = EAGAIN;
-		return NULL;
-	}
-	int e = newg_stack(gp, ng);
-	if (e) {
-		gfput(pp, gp);
-		*err = e;
 		return NULL;
 	}
 	newg_reset(gp, ng, self);
@@ -1077,7 +1213,7 @@ struct counter {
 	long long v;
 	bool live;
 };
-enum { NCOUNTERS = 22 };
+enum { NCOUNTERS = 25 };
 
 static void counters(struct counter c[NCOUNTERS])
 {
@@ -1107,11 +1243,14 @@ static void counters(struct counter c[NCOUNTERS])
 		{ "async_preemptions", (long long)a_load_rlx(&goro__sched.nasyncpreempt), false },
 		{ "netpoll_parks", (long long)a_load_rlx(&goro__sched.nnetpollpark), false },
 		{ "blocked_calls_redone", (long long)a_load_rlx(&goro__sched.nblockedm), false },
+		{ "trapped_calls", (long long)a_load_rlx(&goro__sched.ntrapped), false },
+		{ "trapped_waits", (long long)a_load_rlx(&goro__sched.ntrappedwait), false },
 		{ "timer_waits", (long long)a_load_rlx(&goro__sched.ntimerwait), false },
 		{ "timer_spins", (long long)a_load_rlx(&goro__sched.ntimerspin), false },
 		{ "timer_lead_ns", goro__timer_lead(), false },
 		{ "fs_writes", (long long)fswrites, false },
 		{ "fsgsbase", goro__fsgsbase, false },
+		{ "stacks_scavenged", (long long)a_load_rlx(&goro__sched.gscavenged), false },
 	};
 	memcpy(c, all, sizeof all);
 }
@@ -1168,6 +1307,24 @@ void goro__entersyscall(void)
 	a_store_rlx(&gp->status, G_SYSCALL);
 	a_store_rel(&pp->status, P_SYSCALL);
 	a_fetch_add_rlx(&goro__sched.nsyscall, 1);
+}
+
+/* entersyscall, and the P handed to another M now rather than by sysmon:
+ * the call will block (Go: entersyscallblock). */
+void goro__entersyscallblock(void)
+{
+	goro__entersyscall();
+	struct g *gp = getg();
+	struct m *mp = gp->m;
+	if (!goro__started || !mp || gp->syscalldepth != 1 || !mp->oldp)
+		return;
+	struct p *pp = mp->oldp;
+	int32_t s = P_SYSCALL;
+	if (!a_cas(&pp->status, &s, P_IDLE))
+		return;
+	a_fetch_add_rlx(&goro__sched.nhandoff, 1);
+	GORO_TRACE(TEV_HANDOFF, NULL, pp->id, NULL);
+	handoffp(pp);
 }
 
 static void exitsyscall0(struct g *gp)

@@ -40,6 +40,9 @@
 #define GORO_STEAL_TRIES 4        /* Go: stealTries in stealWork */
 #define GORO_G0_STACK (256UL * 1024)
 #define GORO_GFREE_LOCAL_MAX 64   /* Go: gfput moves half of 64 to global */
+#define GORO_SCAVENGE_IDLE_NS 1000000000LL /* a pooled G idle this long gives stack pages back */
+#define GORO_SCAVENGE_BATCH 128   /* Gs per goro__gscavenge pass */
+#define GORO_GFREE_LOCAL_STACK (256UL * 1024) /* bigger: freed to the global list */
 #define GORO_KEYS_MAX 1024        /* PTHREAD_KEYS_MAX */
 #define GORO_KEY_BLOCK 32         /* keys per lazily allocated block */
 #define GORO_DESTRUCTOR_ITERATIONS 4 /* PTHREAD_DESTRUCTOR_ITERATIONS */
@@ -124,6 +127,8 @@ struct g {
 	void *stack_map;           /* mapping incl. guard (NULL: user stack) */
 	size_t stack_mapsize;
 	size_t guardsize;
+	int64_t gfree_when;        /* when it went onto the global free list */
+	bool scavenged;            /* its stack pages were given back since (goro__gscavenge) */
 
 	/* start */
 	void *(*start)(void *);
@@ -135,12 +140,21 @@ struct g {
 	void *unlockarg;
 	void *waitaddr;         /* sched/sema.c: address parked on */
 	void *_Atomic waitaddr_atomic; /* the same, read outside the bucket lock */
-	/* Wait-queue links, apart from schedlink: a G a timer readied is on
-	 * a run queue while still on its wait queue until it dequeues itself. */
-	struct g *waitnext, *waitprev;
+	/* Wait-queue links (sched/sema.c), apart from schedlink: a G a timer
+	 * readied is on a run queue while still on its wait queue until it
+	 * dequeues itself.  waitnext/waitprev: the FIFO of waitaddr.  The
+	 * first G of each address is also the node of its bucket's treap
+	 * (Go: semaRoot): parent, children, ticket, and the FIFO's tail. */
+	struct g *waitnext, *waitprev, *waittail;
+	struct g *waitparent, *waitleft, *waitright;
+	uint32_t waitticket;
 	bool waitenq;
 	_Atomic uint32_t wakeclaim; /* 0 while parked unclaimed (sched/time.c) */
 	_Atomic bool cancelable;    /* parked at a cancellation point */
+	/* In a blocking system call a cancel must interrupt (sched/cancelsys.c):
+	 * GORO_CANCELSYS_STUB in goro__sys_cancelable, GORO_CANCELSYS_LIBC in
+	 * a libc call inside glibc's asynchronous-cancel window; 0 else. */
+	_Atomic int cancelsys;
 	_Atomic bool sigwaitable;   /* parked where a signal may wake it (goro__sig_interrupt) */
 	bool interrupted;       /* woken by goro__interrupt, not the event */
 	int64_t wake_when;      /* timers: deadline (monotonic ns) */
@@ -185,7 +199,7 @@ struct g {
 	/* sysmon asks a G that ran too long to yield at its next interposed
 	 * call (Go: g.preempt, the cooperative half). */
 	_Atomic bool preempt;
-	bool resume_syscall;    /* goro__blocked_at: redo the interrupted call */
+	uint8_t resume_syscall; /* GORO_REDO_*: goro__asyncpreempt2 redoes a call */
 	int syscalldepth;       /* entersyscall nesting (system() -> waitpid) */
 	/* LockOSThread (Go: g.lockedm): the G runs only on this M. */
 	struct m *lockedm;
@@ -204,6 +218,11 @@ struct g {
 	int sched_prio;
 	bool sched_explicit;
 	char name[16];
+	/* what sched_setaffinity and setpriority set for this G's tid
+	 * (shim/tid.c); recorded, not applied, as the policy above */
+	bool affinity_set, nice_set;
+	int nice;
+	cpu_set_t affinity;
 };
 
 struct m {
@@ -313,11 +332,14 @@ struct schedt {
 	_Atomic int64_t maxgcount;
 	_Atomic uint64_t goidgen;
 	_Atomic uint64_t gcreated;
+	_Atomic uint64_t gscavenged; /* pooled Gs whose stack pages went back (goro__gscavenge) */
 	_Atomic int32_t tidgen;
 	_Atomic uint64_t nhandoff;   /* Ps retaken from system calls */
 	_Atomic uint64_t npreempt;   /* preemption requests by sysmon */
 	_Atomic uint64_t nasyncpreempt; /* Gs preempted by the signal */
 	_Atomic uint64_t nblockedm;  /* uninterposed blocking calls redone */
+	_Atomic uint64_t ntrapped;   /* raw system calls of foreign code trapped */
+	_Atomic uint64_t ntrappedwait; /* their futex waits, made with the P handed off */
 	_Atomic uint64_t nnetpollpark; /* Gs parked on the netpoller */
 	_Atomic uint64_t nsyscall;   /* blocking calls entered */
 	_Atomic uint64_t ntimerwait; /* timer waiter's waits that timed out */
@@ -446,6 +468,7 @@ struct goro_newg {
 };
 struct g *goro__newproc(const struct goro_newg *ng, int *err);
 void goro__gfree(struct g *gp);
+void goro__gscavenge(int64_t now); /* sysmon: long-idle pooled Gs give stack pages back */
 void goro__ensure_init(void);
 void goro__sig_deliver(struct g *gp);
 /* The same from the nudge's handler: those `mask` (the interrupted
@@ -466,6 +489,22 @@ void goro__preemptone(struct g *gp, struct m *mp);
 struct ucontext_t;
 bool goro__preempt_at(struct g *gp, struct ucontext_t *uc);
 bool goro__blocked_at(struct g *gp, struct ucontext_t *uc);
+/* Make gp, interrupted by a signal with context uc, call goro__asyncpreempt
+ * which redoes system call nr (args in the context) through goro, then
+ * resumes at retpc.  false: not at a safe point. */
+enum { GORO_REDO_NONE, GORO_REDO_BLOCKED, GORO_REDO_TRAPPED };
+bool goro__redo_call(struct g *gp, struct ucontext_t *uc, uintptr_t retpc, long nr, uint8_t kind);
+/* pc is outside libc, ld.so, libgcc_s, the vDSO and goro. */
+bool goro__foreign_pc(uintptr_t pc);
+/* [lo, hi) overlaps one of those. */
+bool goro__unsafe_overlap(uintptr_t lo, uintptr_t hi);
+
+/* ---- raw system calls of foreign code (sched/rawcall.c) ------------------ */
+extern GORO_HIDDEN _Atomic bool goro__rawcall_on; /* some site traps */
+void goro__rawcall_note(const struct ucontext_t *uc);
+void goro__rawcall_sysmon(void);
+bool goro__rawcall_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+long goro__rawcall_call(long nr, const long a[6]);
 void goro__check_blocked(struct m *mp);
 /* May the runtime switch gp out now, on its behalf?  The one test of
  * every path that yields for a G it did not ask (a cooperative check at an
@@ -508,6 +547,40 @@ void goro__fork_init(void);   /* pthread_atfork handlers */
 void goro__timers_afterfork(void);
 void goro__sema_afterfork(void);
 void goro__netpoll_afterfork(void);
+/* Around fork (sched/fork.c, "Fork and the runtime's locks"): each file's
+ * own locks are taken in the prepare phase (in the order fork.c calls
+ * them), released in the parent and re-made unlocked in the child. */
+enum goro_fork_phase { GORO_FORK_PREPARE, GORO_FORK_PARENT, GORO_FORK_CHILD };
+void goro__fork_lock(struct goro_mutex *l, enum goro_fork_phase ph);
+void goro__sig_fork(enum goro_fork_phase ph);     /* sched/signal.c */
+void goro__tls_fork(enum goro_fork_phase ph);     /* sched/tls.c */
+void goro__timers_fork(enum goro_fork_phase ph);  /* sched/time.c */
+void goro__netpoll_fork(enum goro_fork_phase ph); /* sched/netpoll.c */
+void goro__setxid_fork(enum goro_fork_phase ph);  /* sched/setxid.c */
+
+/* ---- cancellation points that block in the kernel (sched/cancelsys.c) ----
+ * glibc ends such a call with SIGCANCEL; goro with the nudge: the handler
+ * moves a G that a cancel waits for out of the call (goro__cancel_at), to
+ * goro__cancel_exit, which the shim layer sets (it runs cleanup handlers
+ * and ends the G with PTHREAD_CANCELED). */
+enum { GORO_CANCELSYS_STUB = 1, GORO_CANCELSYS_LIBC = 2 };
+#define GORO_SYS_CANCELLED (-4096L) /* goro__sys_cancelable: cancelled, the call not made */
+long goro__sys_cancelable(_Atomic int *pending, long nr, long a, long b, long c, long d, long e, long f);
+struct ucontext_t;
+bool goro__cancel_at(struct g *gp, struct ucontext_t *uc); /* from the nudge's handler */
+bool goro__cancel_window(struct g *gp); /* glibc's async-cancel window is open in gp */
+void goro__cancel_kick(struct g *gp);   /* pthread_cancel of a G with cancelsys (or sigwaitsys) set */
+/* The current G (gp) makes system call nr, which a cancel interrupts:
+ * GORO_SYS_CANCELLED, or the call's result (-errno). */
+long goro__syscall_cancelable(struct g *gp, long nr, const long args[6]);
+/* asyncpreempt2's redo of an uninterposed call: cancelable in glibc's
+ * window; a cancel resumes the G in goro__cancel_exit. */
+long goro__redo_syscall(struct g *gp, uint64_t *rax, uint64_t *ret, const long args[6]);
+extern GORO_HIDDEN void (*goro__cancel_exit)(void);
+/* Run the cleanups glibc registered inside libc in gp (system()'s, which
+ * kills and reaps the child), innermost first: glibc's unwinder runs them,
+ * goro's does not. */
+void goro__cancel_libc_cleanups(struct g *gp);
 
 /* ---- set*id on every kernel thread (sched/setxid.c) ------------------------
  * The raw call here, then on every other M and sysmon through the runtime
@@ -521,6 +594,7 @@ void goro__setxid_handle(void); /* from the runtime signal's handler */
  * fast path; sysmon retakes it after ~20 us when other work waits (Go:
  * entersyscall/exitsyscall, retake, handoffp).  errno is preserved. */
 void goro__entersyscall(void);
+void goro__entersyscallblock(void); /* and hand the P off now */
 void goro__exitsyscall(void);
 int64_t goro__sysmon_retake(int64_t now); /* returns Ps retaken+preempted */
 void goro__sysmon_wake(void);
@@ -571,10 +645,20 @@ void goro__netpoll_break(void);
 void goro__netpoll_close(int fd);
 /* Sockets this process made (socket(2) under goro since the last fork):
  * only those may have O_NONBLOCK flipped for a connect. */
+#define GORO_OWN_SOCKETS_MAX 65536 /* fds above are never flipped */
 void goro__own_socket_made(int fd);
 bool goro__own_socket(int fd);
 void goro__fd_closed(int fd);          /* close(fd): forget what goro knew of it */
 void goro__own_sockets_forget(void);   /* fork: every socket is shared now */
+/* goro's own fds (sched/netpoll.c): moved out of the program's reach
+ * (at or above the soft RLIMIT_NOFILE) and protected from its close,
+ * close_range, closefrom, dup2 and dup3 (shim/file.c). */
+#define GORO_OWN_FDS_MAX 4
+void goro__fd_hide(_Atomic int *slot);      /* move *slot high, remember it */
+void goro__fd_close_own(_Atomic int *slot); /* goro closes its own: forget it, *slot = -1 */
+bool goro__fd_is_own(int fd);
+void goro__fd_evict(int fd);                /* fd is about to be taken: move goro's away */
+int goro__fd_own_in(unsigned first, unsigned last, int out[GORO_OWN_FDS_MAX]); /* sorted */
 #define GORO_POLL_MANY 64 /* more fds than this: poll blocks in the kernel */
 struct goro_pollreq {
 	int fd;
@@ -615,7 +699,6 @@ int goro__sig_send(struct g *gp, int sig, const union sigval *val);
  * scheduler's or sysmon's next pass (goro__sig_drain). */
 void goro__sig_kick(struct g *gp);
 void goro__sig_kick_later(struct g *gp);
-void goro__cancel_kick(struct g *gp); /* pthread_cancel: out of a kernel signal wait */
 void goro__sig_drain(void);
 bool goro__sa_restart(int sig);
 /* A wait took the runtime's nudge itself (sigtimedwait with it blocked):
@@ -683,12 +766,18 @@ struct goro_stack {
 	size_t guard;
 };
 int goro__stackalloc(struct goro_stack *s, size_t size, size_t guard);
+int goro__stackalloc_hot(struct goro_stack *s, size_t size, size_t guard, size_t hot);
 void goro__stackfree(struct goro_stack *s);
+void goro__stack_afterfork(void);
+struct iovec;
+void goro__stack_release(struct iovec *iov, int n); /* MADV_DONTNEED each range */
 extern GORO_HIDDEN size_t goro__default_stack;
 
 /* ---- TLS (sched/tls.c) -------------------------------------------------- */
 int goro__tls_check(char *why, size_t whylen); /* start-up self-check */
 void *goro__tls_alloc(void);                   /* fresh TCB + static TLS */
+size_t goro__tls_area(void);                   /* bytes goro__tls_alloc_at needs */
+void *goro__tls_alloc_at(void *top, void **lowp); /* TCB + static TLS below top */
 void goro__tls_setup(struct g *gp, bool reused);
 void goro__tls_robust_release(struct g *gp); /* at G exit: robust mutexes it holds */
 void goro__tls_dlopen_fixup(void);
@@ -731,6 +820,7 @@ struct goro_config {
 	const char *locked;  /* GORO_LOCKED: start-routine globs, comma-separated */
 	bool preempt_off;  /* GORO_PREEMPT=off: no asynchronous preemption */
 	bool fsgsbase_off; /* GORO_FSGSBASE=off: %fs/%gs through arch_prctl */
+	bool trap_off;     /* GORO_TRAP=off: never trap raw system calls */
 	/* GORO_DEBUG, as Go's GODEBUG */
 	int64_t schedtrace_ms; /* schedtrace=N: scheduler summary every N ms */
 	bool scheddetail;      /* scheddetail=1: with every P, M and G */

@@ -7,6 +7,7 @@
  * and on sysmon through the runtime's signal, waiting until all are done.
  * As with nptl, the first failure (on the calling thread) is returned and
  * nothing is changed anywhere else. */
+#include <errno.h>
 #include <signal.h>
 
 #include "sched/runtime.h"
@@ -41,6 +42,18 @@ void goro__setxid_handle(void)
 	}
 }
 
+/* Signal thread i of the request.  A thread that no longer exists (it
+ * ended, or the tid was recorded before a fork) has no credentials to
+ * change: it counts as done, or the wait would never end. */
+static void nudge(long pid, int i)
+{
+	if (goro__sys3(SYS_tgkill, pid, req.tids[i], goro__signudge) != -ESRCH)
+		return;
+	int z = 0;
+	if (a_cas(&req.done[i], &z, 1))
+		a_fetch_add(&req.pending, -1);
+}
+
 long goro__setxid_broadcast(long nr, long a, long b, long c)
 {
 	long r = goro__sys3(nr, a, b, c);
@@ -66,13 +79,11 @@ long goro__setxid_broadcast(long nr, long a, long b, long c)
 	a_store_rlx(&req.pending, req.n);
 	a_store_rel(&req.active, 1);
 	long pid = goro__sys0(SYS_getpid);
-	for (int i = 0; i < req.n; i++)
-		goro__sys3(SYS_tgkill, pid, req.tids[i], goro__signudge);
 	for (int spins = 0; a_load_acq(&req.pending) > 0; spins++) {
-		if (spins % 1000 == 999) /* re-send: a thread may have been starting */
+		if (spins % 1000 == 0) /* re-send: a thread may have been starting */
 			for (int i = 0; i < req.n; i++)
 				if (!a_load_rlx(&req.done[i]))
-					goro__sys3(SYS_tgkill, pid, req.tids[i], goro__signudge);
+					nudge(pid, i);
 		goro__sys0(SYS_sched_yield);
 	}
 	a_store_rel(&req.active, 0);
@@ -80,3 +91,11 @@ long goro__setxid_broadcast(long nr, long a, long b, long c)
 	return r;
 }
 
+
+/* fork (sched/fork.c): no broadcast is half done in the child. */
+void goro__setxid_fork(enum goro_fork_phase ph)
+{
+	goro__fork_lock(&xid_lock, ph);
+	if (ph == GORO_FORK_CHILD)
+		a_store_rlx(&req.active, 0);
+}

@@ -366,6 +366,8 @@ int goro__sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 			*old = prev;
 		return 0;
 	}
+	if (goro__rawcall_sigaction(sig, act, old))
+		return 0;
 	goro__lock(&act_lock);
 	struct sigaction prev;
 	prog_view(sig, &prev);
@@ -570,3 +572,15 @@ void goro__sigmask_idle(struct m *mp)
 }
 
 const sigset_t *goro__runtime_sigmask(void) { return &runtime_mask; }
+
+/* fork (sched/fork.c): the action table and the idle mask, in this order. */
+void goro__sig_fork(enum goro_fork_phase ph)
+{
+	if (ph == GORO_FORK_PARENT) {
+		goro__fork_lock(&idlemask_lock, ph);
+		goro__fork_lock(&act_lock, ph);
+		return;
+	}
+	goro__fork_lock(&act_lock, ph);
+	goro__fork_lock(&idlemask_lock, ph);
+}

@@ -149,16 +149,6 @@ void goro__sig_kick(struct g *gp)
 		goro__sig_interrupt(gp);
 }
 
-/* pthread_cancel of gp: a G in the kernel in a signal wait
- * (shim/signals.c) is nudged out of it to act on the cancel. */
-void goro__cancel_kick(struct g *gp)
-{
-	atomic_thread_fence(memory_order_seq_cst); /* pairs with kwait_enter */
-	struct m *mp = gp->m;
-	if (a_load_acq(&gp->sigwaitsys) && mp)
-		goro__sys3(SYS_tgkill, goro__sys0(SYS_getpid), mp->tid, goro__signudge);
-}
-
 /* From a context that may have interrupted the runtime (locks held):
  * the scheduler or sysmon kicks it at its next pass. */
 static struct g *_Atomic kick_later;
@@ -183,6 +173,9 @@ void goro__sigmask_apply(struct m *mp, uint64_t mask)
 {
 	/* The runtime's nudge stays deliverable on every M. */
 	uint64_t k = mask & ~GORO_SIGBIT(goro__signudge);
+	/* So does SIGILL, which raw call sites raise (sched/rawcall.c): the
+	 * kernel kills a thread that has a synchronous signal blocked. */
+	k &= ~GORO_SIGBIT(SIGILL);
 	goro__sys4(SYS_rt_sigprocmask, SIG_SETMASK, &k, NULL, 8);
 	mp->sigmask = mask;
 }

@@ -83,6 +83,7 @@ static void *sysmon(void *arg)
 		goro__drain_deferred();
 		goro__netpoll_sigrearm();
 		goro__sig_poll();
+		goro__rawcall_sysmon();
 		/* Nobody polled the network for 10 ms: poll and inject. */
 		if (goro__netpoll_waiters() && now - lastpoll > SYSMON_POLL_NS) {
 			goro__netpoll(0);
@@ -96,6 +97,7 @@ static void *sysmon(void *arg)
 			goro__schedtrace(goro__cfg.scheddetail);
 			lasttrace = now;
 		}
+		goro__gscavenge(now);
 		checkdead(now);
 	}
 	return arg;
@@ -106,6 +108,7 @@ void goro__sysmon_start(void)
 	static char stack[64 * 1024] __attribute__((aligned(4096)));
 	pthread_attr_t attr;
 	pthread_t t;
+	a_store_rel(&sysmon_tid, 0); /* a fork child's is not the parent's */
 	goro__real.pthread_attr_init(&attr);
 	goro__real.pthread_attr_setstack(&attr, stack, sizeof stack);
 	goro__real.pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);

@@ -355,3 +355,11 @@ void goro__timers_afterfork(void)
 	tw_held = false;
 	a_store_rlx(&tw_active, false);
 }
+
+/* fork (sched/fork.c): the timer waiter's lock, then every P's heap. */
+void goro__timers_fork(enum goro_fork_phase ph)
+{
+	goro__fork_lock(&tw_lock, ph);
+	for (int32_t i = 0; i < goro__gomaxprocs; i++)
+		goro__fork_lock(&goro__allp[i].timers.lock, ph);
+}

@@ -62,6 +62,7 @@ static void *(*dl_allocate_tls)(void *);
 static void (*dl_get_tls_static_info)(size_t *, size_t *);
 static void (*ctype_init)(void);
 static size_t tls_static_size;
+static size_t tls_static_align = 64;
 static ptrdiff_t curg_off;  /* &goro__curg - tp, the same in every TCB */
 static ptrdiff_t errno_off; /* &errno - tp */
 static ptrdiff_t herrno_off;
@@ -226,8 +227,7 @@ static int check_tcb(void *tp, char *why, size_t whylen)
  * dtv slot of its module points there. */
 static int check_static_tls(void *tp, char *why, size_t whylen)
 {
-	size_t align;
-	dl_get_tls_static_info(&tls_static_size, &align);
+	dl_get_tls_static_info(&tls_static_size, &tls_static_align);
 	curg_off = (char *)&goro__curg - (char *)tp;
 	errno_off = (char *)&errno - (char *)tp;
 	herrno_off = (char *)&h_errno - (char *)tp;
@@ -279,6 +279,22 @@ void *goro__tls_alloc(void)
 	/* With NULL, _dl_allocate_tls mallocs static TLS + TCB, zeroes the
 	 * TCB, builds a dtv and copies every static module's init image. */
 	return dl_allocate_tls(NULL);
+}
+
+/* Bytes a G block (sched/proc.c, newg_block) keeps for the static TLS and
+ * TCB above the stack, alignment slack included. */
+size_t goro__tls_area(void) { return tls_static_size + tls_static_align; }
+
+/* A TCB and static TLS ending below top, in zeroed memory (fresh mmap), as
+ * nptl's allocate_stack places them at the top of a thread's stack: with
+ * the TCB's address, _dl_allocate_tls only builds the dtv and copies every
+ * static module's init image (docs/ARCHITECTURE.md G2).  Returns tp, or
+ * NULL; *lowp: the lowest byte of the static TLS, where the stack may end. */
+void *goro__tls_alloc_at(void *top, void **lowp)
+{
+	uintptr_t tp = ((uintptr_t)top - PD_SIZEOF) & ~(uintptr_t)(tls_static_align - 1);
+	*lowp = (char *)tp + PD_SIZEOF - tls_static_size;
+	return dl_allocate_tls((void *)tp);
 }
 
 /* A reused TCB keeps libc's own TLS (malloc's tcache would otherwise leak:
@@ -434,3 +450,5 @@ void goro__tls_robust_release(struct g *gp)
 		robust_owner_died((_Atomic uint32_t *)(pending + off), gp->tid);
 	AT(tp, PD_ROBUST_HEAD, void *) = head;
 }
+/* fork (sched/fork.c): a child's pthread_create reinitialises TCBs. */
+void goro__tls_fork(enum goro_fork_phase ph) { goro__fork_lock(&tlsmods_lock, ph); }

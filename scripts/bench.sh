@@ -27,6 +27,7 @@
 #   BENCH_QUICK=1         small sizes (a smoke run, numbers less meaningful)
 #   BENCH_NO_GO=1         skip the Go references even if go is installed
 #   BENCH_NO_REAL=1       skip the real programs (pigz, xz, zstd)
+#   BENCH_SCALE_1M=1      add the scale_1m row (a million live threads; minutes)
 #   BENCH_NO_HYPERFINE=1  time the real programs here even if hyperfine is installed
 #   BUILD=build           build folder (programs in $BUILD/bench)
 #   GORO_LIB              library for scripts/goro (default build/libgoro.so)
@@ -98,6 +99,30 @@ else
         [echo_10k]="-c 10000 -k 5$ECHO_SPLIT")
 fi
 binof() { printf '%s' "${BINARY[$1]:-$1}"; }
+
+# --- scale rows (issue 14): many live threads, a crowded wait table ---------------
+# scale_100k: 100,000 threads with 16 KiB stacks blocked on one condvar
+# (create s, RSS KiB per thread, wake+join s; natively pid_max stops it
+# short: scale_100k_alive says how many, the per-thread rows still compare).
+# scale_1m: a million, only with BENCH_SCALE_1M=1 (minutes, ~8 GiB).
+# wait_crowded: a semaphore ping-pong beside 50,000 threads parked on a third
+# semaphore in the same wait-table bucket, against the same ping-pong alone.
+add_scale_rows() {
+    local quick=$1
+    PROGRAMS+=(scale_100k wait_crowded)
+    BINARY+=([scale_100k]=scale [scale_1m]=scale)
+    if [[ $quick == 1 ]]; then
+        ARGS+=([scale_100k]="-n 100000 -m 10" [wait_crowded]="-c 5000 -n 2000 -t 2")
+    else
+        ARGS+=([scale_100k]="-n 100000 -m 50" [wait_crowded]="-c 50000 -n 20000 -t 10")
+    fi
+    if [[ ${BENCH_SCALE_1M:-0} == 1 ]]; then
+        PROGRAMS+=(scale_1m)
+        ARGS+=([scale_1m]="-n 1000000 -m 100")
+        ((TMO >= 300)) || TMO=300
+    fi
+}
+add_scale_rows "$QUICK"
 
 # real programs: name -> compressor arguments (output on stdout)
 REAL_TOOLS=(pigz xz zstd)

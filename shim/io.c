@@ -256,6 +256,11 @@ GORO_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *alen) { return 
 
 GORO_EXPORT int close(int fd)
 {
+	/* goro's own: natively nothing is open there (sched/netpoll.c). */
+	if (goro__fd_is_own(fd)) {
+		errno = EBADF;
+		return -1;
+	}
 	if (goro__started)
 		goro__netpoll_close(fd);
 	goro__fd_closed(fd);

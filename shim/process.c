@@ -1,7 +1,10 @@
 /* Waiting for other processes, and system calls the program makes itself:
  * wait4/waitpid/wait/waitid, system and pclose (which wait for a child),
- * and syscall(2).  Each runs with the P handed off while it blocks. */
+ * and syscall(2).  Each runs with the P handed off while it blocks; the
+ * wait family are cancellation points a cancel interrupts. */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +19,7 @@
 
 GORO_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
-	GORO_CANCEL_POINT();
-	return (pid_t)goro__blocking6(SYS_wait4, pid, (long)status, options, (long)ru, 0, 0);
+	return (pid_t)goro__blocking_cancel6(SYS_wait4, pid, (long)status, options, (long)ru, 0, 0);
 }
 
 GORO_EXPORT pid_t waitpid(pid_t pid, int *status, int options) { return wait4(pid, status, options, NULL); }
@@ -25,14 +27,29 @@ GORO_EXPORT pid_t wait(int *status) { return wait4(-1, status, 0, NULL); }
 
 GORO_EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 {
-	GORO_CANCEL_POINT();
-	return (int)goro__blocking6(SYS_waitid, type, id, (long)info, options, 0, 0);
+	return (int)goro__blocking_cancel6(SYS_waitid, type, id, (long)info, options, 0, 0);
 }
 
+/* A cancellation point: a cancel while it waits for the command ends the
+ * G inside glibc's waitpid (GORO_CANCELSYS_LIBC, sched/cancelsys.c), and
+ * glibc's own cleanup kills and reaps the command, as natively.  A cancel
+ * that lands outside glibc's window (while the command is spawned) is
+ * acted on at the next cancellation point. */
 GORO_EXPORT int system(const char *cmd)
 {
+	GORO_CANCEL_POINT();
+	struct g *gp = getg();
+	bool cancel = goro__started && gp->cancel_state == PTHREAD_CANCEL_ENABLE && !gp->exiting;
 	goro__entersyscall();
+	if (cancel) {
+		a_store_rel(&gp->cancelsys, GORO_CANCELSYS_LIBC);
+		a_store_rel(&gp->cancelable, true);
+	}
 	int r = goro__real.system(cmd);
+	if (cancel) {
+		a_store_rel(&gp->cancelable, false);
+		a_store_rel(&gp->cancelsys, 0);
+	}
 	goro__exitsyscall();
 	return r;
 }
@@ -55,7 +72,20 @@ GORO_EXPORT long syscall(long nr, ...)
 	long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
 	va_end(ap);
 	switch (nr) {
-	case SYS_gettid:
+	case SYS_gettid: /* the G's own tid (shim/tid.c) */
+		return gettid();
+	case SYS_tgkill:
+		return tgkill((pid_t)a, (pid_t)b, (int)c);
+	case SYS_tkill:
+		return tgkill((pid_t)goro__sys0(SYS_getpid), (pid_t)a, (int)b);
+	case SYS_close: /* goro's own fds stay out of reach (shim/file.c) */
+		return close((int)a);
+	case SYS_close_range:
+		return close_range((unsigned)a, (unsigned)b, (int)c);
+	case SYS_dup2:
+		return dup2((int)a, (int)b);
+	case SYS_dup3:
+		return dup3((int)a, (int)b, (int)c);
 	case SYS_getpid:
 	case SYS_clone:
 	case SYS_clone3:

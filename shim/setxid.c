@@ -3,6 +3,7 @@
  * returned and nothing is changed elsewhere, as nptl. */
 #include <errno.h>
 #include <grp.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "sched/runtime.h"
@@ -21,4 +22,33 @@ GORO_EXPORT int setresgid(gid_t r, gid_t e, gid_t s) { return xid_ret(goro__setx
 GORO_EXPORT int setgroups(size_t n, const gid_t *list)
 {
 	return xid_ret(goro__setxid_broadcast(SYS_setgroups, (long)n, (long)list, 0));
+}
+
+/* initgroups reaches glibc's own setgroups inside libc (not through the
+ * PLT), whose broadcast to every nptl thread cannot complete under goro
+ * (docs/ARCHITECTURE.md, G16): do what it does (nss/initgroups.c: the
+ * user's groups plus `group`, at most NGROUPS_MAX) with goro's setgroups. */
+GORO_EXPORT int initgroups(const char *user, gid_t group)
+{
+	long max = sysconf(_SC_NGROUPS_MAX);
+	int n = 64;
+	gid_t *list = NULL;
+	for (;;) {
+		gid_t *nl = realloc(list, (size_t)n * sizeof *list);
+		if (!nl) {
+			free(list);
+			errno = ENOMEM;
+			return -1;
+		}
+		list = nl;
+		int want = n;
+		if (getgrouplist(user, group, list, &want) >= 0) {
+			n = want;
+			break;
+		}
+		n = want > n ? want : n * 2;
+	}
+	int r = setgroups((size_t)(max > 0 && n > max ? max : n), list);
+	free(list);
+	return r;
 }

@@ -42,6 +42,10 @@ static inline long goro__blocking6(long nr, long a, long b, long c, long d, long
 	return goro__sys_ret(r);
 }
 
+/* A blocking call with the P handed off that is a cancellation point: a
+ * cancel before or during it ends the G (shim/cancelpt.c). */
+long goro__blocking_cancel6(long nr, long a, long b, long c, long d, long e, long f);
+
 /* A cancellation point: act on a pending deferred cancel. */
 #define GORO_CANCEL_POINT()                \
 	do {                               \

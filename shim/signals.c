@@ -114,7 +114,7 @@ GORO_EXPORT int sigpending(sigset_t *set)
 
 /* glibc's sigtimedwait reports a signal sent with tgkill (SI_TKILL:
  * raise, pthread_kill) as SI_USER (docs/ARCHITECTURE.md, glibc-private
- * facts, G26). */
+ * facts, G28). */
 static int fix_code(int r, siginfo_t *info)
 {
 	if (r > 0 && info && info->si_code == SI_TKILL)

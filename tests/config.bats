@@ -204,6 +204,10 @@ fuzz() {
     schedtrace=3600000,scheddetail=1,deadlock=abort
 }
 
+@test "fuzz GORO_TRAP: only auto and off" {
+  fuzz GORO_TRAP "${COMMON_BAD[@]}" on AUTO Off " auto" "auto " 1 0 -- auto off
+}
+
 @test "fuzz GORO_FSGSBASE: only auto and off" {
   fuzz GORO_FSGSBASE "${COMMON_BAD[@]}" on AUTO Off " auto" "auto " 1 0 -- auto off
 }

@@ -156,6 +156,17 @@ req() {
 # get ADDR PATH
 get() { req "$1" "GET $2 HTTP/1.0\r\nHost: localhost\r\n\r\n"; }
 
+# get_until_served: GET /debug/vars on $ADDR until it is no longer 503
+# (every slot taken); a hang guard of $GORO_TEST_TIMEOUT s, not a timing.
+get_until_served() {
+  local i
+  for ((i = 0; i < GORO_TEST_TIMEOUT * 10; i++)); do
+    get "$ADDR" /debug/vars
+    [ "$code" = 503 ] || return 0
+    sleep 0.1
+  done
+}
+
 # expect CODE WHAT: the last response had status CODE.
 expect() {
   if [ "$code" != "$1" ]; then
@@ -450,13 +461,43 @@ print(resp.split(b"\r\n")[0].decode(), "sent=%d/%d" % (sent, len(trickle)),
   [[ "$resp" == "HTTP/1.0 503 "* ]] || fail "the 17th connection (try $try): ${resp:0:300}"
   [[ "$resp" == *"too many debug requests"* ]] || fail "the 503's body: $resp"
   # the server notices the closed connections (EOF) and serves again
-  for ((i = 0; i < GORO_TEST_TIMEOUT * 10; i++)); do
-    get "$ADDR" /debug/vars
-    [ "$code" = 200 ] && break
-    [ "$code" = 503 ] || break
-    sleep 0.1
-  done
+  get_until_served
   expect 200 "after the idle connections closed"
+  stop_subject
+}
+
+@test "16 clients trickling after their request hold no slot past the 5 s limit" {
+  start_tcp_subject 127.0.0.1
+  # Each client sends a whole request, never reads the answer and then
+  # sends one byte every 0.5 s for as long as the test lasts: a server that
+  # bounds each read, not the connection, keeps draining them forever and
+  # answers every new request 503.  The clients say "sent" once every
+  # request is out; they stop when the file $stopf appears.
+  local stopf="$BATS_TEST_TMPDIR/stop" log="$BATS_TEST_TMPDIR/trickle.log" i
+  python3 -c '
+import os, socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+conns = [socket.create_connection((host, int(port)), timeout=30) for _ in range(16)]
+for s in conns:
+    s.sendall(b"GET /debug/vars HTTP/1.0\r\n\r\n")
+    s.setblocking(False)
+print("sent", flush=True)
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.5)
+    for s in conns:
+        try:
+            s.send(b"y")
+        except OSError:
+            pass' "$ADDR" "$stopf" >"$log" 2>&1 &
+  local tpid=$!
+  wait_until "$tpid" grep -qs '^sent$' "$log" || { touch "$stopf"; wait "$tpid"; fail "the clients did not start: $(cat "$log")"; }
+  # While the clients still trickle, a new request must be served once
+  # their time is up (a hang guard of $GORO_TEST_TIMEOUT s, no timing).
+  get_until_served
+  proc_ended "$tpid" && fail "the trickling clients ended early: $(cat "$log")"
+  touch "$stopf"
+  wait "$tpid"
+  expect 200 "a request while 16 clients trickle"
   stop_subject
 }
 

@@ -185,6 +185,19 @@ static inline int check_on_other_thread(void *(*fn)(void *), void *arg)
     return (int)(long)r;
 }
 
+#include <signal.h>
+
+/* Catch sig with handler h (no flags, nothing else blocked). */
+static inline void check_catch(int sig, void (*h)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = h;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(sig, &sa, NULL) != 0)
+        CHECK_FAIL("sigaction(%d): %s", sig, strerror(errno));
+}
+
 /* Installs fn as the handler of sig, with sa_flags `flags`. */
 static inline void check_handler(int sig, void (*fn)(int), int flags)
 {

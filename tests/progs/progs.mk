@@ -16,6 +16,8 @@ PROGS_HDRS   := tests/progs/check.h
 PROGS_C := hello create_join keys once cancel detach thread_names stack_attr \
            exit_main exit_thread join_np thread_kill signal_sleep signal_io yield_pingpong c11_threads \
            stack_overflow switch_tls signal_handler_calls
+PROGS_C += host_fork_soak host_fds host_fd_limit host_setxid_fork host_cancel host_tid host_fork_signal
+PROGS_C += many_threads stack_burst
 PROGS_C += sig_daemon sig_wait_kill sig_cancel_wait sig_alarm_parked sig_kill_mutex sig_exit_handler sig_main_pref sig_rate
 PROGS_C_BINS := $(PROGS_C:%=$(PROGS_DIR)/%)
 
@@ -114,3 +116,19 @@ PROGS += $(PROGS_DIR)/io_pollmany
 $(PROGS_DIR)/io_pollmany: tests/progs/io_pollmany.c $(PROGS_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(PROGS_CFLAGS) $< -o $@
+
+# Raw system calls of foreign code (tests/omp.bats): an OpenMP program, and
+# a library that waits with its own `syscall` instructions.
+PROGS_OMP_BINS := $(PROGS_DIR)/omp_mix $(PROGS_DIR)/rawfutex $(PROGS_DIR)/librawfutex.so
+PROGS += $(PROGS_OMP_BINS)
+
+$(PROGS_DIR)/omp_mix: tests/progs/omp_mix.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGS_CFLAGS) -fopenmp $< -o $@
+
+$(PROGS_DIR)/librawfutex.so: tests/progs/librawfutex.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGS_CFLAGS) -fPIC -shared $< -o $@
+
+$(PROGS_DIR)/rawfutex: tests/progs/rawfutex.c $(PROGS_DIR)/librawfutex.so
+	$(CC) $(PROGS_CFLAGS) $< -o $@ -L$(PROGS_DIR) -lrawfutex -Wl,-rpath,'$$ORIGIN'

@@ -141,6 +141,34 @@ static void test_guard(void)
 	goro__stackfree(&s);
 }
 
+/* Small stacks come from batches (one mmap, guards installed together):
+ * consecutive ones are neighbours, and every guard faults, across a batch
+ * boundary too; freeing one leaves its neighbours usable. */
+static void test_batch(void)
+{
+	enum { N = 70 }; /* more than one batch of 24 KiB blocks */
+	struct goro_stack s[N];
+	int neighbours = 0;
+	for (int i = 0; i < N; i++) {
+		g_assert_cmpint(goro__stackalloc(&s[i], 20 * 1024, PAGE), ==, 0);
+		if (i > 0 && (char *)s[i].map == (char *)s[i - 1].map + s[i - 1].mapsize)
+			neighbours++;
+	}
+	g_test_message("%d of %d stacks right after the previous one", neighbours, N - 1);
+	g_assert_cmpint(neighbours, >=, N / 2);
+	for (int i = 0; i < N; i += 23) {
+		expect_segv((char *)s[i].lo - 1, "lo-1 of a carved stack");
+		expect_ok((char *)s[i].hi - 1, "hi-1 of a carved stack");
+	}
+	expect_segv((char *)s[N - 1].lo - 1, "lo-1 of the last carved stack");
+	goro__stackfree(&s[1]);
+	memset(s[0].lo, 1, (size_t)((char *)s[0].hi - (char *)s[0].lo));
+	memset(s[2].lo, 1, (size_t)((char *)s[2].hi - (char *)s[2].lo));
+	for (int i = 0; i < N; i++)
+		if (i != 1)
+			goro__stackfree(&s[i]);
+}
+
 /* 1000 stacks of 8 MiB: the address space is there, the memory is not
  * (only the page each one touches at its top counts). */
 static void test_reserved(void)
@@ -260,6 +288,7 @@ int main(int argc, char **argv)
 	stubs_init(1);
 	g_test_add_func("/stack/layout", test_layout);
 	g_test_add_func("/stack/guard-page-faults", test_guard);
+	g_test_add_func("/stack/batches", test_batch);
 	g_test_add_func("/stack/reserved-not-committed", test_reserved);
 	g_test_add_func("/stack/free-unmaps", test_free);
 	g_test_add_func("/stack/100k-guarded-stacks", test_many);

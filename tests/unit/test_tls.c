@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "sched/real.h"
 #include "sched/runtime.h"
@@ -132,6 +133,33 @@ static void test_alloc(void)
 	tls_bss[3] = 0;
 }
 
+/* A TCB and static TLS placed in memory goro provides (a G block's top,
+ * docs/ARCHITECTURE.md G27): inside it, tp aligned, the modules' initial
+ * images copied in, a dtv built, and nothing written above top. */
+static void test_alloc_at(void)
+{
+	ensure_checked();
+	tls_data = 555;
+	size_t len = 64 * 1024;
+	char *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	g_assert_true(mem != MAP_FAILED);
+	char *top = mem + len - 4096; /* a page above top must stay untouched */
+	void *low = NULL;
+	void *tp = goro__tls_alloc_at(top, &low);
+	g_assert_nonnull(tp);
+	g_assert_cmpuint((uintptr_t)tp % 64, ==, 0);
+	g_assert_true((char *)tp + TCB_SIZE <= top);
+	g_assert_true((char *)low == (char *)tp + TCB_SIZE - static_tls_size());
+	g_assert_true((char *)low >= mem);
+	g_assert_cmpuint(goro__tls_area(), >=, (size_t)(top - (char *)low));
+	g_assert_cmpint(*(int *)in_block(tp, &tls_data), ==, 12345);
+	g_assert_cmpstr((char *)in_block(tp, tls_str), ==, "initial");
+	g_assert_nonnull(AT(tp, TCB_DTV, void *));
+	for (char *p = top; p < mem + len; p++)
+		g_assert_cmpint(*p, ==, 0);
+	tls_data = 12345;
+}
+
 static void test_setup(void)
 {
 	ensure_checked();
@@ -204,6 +232,7 @@ int main(int argc, char **argv)
 	stubs_init(1);
 	g_test_add_func("/tls/check", test_check);
 	g_test_add_func("/tls/alloc-fresh-static-block", test_alloc);
+	g_test_add_func("/tls/alloc-at-top-of-given-memory", test_alloc_at);
 	g_test_add_func("/tls/setup-fills-tcb", test_setup);
 	return g_test_run();
 }

@@ -1,0 +1,259 @@
+/* Raw system calls of foreign code (docs/ARCHITECTURE.md, "Raw system
+ * calls outside libc").
+ *
+ * Some libraries issue `syscall` instructions of their own: libgomp waits
+ * on its barriers with an inline FUTEX_WAIT, Go c-shared libraries and
+ * hand-written assembly do the same.  No interposed symbol sees those
+ * calls, so a G blocked in one keeps its P until sysmon notices (10-20 ms).
+ *
+ * goro learns where they block: when a nudge finds a G stopped at (or just
+ * after) a `syscall` instruction outside libc, ld.so and goro, sysmon
+ * turns that one instruction into `ud2` (its second byte, 05 -> 0b).  From
+ * then on the call at that site raises SIGILL; the handler has the G make
+ * it through goro, with the P handed off at once for a futex wait (Go:
+ * entersyscallblock).  The call still happens in the kernel, so every wake
+ * reaches it, and only the sites seen blocking are changed: the many wakes
+ * elsewhere run natively.  Each site has a trampoline (`syscall`, then a
+ * jump back) where calls that must run in place are made natively (clone,
+ * exit, a thread goro did not create). */
+#include <errno.h>
+#include <link.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+
+#include "sched/real.h"
+#include "sched/runtime.h"
+#include "sched/sys.h"
+
+#define MAX_SITES 64
+
+struct site {
+	uintptr_t pc;    /* the `syscall` instruction, now `ud2` */
+	uintptr_t tramp; /* syscall; jmp *0(%rip); .quad pc + 2 */
+};
+
+static struct {
+	struct site sites[MAX_SITES];
+	_Atomic int n;             /* published sites */
+	_Atomic uintptr_t learnpc; /* a pc seen in a raw call, for sysmon */
+	bool failed;               /* the text could not be changed: stop */
+	struct sigaction prog;     /* the program's SIGILL disposition */
+} raw;
+
+GORO_HIDDEN _Atomic bool goro__rawcall_on;
+
+/* ---- learning --------------------------------------------------------------- */
+
+/* In a signal handler: the G was stopped at uc.  If that is a `syscall`
+ * instruction of foreign code, tell sysmon. */
+void goro__rawcall_note(const struct ucontext_t *uc)
+{
+	if (goro__cfg.trap_off || raw.failed)
+		return;
+	const greg_t *r = uc->uc_mcontext.gregs;
+	uintptr_t pc = (uintptr_t)r[REG_RIP];
+	/* Rewound to the instruction (SA_RESTART: rax is the call number
+	 * again) or just past it (ended by the signal: rax is -EINTR). */
+	if (*(const uint16_t *)pc != 0x050f) {
+		if ((pc & 4095) < 2 || *(const uint16_t *)(pc - 2) != 0x050f || r[REG_RAX] != -EINTR)
+			return;
+		pc -= 2;
+	}
+	if (!goro__foreign_pc(pc))
+		return;
+	uintptr_t none = 0;
+	a_cas(&raw.learnpc, &none, pc);
+}
+
+struct find_text {
+	uintptr_t pc;
+	bool found;
+};
+
+static int find_text(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	struct find_text *f = arg;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && f->pc >= lo && f->pc + 2 <= lo + ph->p_memsz)
+			f->found = true;
+	}
+	return f->found;
+}
+
+static void sigill_handler(int sig, siginfo_t *si, void *uc);
+
+static void install_handler(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = sigill_handler;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, goro__signudge);
+	goro__real.sigaction(SIGILL, &sa, &raw.prog);
+}
+
+/* A page holding the site's trampoline, made executable once written. */
+static uintptr_t make_tramp(uintptr_t pc)
+{
+	void *page = (void *)goro__sys6(SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if ((uintptr_t)page >= (uintptr_t)-4096)
+		return 0;
+	static const uint8_t code[] = { 0x0f, 0x05, 0xff, 0x25, 0, 0, 0, 0 }; /* syscall; jmp *0(%rip) */
+	uintptr_t back = pc + 2;
+	memcpy(page, code, sizeof code);
+	memcpy((char *)page + sizeof code, &back, sizeof back);
+	if (goro__sys3(SYS_mprotect, page, 4096, PROT_READ | PROT_EXEC) != 0)
+		return 0;
+	return (uintptr_t)page;
+}
+
+/* Write ud2's second byte over the `syscall` at pc.  One byte of one
+ * instruction: another CPU runs either the old call or the new trap. */
+static bool patch(uintptr_t pc)
+{
+	uintptr_t page = (pc + 1) & ~(uintptr_t)4095;
+	if (goro__sys3(SYS_mprotect, page, 4096, PROT_READ | PROT_WRITE | PROT_EXEC) != 0)
+		return false;
+	a_store_rel((_Atomic uint8_t *)(pc + 1), (uint8_t)0x0b);
+	return goro__sys3(SYS_mprotect, page, 4096, PROT_READ | PROT_EXEC) == 0;
+}
+
+/* sysmon: make the site at pc trap. */
+static void learn(uintptr_t pc)
+{
+	int n = a_load_rlx(&raw.n);
+	struct find_text f = { pc, false };
+	if (n >= MAX_SITES || *(const uint16_t *)pc != 0x050f || !dl_iterate_phdr(find_text, &f))
+		return;
+	uintptr_t tramp = make_tramp(pc);
+	if (!tramp) {
+		raw.failed = true;
+		return;
+	}
+	if (!a_load_rlx(&goro__rawcall_on)) {
+		install_handler();
+		a_store_rel(&goro__rawcall_on, true);
+	}
+	raw.sites[n].pc = pc;
+	raw.sites[n].tramp = tramp;
+	a_store_rel(&raw.n, n + 1);
+	if (!patch(pc))
+		raw.failed = true; /* the text is not writable here: detection only */
+}
+
+void goro__rawcall_sysmon(void)
+{
+	uintptr_t pc = a_load_acq(&raw.learnpc);
+	if (pc) {
+		learn(pc);
+		a_store_rel(&raw.learnpc, 0);
+	}
+}
+
+/* ---- the trap ------------------------------------------------------------ */
+
+static const struct site *lookup(uintptr_t pc)
+{
+	int n = a_load_acq(&raw.n);
+	for (int i = 0; i < n; i++)
+		if (raw.sites[i].pc == pc)
+			return &raw.sites[i];
+	return NULL;
+}
+
+/* A SIGILL that is not ours goes to the program's disposition; its default
+ * (and SIG_IGN: the kernel forces a synchronous SIGILL) ends the process as
+ * it would natively. */
+static void forward(int sig, siginfo_t *si, void *uc)
+{
+	const struct sigaction *p = &raw.prog;
+	if ((p->sa_flags & SA_SIGINFO) && p->sa_sigaction) {
+		p->sa_sigaction(sig, si, uc);
+		return;
+	}
+	if (!(p->sa_flags & SA_SIGINFO) && p->sa_handler != SIG_DFL && p->sa_handler != SIG_IGN) {
+		p->sa_handler(sig);
+		return;
+	}
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	goro__real.sigaction(sig, &dfl, NULL);
+	uint64_t bit = GORO_SIGBIT(sig);
+	goro__sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, &bit, NULL, 8);
+	goro__sys3(SYS_tgkill, goro__sys0(SYS_getpid), goro__sys0(SYS_gettid), sig);
+}
+
+/* Calls that only make sense where they were issued (a new thread or
+ * process resumes after the instruction; sigreturn and arch_prctl act on
+ * the caller's own context). */
+static bool in_place(long nr)
+{
+	return nr == SYS_clone || nr == SYS_clone3 || nr == SYS_fork || nr == SYS_vfork || nr == SYS_exit ||
+	       nr == SYS_rt_sigreturn || nr == SYS_arch_prctl || nr == SYS_execve || nr == SYS_execveat;
+}
+
+static void sigill_handler(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	greg_t *r = uc->uc_mcontext.gregs;
+	const struct site *s = si->si_code == ILL_ILLOPN || si->si_code == ILL_ILLOPC
+				       ? lookup((uintptr_t)r[REG_RIP])
+				       : NULL;
+	if (!s) {
+		forward(sig, si, ucv);
+		return;
+	}
+	/* A G of this M only if %fs is its TCB: a thread goro did not create
+	 * may carry the %gs base of the M that cloned it. */
+	struct g *gp = goro__gsready ? getg() : NULL;
+	void *self;
+	__asm__("mov %%fs:16, %0" : "=r"(self)); /* the TCB's self pointer (docs/ARCHITECTURE.md, G4) */
+	if (gp && gp->tp != self)
+		gp = NULL;
+	void *fs = goro__sig_enter();
+	int saved = errno;
+	long nr = r[REG_RAX]; /* ud2 left every register as the call's */
+	a_fetch_add_rlx(&goro__sched.ntrapped, 1);
+	if (in_place(nr) || !(gp && gp->m && gp->m->curg == gp &&
+			      goro__redo_call(gp, uc, s->pc + 2, nr, GORO_REDO_TRAPPED)))
+		r[REG_RIP] = (greg_t)s->tramp; /* natively, then back after the site */
+	errno = saved;
+	goro__sig_leave(fs);
+}
+
+/* sigaction(SIGILL) of the program once goro traps: recorded, ours stays. */
+bool goro__rawcall_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	if (sig != SIGILL || !a_load_acq(&goro__rawcall_on))
+		return false;
+	struct sigaction prev = raw.prog;
+	if (act)
+		raw.prog = *act;
+	if (old)
+		*old = prev;
+	return true;
+}
+
+/* goro__asyncpreempt2, on the G: the trapped call, made through goro.  A
+ * futex wait gives the P away at once: waiting is what the call is for. */
+long goro__rawcall_call(long nr, const long a[6])
+{
+	int cmd = (int)a[1] & FUTEX_CMD_MASK;
+	if (nr == SYS_futex && (cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET)) {
+		a_fetch_add_rlx(&goro__sched.ntrappedwait, 1);
+		goro__entersyscallblock();
+	} else {
+		goro__entersyscall();
+	}
+	long r = goro__sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	goro__exitsyscall();
+	return r;
+}

@@ -1,0 +1,226 @@
+/* Thread identity: every G has one tid, stable and unique, whatever kernel
+ * thread runs it (docs/ARCHITECTURE.md, "Thread identity"): the fake tid in
+ * its TCB (G5; G1 keeps the kernel's, the pid).  gettid() and
+ * syscall(SYS_gettid) return it, and the calls that take a tid act on the G
+ * it names, as natively on the thread: tgkill/tkill deliver to it (as
+ * pthread_kill), sched_{get,set}affinity, pthread_{get,set}affinity_np,
+ * sched_{get,set}scheduler, sched_{get,set}param and {get,set}priority
+ * (PRIO_PROCESS) read and record its attributes.  Recorded, not applied:
+ * every G is scheduled alike, as the policy of pthread_setschedparam.  A
+ * tid that names no G (a kernel thread goro did not make, another
+ * process's) goes to the kernel. */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "sched/runtime.h"
+#include "sched/sys.h"
+#include "shim/shim.h"
+
+/* The live G whose tid is tid (0: the caller), or NULL. */
+static struct g *g_of_tid(long tid)
+{
+	if (!goro__started || tid < 0)
+		return NULL;
+	if (tid == 0)
+		return getg();
+	struct g *found = NULL;
+	goro__lock(&goro__allglock);
+	for (struct g *gp = goro__allgs; gp && !found; gp = gp->alllink) {
+		int st = a_load_acq(&gp->status);
+		if (gp->tid == tid && st != G_IDLE && st != G_DEAD)
+			found = gp;
+	}
+	goro__unlock(&goro__allglock);
+	return found;
+}
+
+static int fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+GORO_EXPORT pid_t gettid(void) { return goro__started ? getg()->tid : (pid_t)goro__sys0(SYS_gettid); }
+
+GORO_EXPORT int tgkill(pid_t tgid, pid_t tid, int sig)
+{
+	struct g *gp = tid > 0 && tgid == goro__sys0(SYS_getpid) ? g_of_tid(tid) : NULL;
+	if (!gp)
+		return (int)goro__sys_ret(goro__sys3(SYS_tgkill, tgid, tid, sig));
+	if (sig < 0 || sig >= 64)
+		return fail(EINVAL);
+	int err = sig ? goro__sig_send(gp, sig, NULL) : 0;
+	return err ? fail(err) : 0;
+}
+
+/* ---- CPU affinity ------------------------------------------------------------- */
+
+/* gp's mask into set (size bytes, the rest zeroed), as the kernel reports
+ * a thread's: 0 or an errno value. */
+static int get_affinity(struct g *gp, size_t size, cpu_set_t *set)
+{
+	long r = goro__sys3(SYS_sched_getaffinity, 0, size > INT_MAX ? INT_MAX : size, set);
+	if (r < 0)
+		return (int)-r;
+	if (gp->affinity_set)
+		memcpy(set, &gp->affinity, (size_t)r < sizeof gp->affinity ? (size_t)r : sizeof gp->affinity);
+	memset((char *)set + r, 0, size - (size_t)r);
+	return 0;
+}
+
+/* Natively the mask the thread gets is the request within the CPUs the
+ * process may use: EINVAL when none is left. */
+static int set_affinity(struct g *gp, size_t size, const cpu_set_t *set)
+{
+	cpu_set_t allowed, want;
+	long r = goro__sys3(SYS_sched_getaffinity, 0, sizeof allowed, &allowed);
+	if (r < 0)
+		return (int)-r;
+	CPU_ZERO(&want);
+	memcpy(&want, set, size < sizeof want ? size : sizeof want);
+	CPU_AND(&want, &want, &allowed);
+	if (CPU_COUNT(&want) == 0)
+		return EINVAL;
+	gp->affinity = want;
+	gp->affinity_set = true;
+	return 0;
+}
+
+GORO_EXPORT int sched_getaffinity(pid_t pid, size_t size, cpu_set_t *set)
+{
+	struct g *gp = g_of_tid(pid);
+	if (!gp) {
+		long r = goro__sys3(SYS_sched_getaffinity, pid, size > INT_MAX ? INT_MAX : size, set);
+		if (r < 0)
+			return fail((int)-r);
+		memset((char *)set + r, 0, size - (size_t)r);
+		return 0;
+	}
+	int err = get_affinity(gp, size, set);
+	return err ? fail(err) : 0;
+}
+
+GORO_EXPORT int sched_setaffinity(pid_t pid, size_t size, const cpu_set_t *set)
+{
+	struct g *gp = g_of_tid(pid);
+	if (!gp)
+		return (int)goro__sys_ret(goro__sys3(SYS_sched_setaffinity, pid, size, set));
+	int err = set_affinity(gp, size, set);
+	return err ? fail(err) : 0;
+}
+
+GORO_EXPORT int pthread_getaffinity_np(pthread_t t, size_t size, cpu_set_t *set)
+{
+	struct g *gp = goro__g_of(t);
+	return gp ? get_affinity(gp, size, set) : ESRCH;
+}
+
+GORO_EXPORT int pthread_setaffinity_np(pthread_t t, size_t size, const cpu_set_t *set)
+{
+	struct g *gp = goro__g_of(t);
+	return gp ? set_affinity(gp, size, set) : ESRCH;
+}
+
+/* ---- scheduling policy and nice ------------------------------------------------- */
+
+/* Whether policy/prio may be set, as the kernel decides for an
+ * unprivileged thread (RLIMIT_RTPRIO); 0 or an errno value. */
+static int sched_check(int policy, const struct sched_param *sp)
+{
+	if (!sp)
+		return EINVAL;
+	int lo = sched_get_priority_min(policy), hi = sched_get_priority_max(policy);
+	if (lo < 0 || sp->sched_priority < lo || sp->sched_priority > hi)
+		return EINVAL;
+	if ((policy == SCHED_FIFO || policy == SCHED_RR) && goro__sys0(SYS_geteuid) != 0) {
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_RTPRIO, &rl) != 0 || (rlim_t)sp->sched_priority > rl.rlim_cur)
+			return EPERM;
+	}
+	return 0;
+}
+
+GORO_EXPORT int sched_getscheduler(pid_t pid)
+{
+	struct g *gp = g_of_tid(pid);
+	return gp ? gp->sched_policy : (int)goro__sys_ret(goro__sys1(SYS_sched_getscheduler, pid));
+}
+
+/* sched_setscheduler, or sched_setparam (keep: the G's own policy stays). */
+static int set_sched(struct g *gp, bool keep, int policy, const struct sched_param *sp)
+{
+	int base = keep ? gp->sched_policy : policy & ~SCHED_RESET_ON_FORK, err = sched_check(base, sp);
+	if (err)
+		return fail(err);
+	gp->sched_policy = base;
+	gp->sched_prio = sp->sched_priority;
+	return 0;
+}
+
+GORO_EXPORT int sched_setscheduler(pid_t pid, int policy, const struct sched_param *sp)
+{
+	struct g *gp = g_of_tid(pid);
+	return gp ? set_sched(gp, false, policy, sp) : (int)goro__sys_ret(goro__sys3(SYS_sched_setscheduler, pid, policy, sp));
+}
+
+GORO_EXPORT int sched_getparam(pid_t pid, struct sched_param *sp)
+{
+	struct g *gp = g_of_tid(pid);
+	if (!gp)
+		return (int)goro__sys_ret(goro__sys2(SYS_sched_getparam, pid, sp));
+	if (!sp)
+		return fail(EINVAL);
+	sp->sched_priority = gp->sched_prio;
+	return 0;
+}
+
+GORO_EXPORT int sched_setparam(pid_t pid, const struct sched_param *sp)
+{
+	struct g *gp = g_of_tid(pid);
+	return gp ? set_sched(gp, true, 0, sp) : (int)goro__sys_ret(goro__sys2(SYS_sched_setparam, pid, sp));
+}
+
+/* PRIO_PROCESS with a thread's tid (0: the calling thread) is that
+ * thread's nice on Linux. */
+static struct g *prio_g(int which, id_t who) { return which == PRIO_PROCESS ? g_of_tid((long)who) : NULL; }
+
+/* gp's nice: recorded, else the process's (no M's nice is ever changed;
+ * the system call, which cannot fail for the caller, says 20 - nice). */
+static int nice_of(struct g *gp)
+{
+	if (gp->nice_set)
+		return gp->nice;
+	long r = goro__sys2(SYS_getpriority, PRIO_PROCESS, 0);
+	return r > 0 ? (int)(20 - r) : 0;
+}
+
+GORO_EXPORT int getpriority(__priority_which_t which, id_t who)
+{
+	struct g *gp = prio_g(which, who);
+	if (gp)
+		return nice_of(gp);
+	long r = goro__sys2(SYS_getpriority, which, who);
+	return r < 0 ? fail((int)-r) : (int)(20 - r);
+}
+
+GORO_EXPORT int setpriority(__priority_which_t which, id_t who, int prio)
+{
+	struct g *gp = prio_g(which, who);
+	if (!gp)
+		return (int)goro__sys_ret(goro__sys3(SYS_setpriority, which, who, prio));
+	prio = prio < -20 ? -20 : prio > 19 ? 19 : prio;
+	int cur = nice_of(gp);
+	struct rlimit rl;
+	/* lowering nice below RLIMIT_NICE (20 - rlim) needs privilege */
+	if (prio < cur && goro__sys0(SYS_geteuid) != 0 &&
+	    (getrlimit(RLIMIT_NICE, &rl) != 0 || (rlim_t)(20 - prio) > rl.rlim_cur))
+		return fail(EACCES);
+	gp->nice = prio;
+	gp->nice_set = true;
+	return 0;
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env bats
+# Raw system calls of foreign code (docs/ARCHITECTURE.md, "Raw system calls
+# outside libc"): libgomp and librawfutex wait with `syscall` instructions
+# of their own.  goro makes a site trap once it has seen it block
+# (GORO_STATS: trapped_calls) and hands the P off before each wait there
+# (trapped_waits), so at GOMAXPROCS=1 the others run at once instead of
+# after sysmon's 10 ms.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+# stat_at_least NAME MIN: counter NAME of the last goro run is >= MIN.
+stat_at_least() {
+  local n
+  n=$(goro_stat "$1") || return 1
+  [ "$n" -ge "$2" ] || fail "$1=$n, expected >= $2; stderr: $(head -c 2000 "$GORO_ERR")"
+}
+
+# omp_case THREADS POLICY: omp_mix natively and under goro at every
+# GOMAXPROCS; at GOMAXPROCS=1 the waits were trapped and parked.
+omp_case() {
+  export OMP_NUM_THREADS=$1 OMP_WAIT_POLICY=$2
+  compare_native_goro omp_mix 60
+  GORO_STATS=1 goro_run 1 omp_mix 60
+  cmp -s "$NATIVE_OUT" "$GORO_OUT" || fail "GOMAXPROCS=1 rerun differs: $(cat "$GORO_OUT")"
+  stat_at_least trapped_calls 1
+  stat_at_least trapped_waits 1
+}
+
+@test "OpenMP (parallel for, reduction, barrier, critical, tasks): 4 threads, passive wait" {
+  omp_case 4 passive
+}
+
+@test "OpenMP: 4 threads, active wait" {
+  omp_case 4 active
+}
+
+@test "OpenMP: 8 threads, passive wait" {
+  omp_case 8 passive
+}
+
+@test "OpenMP: 8 threads, active wait" {
+  omp_case 8 active
+}
+
+@test "rawfutex: a token ring through inline futex waits: identical, waits parked as Gs" {
+  compare_native_goro rawfutex 4 2000
+  for p in $GORO_PROCS; do
+    GORO_STATS=1 goro_run "$p" rawfutex 4 2000
+    cmp -s "$NATIVE_OUT" "$GORO_OUT" || fail "GOMAXPROCS=$p differs: $(cat "$GORO_OUT")"
+    [ "$p" != 1 ] || stat_at_least trapped_waits 1000
+  done
+}
+
+@test "rawfutex: the program's own SIGILL and SIGSYS handlers still run while goro traps" {
+  compare_native_goro rawfutex 4 300 sigsys
+  grep -q 'own SIGILL handler: ran' "$NATIVE_OUT"
+  grep -q 'own SIGSYS handler: ran' "$NATIVE_OUT"
+  GORO_STATS=1 goro_run 1 rawfutex 4 300 sigsys
+  stat_at_least trapped_calls 1
+}
+
+@test "rawfutex: a forked child's threads wait through goro too" {
+  STATS_MANY=1 compare_native_goro rawfutex 4 300 fork
+  GORO_STATS=1 goro_run 1 rawfutex 4 300 fork
+  cmp -s "$NATIVE_OUT" "$GORO_OUT" || fail "differs: $(cat "$GORO_OUT")"
+  # Two stats lines: the child's (printed first) counts the parent's waits
+  # before the fork plus its own ring's.
+  local child parent
+  child=$(grep '^goro: stats: ' "$GORO_ERR" | head -1 | tr ' ' '\n' | sed -n 's/^trapped_waits=//p')
+  parent=$(grep '^goro: stats: ' "$GORO_ERR" | tail -1 | tr ' ' '\n' | sed -n 's/^trapped_waits=//p')
+  [ "$((child - parent))" -ge 300 ] || fail "child trapped_waits=$child, parent=$parent"
+}
+
+@test "GORO_TRAP=off: nothing is trapped, the result is the same" {
+  native_run rawfutex 4 3
+  GORO_TRAP=off GORO_STATS=1 goro_run 1 rawfutex 4 3
+  cmp -s "$NATIVE_OUT" "$GORO_OUT" || fail "differs: $(cat "$GORO_OUT")"
+  [ "$(goro_stat trapped_calls)" -eq 0 ] || fail "trapped with GORO_TRAP=off"
+}
