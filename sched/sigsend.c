@@ -138,6 +138,12 @@ static struct m *running_on(struct g *gp)
 
 void goro__sig_kick(struct g *gp)
 {
+	/* A G that announced a wait a signal may end (sigwaitable, set
+	 * before it looked at its recorded signals) may still be on its way
+	 * into park_m with RUNNING status: a nudge would find its M on g0 and
+	 * be lost, so it is woken (goro__ready_claimed waits for the park). */
+	if (a_load_acq(&gp->sigwaitable) && goro__sig_interrupting(gp) && goro__sig_interrupt(gp))
+		return;
 	struct m *mp = running_on(gp);
 	if (mp)
 		/* running, or blocked in the kernel (sigsuspend, a read): the
