@@ -124,7 +124,10 @@ void goro__cancel_kick(struct g *gp)
 {
 	struct m *mp = gp->m;
 	int tid = mp ? mp->tid : 0;
-	if (tid > 0 && a_load_acq(&gp->cancelsys))
+	/* (sigwaitsys: a signal wait of shim/signals.c, which looks at the
+	 * cancel after the nudge ends its kernel wait) */
+	atomic_thread_fence(memory_order_seq_cst); /* pairs with kwait_enter */
+	if (tid > 0 && (a_load_acq(&gp->cancelsys) || a_load_acq(&gp->sigwaitsys)))
 		goro__sys3(SYS_tgkill, goro__sys0(SYS_getpid), tid, goro__signudge);
 }
 

@@ -190,6 +190,7 @@ int goro__netpoll_wait(int fd, enum goro_iomode mode, int64_t deadline, bool can
 			w = GORO_WAKE_EVENT; /* the event took us first */
 		goro__unlock(&pd->lock);
 	}
+	goro__sig_resume(gp); /* off the descriptor: a handler may exit */
 	if (w == GORO_WAKE_TIMEOUT)
 		return -ETIMEDOUT;
 	if (w == GORO_WAKE_INTERRUPTED)
@@ -376,6 +377,7 @@ int goro__netpoll_wait_many(const struct goro_pollreq *req, int n, int64_t deadl
 			*slot = NULL;
 		goro__unlock(&pds[i]->lock);
 	}
+	goro__sig_resume(gp); /* off the descriptors: a handler may exit */
 	if (w == GORO_WAKE_TIMEOUT)
 		return -ETIMEDOUT;
 	if (w == GORO_WAKE_INTERRUPTED)

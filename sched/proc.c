@@ -304,7 +304,6 @@ static __attribute__((noreturn)) void mexit(struct m *mp)
 	goro__sched.mdead = mp;
 	goro__sched.nmexit++;
 	goro__unlock(&goro__sched.lock);
-	a_store_rlx(&mp->idlewait, false);
 	uint64_t all = ~0ULL;
 	goro__sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, 8);
 	stack_t ss = { .ss_flags = SS_DISABLE }, old;
@@ -492,9 +491,7 @@ static bool stopspinning_recheck(struct m *mp)
 static void idle_wait(struct m *mp)
 {
 	goro__sigmask_idle(mp);
-	a_store_rel(&mp->idlewait, true);
 	bool waited = goro__timerwait(mp);
-	a_store_rlx(&mp->idlewait, false);
 	if (waited) {
 		goro__lock(&goro__sched.lock);
 		struct p *pp = pidleget();
@@ -504,9 +501,7 @@ static void idle_wait(struct m *mp)
 			return;
 		}
 	}
-	a_store_rel(&mp->idlewait, true);
 	stopm(mp);
-	a_store_rlx(&mp->idlewait, false);
 }
 
 /* Find a runnable G; blocks the M (without a P) until there is one
@@ -570,14 +565,6 @@ top:
 		goto top;
 	idle_wait(mp);
 	goto top;
-}
-
-void goro__idle_ms_remask(void)
-{
-	long pid = goro__sys0(SYS_getpid);
-	for (struct m *mp = goro__sched.allm; mp; mp = mp->alllink)
-		if (a_load_acq(&mp->idlewait))
-			goro__sys3(SYS_tgkill, pid, mp->tid, goro__signudge);
 }
 
 struct m *goro__m_by_tid(int tid)
@@ -745,7 +732,9 @@ void goro__park(goro_unlockf unlockf, void *arg, const char *reason)
 	gp->waitreason = reason;
 	mcall(gp, park_m);
 	gp->waitreason = NULL;
-	goro__sig_resume(gp);
+	/* Signal handlers run once the wait has taken the G off its queues
+	 * (goro__sig_resume at the end of each wait): a handler may park
+	 * again or pthread_exit. */
 }
 
 void goro__sig_resume(struct g *gp)
@@ -1282,6 +1271,12 @@ void goro__goexit(void)
 		/* The last thread: the process ends as under nptl, where the
 		 * last thread to exit calls exit(0) (nptl/pthread_create.c). */
 		exit(0);
+	}
+	if (gp->inhandler) {
+		/* pthread_exit from a signal handler: the kernel thread keeps
+		 * the handler's mask; the M's next G or idle wait sets its own. */
+		gp->inhandler = 0;
+		gp->m->sigmask = UINT64_MAX;
 	}
 	mcall(gp, goexit0);
 	__builtin_unreachable();

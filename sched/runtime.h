@@ -164,6 +164,9 @@ struct g {
 	 * so the kernel runs the handler in the G's own TLS. */
 	_Atomic bool sigtake;
 	bool raising;           /* re-raising a recorded signal in itself (shim/signals.c) */
+	/* Program handlers running in the G (goro_trampoline): one that
+	 * leaves with pthread_exit leaves its mask on the kernel thread. */
+	int inhandler;
 	/* Program handlers run in this G, all and those without SA_RESTART.
 	 * A blocking call ends with EINTR when one ran during it, as
 	 * natively (a call SA_RESTART restarts looks at the second); a wake
@@ -197,6 +200,7 @@ struct g {
 	union sigval sigvalue[64];
 	uint64_t sigmask;       /* the G's signal mask (first word of sigset) */
 	_Atomic bool suspending; /* in sigsuspend/pause, with suspendmask */
+	_Atomic bool sigwaitsys; /* in the kernel in sigwait*, sigsuspend: a cancel nudges the M */
 	uint64_t suspendmask;
 	/* sysmon asks a G that ran too long to yield at its next interposed
 	 * call (Go: g.preempt, the cooperative half). */
@@ -263,9 +267,6 @@ struct m {
 	struct tracebuf *tracebuf; /* sched/trace.c, written by this M only */
 	struct g *lockedg;      /* the G locked to this M (Go: m.lockedg) */
 	struct goro_note lockednote; /* a locked M waits here for its G */
-	/* Blocked in stopm or as the timer waiter, with the idle signal
-	 * mask: a newly caught signal re-masks it through the nudge. */
-	_Atomic bool idlewait;
 	/* Its kernel thread has its locked G's SCHED_FIFO/RR policy
 	 * (goro__sched_apply); resetsched: made by such an M, drop the
 	 * inherited policy at start. */
@@ -505,15 +506,15 @@ void goro__gfree(struct g *gp);
 void goro__gscavenge(int64_t now); /* sysmon: long-idle pooled Gs give stack pages back */
 void goro__ensure_init(void);
 void goro__sig_deliver(struct g *gp);
+/* The same from the nudge's handler: those `mask` (the interrupted
+ * context's) accepts; their handlers run once it returns. */
+void goro__sig_deliver_at_return(struct g *gp, uint64_t mask);
 /* Raise those recorded for gp that `mask` (a kernel sigset's first word)
  * does not block, at its own kernel thread: blocked there by the G's mask
  * they stay pending in the kernel for a sigsuspend with that mask. */
 void goro__sig_raise_pending(struct g *gp, uint64_t mask);
 void goro__sigmask_apply(struct m *mp, uint64_t mask);
 void goro__sigmask_idle(struct m *mp);
-/* The program catches a new signal: Ms waiting idle get the new idle mask
- * (each is nudged; the handler rewrites the mask sigreturn restores). */
-void goro__idle_ms_remask(void);
 struct m *goro__m_by_tid(int tid);
 const sigset_t *goro__runtime_sigmask(void);
 /* Cooperative preemption point, at interposed calls. */
@@ -624,7 +625,7 @@ long goro__sys_cancelable(_Atomic int *pending, long nr, long a, long b, long c,
 struct ucontext_t;
 bool goro__cancel_at(struct g *gp, struct ucontext_t *uc); /* from the nudge's handler */
 bool goro__cancel_window(struct g *gp); /* glibc's async-cancel window is open in gp */
-void goro__cancel_kick(struct g *gp);   /* pthread_cancel of a G with cancelsys set */
+void goro__cancel_kick(struct g *gp);   /* pthread_cancel of a G with cancelsys (or sigwaitsys) set */
 /* The current G (gp) makes system call nr, which a cancel interrupts:
  * GORO_SYS_CANCELLED, or the call's result (-errno). */
 long goro__syscall_cancelable(struct g *gp, long nr, const long args[6]);
@@ -682,6 +683,14 @@ void goro__netpoll_sigmask(const sigset_t *caught);
 void goro__netpoll_sigarm(void);
 void goro__netpoll_sigrearm(void); /* sysmon: arm it again if left disarmed */
 void goro__sig_forward(void);
+/* sysmon: forward pending signals when no M waits in the netpoller. */
+void goro__sig_poll(void);
+/* A G unblocked `bits` (kernel layout): signals pending that nobody took
+ * are watched again. */
+void goro__sig_unblocked(uint64_t bits);
+/* The deadlock report: may a signal still wake a parked G (a timer is
+ * armed or exists, or a caught signal some G accepts may be sent)? */
+bool goro__sig_may_arrive(void);
 /* The G to wake for a process signal in `bits` (kernel sigset layout):
  * G1 if it accepts the signal (the kernel's choice) and sleeps or waits at
  * a cancellation point, else such a G that accepts it when G1 does not;
@@ -748,6 +757,9 @@ void goro__sig_kick(struct g *gp);
 void goro__sig_kick_later(struct g *gp);
 void goro__sig_drain(void);
 bool goro__sa_restart(int sig);
+/* A wait took the runtime's nudge itself (sigtimedwait with it blocked):
+ * do what the nudge's handler would have done. */
+void goro__nudge_taken(const siginfo_t *si);
 /* sigaction as the program sees it: its handlers installed behind the
  * trampoline, the runtime signal's slot kept for its own handler, the
  * idle mask updated (0 or -1 with errno, as sigaction). */
@@ -761,7 +773,8 @@ bool goro__sig_interrupting(struct g *gp);
 /* ---- timers (sched/time.c) ------------------------------------------------ */
 /* Park the current G (goro__park) with a deadline `when` (monotonic ns, < 0
  * for none).  The caller holds the lock that unlockf releases.  Returns
- * how the G was woken. */
+ * how the G was woken.  The caller takes the G off its wait queues, then
+ * calls goro__sig_resume (a handler run there may park or pthread_exit). */
 enum goro_wake goro__park_until(goro_unlockf unlockf, void *arg, const char *reason, int64_t when);
 /* The current G sleeps until `when` (Go: timeSleep; a cancellation point).
  * false: cancelled, or a signal whose handler ran ended it early (EINTR). */

@@ -222,6 +222,7 @@ enum goro_wake goro__addrpark(void *addr, bool (*stillwait)(void *addr, void *ar
 	goro__park_done(gp);
 	if (w != GORO_WAKE_EVENT && !dequeue_self(gp))
 		w = GORO_WAKE_EVENT;
+	goro__sig_resume(gp); /* off the queue: a handler may exit */
 	/* Not a cancellation point: only an asynchronous cancel acts here. */
 	if (w == GORO_WAKE_INTERRUPTED && !cancelable)
 		goro__async_cancel_point();

@@ -1,12 +1,14 @@
 /* Signals the runtime owns: the stack-overflow report (SIGSEGV on a G's
  * guard page, handled on each M's alternate stack), and the per-M mask. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/time.h>
 #include <ucontext.h>
 
 #include "sched/real.h"
@@ -49,6 +51,29 @@ static void segv_handler(int sig, siginfo_t *si, void *uc)
  * nudge_handler, which runs it for signals goro did not send. */
 static struct sigaction old_nudge;
 
+/* The program's own handler for the runtime's signal, for one goro did
+ * not send. */
+static void run_prog_nudge(int sig, siginfo_t *si, void *uc)
+{
+	if (si->si_code == SI_TKILL && si->si_pid == getpid())
+		return;
+	if (old_nudge.sa_flags & SA_SIGINFO) {
+		if (old_nudge.sa_sigaction)
+			old_nudge.sa_sigaction(sig, si, uc);
+	} else if (old_nudge.sa_handler != SIG_DFL && old_nudge.sa_handler != SIG_IGN) {
+		old_nudge.sa_handler(sig);
+	}
+}
+
+void goro__nudge_taken(const siginfo_t *si)
+{
+	goro__setxid_handle();
+	siginfo_t copy = *si;
+	if (copy.si_code != SI_TKILL || copy.si_pid != getpid())
+		getg()->sigran++;
+	run_prog_nudge(goro__signudge, &copy, NULL);
+}
+
 static void nudge_handler(int sig, siginfo_t *si, void *uc)
 {
 	void *fs = goro__sig_enter();
@@ -56,44 +81,44 @@ static void nudge_handler(int sig, siginfo_t *si, void *uc)
 	int saved = errno;
 	goro__setxid_handle();
 	if (gp && gp->m && gp->m->curg == gp) {
-		if (a_load_rlx(&gp->sigpending))
-			goro__sig_deliver(gp);
+		/* Inside runtime code (locks held) a handler must not run:
+		 * the scheduler or sysmon nudges again (goro__sig_drain). */
+		if (a_load_rlx(&gp->sigpending)) {
+			uint64_t ucmask;
+			memcpy(&ucmask, &((ucontext_t *)uc)->uc_sigmask, sizeof ucmask);
+			if (gp->m->locks == 0)
+				goro__sig_deliver_at_return(gp, ucmask);
+			else
+				goro__sig_kick_later(gp);
+		}
 		bool f = true;
 		if (!(a_load_acq(&gp->m->blockcheck) && a_cas(&gp->m->blockcheck, &f, false) &&
 		      goro__blocked_at(gp, uc)))
 			goro__preempt_at(gp, uc);
-	} else {
-		/* An idle M: take the current idle mask, which sigreturn
-		 * installs (goro__idle_ms_remask). */
-		struct m *mp = goro__gsready ? getm() : NULL;
-		if (mp && mp->g0 && a_load_acq(&mp->idlewait)) {
-			uint64_t idle = *(volatile uint64_t *)&goro__idle_sigmask;
-			memcpy(&((ucontext_t *)uc)->uc_sigmask, &idle, sizeof idle);
-			mp->sigmask = idle;
-		}
 	}
 	errno = saved;
 	/* A program's own handler for the signal still runs. */
-	if (si->si_code != SI_TKILL || si->si_pid != getpid()) {
-		if (old_nudge.sa_flags & SA_SIGINFO) {
-			if (old_nudge.sa_sigaction)
-				old_nudge.sa_sigaction(sig, si, uc);
-		} else if (old_nudge.sa_handler != SIG_DFL && old_nudge.sa_handler != SIG_IGN) {
-			old_nudge.sa_handler(sig);
-		}
-	}
+	run_prog_nudge(sig, si, uc);
 	goro__sig_leave(fs);
 }
 
-/* The mask of an M without a G (and of sysmon: runtime_mask).  A signal
- * the program catches is blocked there, so a process-directed one goes to
- * a thread whose G accepts it, or stays pending until one does, and the
- * program's handler never runs outside a G (sigsuspend/sigwait in a G
- * would never see it).  Signals left at SIG_DFL/SIG_IGN stay open, so a
- * SIGTERM still ends a process whose threads are all parked.  Kept up to
- * date by the interposed sigaction. */
+/* The mask of an M without a G, of sysmon and of every M as it starts:
+ * every asynchronous signal is blocked (only the synchronous ones, the
+ * nudge and glibc's internal SIGCANCEL/SIGSETXID stay open).  A kernel
+ * thread that runs no program thread must never take a signal that no
+ * program thread takes: a process-directed signal goes to an M whose G
+ * accepts it, or stays pending for the process until one does (it
+ * unblocks it, or waits for it with sigwait*, sigsuspend or a signalfd).
+ * The signalfd watch sees such a pending signal; goro__sig_forward gives
+ * it to a G that accepts it (docs/ARCHITECTURE.md, "The signal path, end
+ * to end"). */
 static sigset_t runtime_mask;
 static struct goro_mutex idlemask_lock;
+/* Signals found pending that no live G accepts (kernel sigset layout):
+ * out of the watch until a G unblocks one (goro__sig_unblocked). */
+static _Atomic uint64_t unwanted;
+/* Signals the program catches (kernel sigset layout). */
+static _Atomic uint64_t caught_set;
 
 static bool is_caught(const struct sigaction *a);
 static int install(int sig, const struct sigaction *act);
@@ -104,22 +129,34 @@ static bool sync_signal(int sig)
 	       sig == SIGSYS || sig == goro__signudge;
 }
 
+/* The signalfd watch: every blocked asynchronous signal some G may take.
+ * Caller holds idlemask_lock. */
+static void watch_update(void)
+{
+	sigset_t w = runtime_mask;
+	*(uint64_t *)&w &= ~a_load_acq(&unwanted);
+	goro__netpoll_sigmask(&w);
+}
+
 static void idlemask_note(int sig, const struct sigaction *sa)
 {
 	if (sig <= 0 || sig >= 64 || sync_signal(sig))
 		return;
-	bool caught = sa->sa_handler != SIG_DFL && sa->sa_handler != SIG_IGN;
-	bool newly = caught && !sigismember(&goro__idle_sigmask, sig);
-	goro__lock(&idlemask_lock);
-	if (caught)
-		sigaddset(&goro__idle_sigmask, sig);
+	if (is_caught(sa))
+		a_fetch_or(&caught_set, GORO_SIGBIT(sig));
 	else
-		sigdelset(&goro__idle_sigmask, sig);
-	if (goro__started)
-		goro__netpoll_sigmask(&goro__idle_sigmask);
+		a_fetch_and(&caught_set, ~GORO_SIGBIT(sig));
+}
+
+/* A G unblocked `bits` (kernel layout): watch them again. */
+void goro__sig_unblocked(uint64_t bits)
+{
+	if (!(a_load_rlx(&unwanted) & bits))
+		return;
+	goro__lock(&idlemask_lock);
+	a_fetch_and(&unwanted, ~bits);
+	watch_update();
 	goro__unlock(&idlemask_lock);
-	if (newly && goro__started)
-		goro__idle_ms_remask();
 }
 
 void goro__signal_init(void)
@@ -132,8 +169,9 @@ void goro__signal_init(void)
 	goro__real.sigaction(goro__signudge, &nu, &old_nudge);
 	goro__preempt_init();
 
+	/* sigfillset leaves out glibc's SIGCANCEL and SIGSETXID, which
+	 * nptl's set*id broadcast sends to every kernel thread. */
 	sigfillset(&runtime_mask);
-	sigemptyset(&goro__idle_sigmask);
 	for (int sig = 1; sig < 64; sig++) {
 		if (sync_signal(sig)) {
 			sigdelset(&runtime_mask, sig);
@@ -146,7 +184,10 @@ void goro__signal_init(void)
 			idlemask_note(sig, &cur);
 		}
 	}
-	goro__netpoll_sigmask(&goro__idle_sigmask);
+	goro__idle_sigmask = runtime_mask;
+	goro__lock(&idlemask_lock);
+	watch_update();
+	goro__unlock(&idlemask_lock);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = segv_handler;
@@ -269,7 +310,9 @@ static void goro_trampoline(int sig, siginfo_t *si, void *uc)
 	struct g *gp = getg();
 	siginfo_t mine;
 	uint64_t b = 1ULL << sig;
-	if (gp->raising && (a_load_acq(&redirect_saved) & b)) {
+	/* (raised by goro in G1 itself: a tgkill from this process) */
+	if (gp == &goro__g1 && si->si_code == SI_TKILL && si->si_pid == getpid() &&
+	    (a_load_acq(&redirect_saved) & b)) {
 		mine = redirect_info[sig]; /* the original, handed over */
 		a_fetch_and(&redirect_saved, ~b);
 		si = &mine;
@@ -283,10 +326,12 @@ static void goro_trampoline(int sig, siginfo_t *si, void *uc)
 		a_fetch_and(&wrapped, ~b);
 	}
 	errno = saved;
+	gp->inhandler++;
 	if (a.sa_flags & SA_SIGINFO)
 		a.sa_sigaction(sig, si, uc);
 	else if (is_caught(&a))
 		a.sa_handler(sig);
+	gp->inhandler--;
 	goro__sig_leave(fs);
 }
 
@@ -377,39 +422,143 @@ bool goro__sig_interrupting(struct g *gp)
 }
 
 /* ---- process-directed signals nobody can take -----------------------------
- * A caught signal sent to the process while every M blocks it (idle Ms
- * block caught signals; running Gs may too) stays pending.  Natively the
- * kernel would hand it to a thread, the main one first, and end that
- * thread's sleep with EINTR.  The netpoller's signalfd watch sees it
- * pending; here a G that accepts it, parked where a signal may wake it
- * (G1 first), is woken with sigtake set: it resumes with caught
- * signals still blocked and unblocks them inside itself (goro__park),
- * where the kernel delivers the pending signal with its own siginfo; its
- * call then returns EINTR (or goes on waiting, for SA_RESTART). */
+ * A signal sent to the process while every M blocks it (idle Ms, sysmon
+ * and g0 block every asynchronous signal; running Gs may too) stays
+ * pending.  Natively the kernel would hand it to a thread that accepts
+ * it, the main one first.  The netpoller's signalfd watch (or sysmon's
+ * look, goro__sig_poll) sees it pending, and here:
+ * - a caught one goes to a G that accepts it, parked where a signal may
+ *   wake it (G1 first): woken with sigtake set, it resumes with signals
+ *   still blocked and unblocks them inside itself (goro__sig_resume),
+ *   where the kernel delivers the pending signal with its own siginfo;
+ * - one at its default action or ignored is taken on this thread when
+ *   some G accepts it: the process ends, stops, or the signal is
+ *   discarded, as natively;
+ * - one no live G accepts stays pending for a later sigwait, sigsuspend
+ *   or unblocking, out of the watch until a G unblocks it. */
+
+/* Does some live G accept the signals of `bit` (kernel layout)? */
+static bool any_accepts(uint64_t bit)
+{
+	bool yes = false;
+	goro__lock(&goro__allglock);
+	for (struct g *gp = goro__allgs; gp && !yes; gp = gp->alllink) {
+		int st = a_load_acq(&gp->status);
+		if (st != G_DEAD && st != G_IDLE && !(gp->sigmask & bit))
+			yes = true;
+	}
+	goro__unlock(&goro__allglock);
+	return yes;
+}
+
+/* A default or ignored disposition: let the kernel act on this thread. */
+static void take_default(uint64_t bit)
+{
+	goro__sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, &bit, NULL, 8);
+	goro__sys4(SYS_rt_sigprocmask, SIG_BLOCK, &bit, NULL, 8);
+}
+
+/* One pending signal: true when a G was woken to take it. */
+static bool forward_one(uint64_t bit, uint64_t *drop)
+{
+	if (a_load_acq(&caught_set) & bit) {
+		struct g *t = goro__sig_target(bit);
+		if (t) {
+			a_store_rel(&t->sigtake, true);
+			return goro__sig_interrupt(t);
+		}
+		if (!any_accepts(bit))
+			*drop |= bit;
+		return false;
+	}
+	if (any_accepts(bit))
+		take_default(bit);
+	else
+		*drop |= bit;
+	return false;
+}
+
 void goro__sig_forward(void)
 {
-	uint64_t pend = 0;
+	uint64_t pend = 0, drop = 0;
 	if (goro__sys2(SYS_rt_sigpending, &pend, 8) < 0)
 		return;
-	pend &= *(volatile uint64_t *)&goro__idle_sigmask;
+	pend &= *(volatile uint64_t *)&goro__idle_sigmask & ~a_load_acq(&unwanted);
 	bool took = false;
 	for (int sig = 1; pend && sig < 64; sig++) {
-		uint64_t bit = 1ULL << (sig - 1);
+		uint64_t bit = GORO_SIGBIT(sig);
 		if (!(pend & bit))
 			continue;
 		pend &= ~bit;
-		struct g *t = goro__sig_target(bit);
-		if (!t)
-			continue;
-		a_store_rel(&t->sigtake, true);
-		if (goro__sig_interrupt(t))
+		if (forward_one(bit, &drop))
 			took = true;
 	}
-	/* Still pending until the woken G runs: the watch fires again in the
-	 * meantime and finds it no longer asleep.  Nobody woken: sysmon
-	 * re-arms the watch at its next look. */
-	if (took)
+	if (drop) {
+		goro__lock(&idlemask_lock);
+		a_fetch_or(&unwanted, drop);
+		watch_update(); /* re-arms the watch */
+		goro__unlock(&idlemask_lock);
+	} else if (took) {
+		/* Still pending until the woken G runs: the watch fires again
+		 * in the meantime and finds it no longer asleep.  Nobody woken:
+		 * sysmon re-arms the watch at its next look. */
 		goro__netpoll_sigarm();
+	}
+}
+
+/* sysmon: with no M waiting in the netpoller, nobody sees the watch fire;
+ * look at the process's pending signals here instead. */
+void goro__sig_poll(void)
+{
+	if (goro__timerwait_active())
+		return;
+	uint64_t pend = 0;
+	if (goro__sys2(SYS_rt_sigpending, &pend, 8) < 0)
+		return;
+	if (pend & *(volatile uint64_t *)&goro__idle_sigmask & ~a_load_acq(&unwanted))
+		goro__sig_forward();
+}
+
+/* ---- the deadlock report's question ---------------------------------------
+ * Can a signal still wake a parked G?  Then no deadlock is certain
+ * (Go's checkdead asks the same of its timers).  Yes when an interval
+ * timer is armed (alarm, setitimer), a POSIX timer exists (its signal or
+ * its SIGEV_THREAD function may post), or the program catches a signal
+ * some G accepts (another process may send it; the handler may post). */
+static bool itimer_armed(void)
+{
+	for (int which = ITIMER_REAL; which <= ITIMER_PROF; which++) {
+		struct itimerval it;
+		if (goro__sys2(SYS_getitimer, which, &it) == 0 &&
+		    (it.it_value.tv_sec != 0 || it.it_value.tv_usec != 0))
+			return true;
+	}
+	return false;
+}
+
+/* /proc/self/timers lists the process's POSIX timers (kernels without
+ * it: assume one may exist). */
+static bool posix_timers_exist(void)
+{
+	long fd = goro__sys4(SYS_openat, AT_FDCWD, (long)"/proc/self/timers", O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return true;
+	char c;
+	long n = goro__sys3(SYS_read, fd, &c, 1);
+	goro__sys1(SYS_close, fd);
+	return n != 0;
+}
+
+bool goro__sig_may_arrive(void)
+{
+	uint64_t caught = a_load_acq(&caught_set);
+	for (int sig = 1; caught && sig < 64; sig++) {
+		uint64_t bit = GORO_SIGBIT(sig);
+		if ((caught & bit) && any_accepts(bit))
+			return true;
+		caught &= ~bit;
+	}
+	return itimer_armed() || posix_timers_exist();
 }
 
 /* An M about to wait without a G (Go: the idle M's signal mask). */

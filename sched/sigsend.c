@@ -14,9 +14,18 @@
 #include "sched/runtime.h"
 #include "sched/sys.h"
 
-static int raise_here(int sig, const union sigval *val)
+/* Raise sig in the current G through its own kernel thread.  With
+ * `defer` (from the nudge's handler) the signal is first blocked in the
+ * handler's mask, so the kernel delivers it only at sigreturn, on the G's
+ * own stack: a program handler run nested on the M's alternate stack
+ * could not park or pthread_exit safely. */
+static int raise_here(int sig, const union sigval *val, bool defer)
 {
 	struct g *gp = getg();
+	if (defer) {
+		uint64_t b = GORO_SIGBIT(sig);
+		goro__sys4(SYS_rt_sigprocmask, SIG_BLOCK, &b, NULL, 8);
+	}
 	int tid = gp->m ? gp->m->tid : goro__gettid();
 	long pid = goro__sys0(SYS_getpid);
 	long r;
@@ -43,15 +52,24 @@ static int raise_here(int sig, const union sigval *val)
 	return r < 0 ? (int)-r : 0;
 }
 
+static void raise_pending(struct g *gp, uint64_t mask, bool defer);
+
 /* Raise the signals recorded for the current G (runs in the G).  Those
  * the G blocks stay recorded until it unblocks them. */
 void goro__sig_deliver(struct g *gp)
 {
-	/* In sigsuspend the wait's mask is the thread's mask (shim/blocking.c). */
-	goro__sig_raise_pending(gp, a_load_acq(&gp->suspending) ? gp->suspendmask : gp->sigmask);
+	/* In sigsuspend the wait's mask is the thread's mask (shim/signals.c). */
+	raise_pending(gp, a_load_acq(&gp->suspending) ? gp->suspendmask : gp->sigmask, false);
 }
 
-void goro__sig_raise_pending(struct g *gp, uint64_t mask)
+/* `mask` is the one sigreturn installs: a signal it blocks (a sigsuspend
+ * interrupted: its wait's mask is gone) stays recorded, never pending on
+ * a kernel thread the G may leave before it unblocks it. */
+void goro__sig_deliver_at_return(struct g *gp, uint64_t mask) { raise_pending(gp, mask, true); }
+
+void goro__sig_raise_pending(struct g *gp, uint64_t mask) { raise_pending(gp, mask, false); }
+
+static void raise_pending(struct g *gp, uint64_t mask, bool defer)
 {
 	/* sigpending has bit sig; a kernel sigset has bit sig-1. */
 	uint64_t blocked = mask << 1;
@@ -71,9 +89,9 @@ void goro__sig_raise_pending(struct g *gp, uint64_t mask)
 			if (gp->sigqueued & (1ULL << sig)) {
 				gp->sigqueued &= ~(1ULL << sig);
 				union sigval v = gp->sigvalue[sig];
-				raise_here(sig, &v);
+				raise_here(sig, &v, defer);
 			} else {
-				raise_here(sig, NULL);
+				raise_here(sig, NULL, defer);
 			}
 		}
 	}
@@ -81,8 +99,11 @@ void goro__sig_raise_pending(struct g *gp, uint64_t mask)
 
 int goro__sig_send(struct g *gp, int sig, const union sigval *val)
 {
-	if (gp == getg())
-		return raise_here(sig, val);
+	/* To itself: at once, unless it blocks the signal; then it stays
+	 * recorded in the G (not pending on this kernel thread, which the G
+	 * may leave), as a signal pending for this thread natively. */
+	if (gp == getg() && !(gp->sigmask & GORO_SIGBIT(sig)))
+		return raise_here(sig, val, false);
 	if (val) {
 		gp->sigvalue[sig] = *val;
 		gp->sigqueued |= 1ULL << sig;
@@ -92,6 +113,8 @@ int goro__sig_send(struct g *gp, int sig, const union sigval *val)
 	uint64_t old = a_load_rlx(&gp->sigpending);
 	while (!a_cas(&gp->sigpending, &old, old | bit))
 		;
+	if (gp == getg())
+		return 0; /* blocked here: taken when it unblocks or waits */
 	if (goro__may_enter_runtime())
 		goro__sig_kick(gp);
 	else
@@ -99,11 +122,30 @@ int goro__sig_send(struct g *gp, int sig, const union sigval *val)
 	return 0;
 }
 
+/* The M gp runs or blocks on now, or NULL: its M read on both sides of
+ * its status, so a G that left a system call on one M for another is not
+ * nudged on the M it left. */
+static struct m *running_on(struct g *gp)
+{
+	for (;;) {
+		struct m *mp = __atomic_load_n(&gp->m, __ATOMIC_ACQUIRE);
+		int st = a_load_acq(&gp->status);
+		if (__atomic_load_n(&gp->m, __ATOMIC_ACQUIRE) != mp)
+			continue;
+		return st == G_RUNNING || st == G_SYSCALL ? mp : NULL;
+	}
+}
+
 void goro__sig_kick(struct g *gp)
 {
-	struct m *mp = gp->m;
-	int st = a_load_acq(&gp->status);
-	if ((st == G_RUNNING || st == G_SYSCALL) && mp)
+	/* A G that announced a wait a signal may end (sigwaitable, set
+	 * before it looked at its recorded signals) may still be on its way
+	 * into park_m with RUNNING status: a nudge would find its M on g0 and
+	 * be lost, so it is woken (goro__ready_claimed waits for the park). */
+	if (a_load_acq(&gp->sigwaitable) && goro__sig_interrupting(gp) && goro__sig_interrupt(gp))
+		return;
+	struct m *mp = running_on(gp);
+	if (mp)
 		/* running, or blocked in the kernel (sigsuspend, a read): the
 		 * nudge raises it in the G and ends such a call */
 		goro__sys3(SYS_tgkill, goro__sys0(SYS_getpid), mp->tid, goro__signudge);

@@ -18,7 +18,8 @@ GORO_HIDDEN struct g goro__sysmon_g; /* identity for getg() on the sysmon thread
 
 /* The deadlock report (Go's "all goroutines are asleep"): the condition
  * must hold on two checks at least 50 ms apart with no scheduling in
- * between, then it is printed once.  Natively such a program hangs, and so
+ * between, and no signal may still come (goro__sig_may_arrive), then it
+ * is printed once.  Natively such a program hangs, and so
  * it does here unless GORO_DEBUG=deadlock=abort. */
 static void checkdead(int64_t now)
 {
@@ -41,6 +42,10 @@ static void checkdead(int64_t now)
 	}
 	if (now - since < DEADLOCK_CONFIRM_NS)
 		return;
+	if (goro__sig_may_arrive()) {
+		since = 0; /* a signal may still wake a G: no deadlock yet */
+		return;
+	}
 	reported = true;
 	goro__write_err("goro: all threads are asleep - deadlock!\n\n");
 	goro__dump_gs();
@@ -77,6 +82,7 @@ static void *sysmon(void *arg)
 		goro__sysmon_timers(now);
 		goro__drain_deferred();
 		goro__netpoll_sigrearm();
+		goro__sig_poll();
 		goro__rawcall_sysmon();
 		/* Nobody polled the network for 10 ms: poll and inject. */
 		if (goro__netpoll_waiters() && now - lastpoll > SYSMON_POLL_NS) {

@@ -212,6 +212,8 @@ GORO_EXPORT int pthread_cancel(pthread_t t)
 		 * when it next yields or waits. */
 		a_store_rel(&gp->preempt, true);
 		goro__preemptone(gp, gp->m);
+	} else {
+		goro__cancel_kick(gp); /* in a signal wait (sched/cancelsys.c) */
 	}
 	return 0;
 }

@@ -30,6 +30,20 @@ GORO_EXPORT int pthread_sigqueue(pthread_t t, int sig, const union sigval val)
 	return send_to_thread(t, sig, &val);
 }
 
+/* raise: a signal to the calling thread (glibc: pthread_kill of itself),
+ * kept with the G while it blocks it. */
+GORO_EXPORT int raise(int sig)
+{
+	if (!goro__started)
+		return (int)goro__sys_ret(goro__sys3(SYS_tgkill, goro__sys0(SYS_getpid), goro__gettid(), sig));
+	int e = send_to_thread(pthread_self(), sig, NULL);
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- per-G signal masks ------------------------------------------------- */
 
 #define UNBLOCKABLE (GORO_SIGBIT(SIGKILL) | GORO_SIGBIT(SIGSTOP))
@@ -48,6 +62,8 @@ static int setmask(int how, const sigset_t *set, sigset_t *oldset)
 		}
 		n &= ~UNBLOCKABLE;
 		gp->sigmask = n;
+		if (goro__started)
+			goro__sig_unblocked(old & ~n);
 	}
 	if (oldset) {
 		/* Keep the kernel's words beyond the first (realtime 65+: none
@@ -96,10 +112,124 @@ GORO_EXPORT int sigpending(sigset_t *set)
 
 /* ---- waiting for a signal ------------------------------------------------ */
 
+/* glibc's sigtimedwait reports a signal sent with tgkill (SI_TKILL:
+ * raise, pthread_kill) as SI_USER (docs/ARCHITECTURE.md, glibc-private
+ * facts, G30). */
+static int fix_code(int r, siginfo_t *info)
+{
+	if (r > 0 && info && info->si_code == SI_TKILL)
+		info->si_code = SI_USER;
+	return r;
+}
+
+/* Take the lowest signal of `want` (kernel layout) that pthread_kill or
+ * pthread_sigqueue recorded for this thread, as the kernel dequeues a
+ * thread's pending signals: 0 if none. */
+static int take_recorded(struct g *gp, uint64_t want, siginfo_t *info)
+{
+	uint64_t rec = want << 1, old = a_load_acq(&gp->sigpending), avail;
+	int sig;
+	do {
+		avail = old & rec;
+		if (!avail)
+			return 0;
+		sig = __builtin_ctzll(avail);
+	} while (!a_cas(&gp->sigpending, &old, old & ~(1ULL << sig)));
+	memset(info, 0, sizeof *info);
+	info->si_signo = sig;
+	info->si_code = SI_USER; /* a tgkill as sigtimedwait shows it */
+	info->si_pid = (pid_t)goro__sys0(SYS_getpid);
+	info->si_uid = getuid();
+	if (gp->sigqueued & (1ULL << sig)) {
+		gp->sigqueued &= ~(1ULL << sig);
+		info->si_code = SI_QUEUE;
+		info->si_value = gp->sigvalue[sig];
+	}
+	return sig;
+}
+
+/* The kernel waits for a signal (sigtimedwait, sigsuspend) keep the
+ * nudge blocked from before their last look at the recorded signals and
+ * the cancel flag until the wait itself: a pthread_kill or pthread_cancel
+ * in between leaves its nudge pending, and the wait ends at once
+ * (sigtimedwait takes it; sigsuspend's mask lets it in).  false: a cancel
+ * is pending, nothing was blocked. */
+static bool kwait_enter(struct g *gp)
+{
+	uint64_t nudge = GORO_SIGBIT(goro__signudge);
+	goro__sys4(SYS_rt_sigprocmask, SIG_BLOCK, &nudge, NULL, 8);
+	a_store_rel(&gp->sigwaitsys, true);
+	atomic_thread_fence(memory_order_seq_cst); /* pairs with goro__cancel_kick */
+	if (!goro__cancel_requested(gp))
+		return true;
+	a_store_rlx(&gp->sigwaitsys, false);
+	goro__sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, &nudge, NULL, 8);
+	return false;
+}
+
+/* The wait (P handed off), then the nudge unblocked before the M may run
+ * another G; unblocked at once when `skip` (the wait is not needed). */
+static long kwait(struct g *gp, bool skip, long nr, long a, long b, long c, long d)
+{
+	uint64_t nudge = GORO_SIGBIT(goro__signudge);
+	long r = 0;
+	if (!skip) {
+		goro__entersyscall();
+		r = goro__sys4(nr, a, b, c, d);
+	}
+	goro__sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, &nudge, NULL, 8);
+	if (!skip)
+		goro__exitsyscall();
+	a_store_rlx(&gp->sigwaitsys, false);
+	return r;
+}
+
+/* One round of sigtimedwait: a recorded signal, or the kernel's wait for
+ * `want` or the nudge; -ECANCELED when a cancel is pending. */
+static long wait_once(struct g *gp, uint64_t want, siginfo_t *info, const struct timespec *ts)
+{
+	uint64_t set = want | GORO_SIGBIT(goro__signudge);
+	if (!kwait_enter(gp))
+		return -ECANCELED;
+	long r = take_recorded(gp, want, info);
+	long w = kwait(gp, r != 0, SYS_rt_sigtimedwait, (long)&set, (long)info, (long)ts, 8);
+	return r ? r : w;
+}
+
+/* Waits until a signal of the set is pending for the thread: the
+ * kernel's (process and this M) or one recorded for the G.  The runtime's
+ * nudge ends a round (a pthread_kill or a cancel); only a program handler
+ * or the timeout ends the call without a signal.  A cancellation point. */
 GORO_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ts)
 {
 	GORO_CANCEL_POINT();
-	return (int)goro__blocking6(SYS_rt_sigtimedwait, (long)set, (long)info, (long)ts, 8, 0, 0);
+	if (!goro__started)
+		return fix_code((int)goro__blocking6(SYS_rt_sigtimedwait, (long)set, (long)info, (long)ts, 8, 0, 0),
+				info);
+	struct g *gp = getg();
+	uint64_t want = *(const uint64_t *)set & ~GORO_SIGBIT(goro__signudge);
+	siginfo_t mine;
+	if (!info)
+		info = &mine;
+	int64_t deadline = ts ? goro__nanotime() + ts->tv_sec * 1000000000LL + ts->tv_nsec : -1;
+	uint32_t ran = gp->sigran;
+	for (;;) {
+		struct timespec left, *lp = NULL;
+		if (ts) {
+			int64_t d = deadline - goro__nanotime();
+			d = d < 0 ? 0 : d;
+			left.tv_sec = d / 1000000000LL;
+			left.tv_nsec = d % 1000000000LL;
+			lp = &left;
+		}
+		long r = wait_once(gp, want, info, lp);
+		if (r == -ECANCELED)
+			goro__testcancel();
+		else if (r == goro__signudge)
+			goro__nudge_taken(info); /* a cancel, a pthread_kill or set*id */
+		else if (r != -EINTR || gp->sigran != ran)
+			return fix_code((int)goro__sys_ret(r), info);
+	}
 }
 
 GORO_EXPORT int sigwaitinfo(const sigset_t *set, siginfo_t *info) { return sigtimedwait(set, info, NULL); }
@@ -136,17 +266,23 @@ GORO_EXPORT int sigsuspend(const sigset_t *mask)
 	 * what the wait's mask accepts (goro__sig_deliver). */
 	gp->suspendmask = wm;
 	a_store_rel(&gp->suspending, true);
-	long r;
 	do {
+		if (!kwait_enter(gp)) {
+			a_store_rlx(&gp->suspending, false);
+			goro__testcancel();
+		}
 		/* Signals pthread_kill recorded for this thread that the wait
-		 * accepts: kernel-pending now, so the wait takes them. */
+		 * accepts: kernel-pending now, so the wait takes them (or, when
+		 * the thread's own mask lets one in, its handler runs here, as
+		 * at the wait's start natively, and there is no wait). */
 		goro__sig_raise_pending(gp, wm);
-		r = goro__blocking6(SYS_rt_sigsuspend, (long)&m, 8, 0, 0, 0, 0);
+		kwait(gp, gp->sigran != ran, SYS_rt_sigsuspend, (long)&m, 8, 0, 0);
 		/* Natively only a handler of the program ends the wait: the
 		 * runtime's nudge alone waits again. */
 	} while (gp->sigran == ran);
 	a_store_rlx(&gp->suspending, false);
-	return (int)r;
+	errno = EINTR;
+	return -1;
 }
 
 GORO_EXPORT int pause(void)

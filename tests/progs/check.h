@@ -52,6 +52,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#ifndef __cplusplus
+#include <stdatomic.h>
+#endif
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -208,5 +213,32 @@ static inline void check_catch(int sig, void (*h)(int))
     if (sigaction(sig, &sa, NULL) != 0)
         CHECK_FAIL("sigaction(%d): %s", sig, strerror(errno));
 }
+
+/* Installs fn as the handler of sig, with sa_flags `flags`. */
+static inline void check_handler(int sig, void (*fn)(int), int flags)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    sa.sa_flags = flags;
+    CHECK_EQ(0, sigaction(sig, &sa, NULL), "sigaction");
+}
+
+#ifndef __cplusplus
+/* Starts fn(arg) on a new thread and returns once it has set *ready (it
+ * says so just before it waits); with `settle`, once every other thread
+ * sleeps as well (check_wait_blocked). */
+static inline pthread_t check_start_ready(void *(*fn)(void *), void *arg, atomic_int *ready, int settle)
+{
+    pthread_t t;
+    atomic_store(ready, 0);
+    CHECK_OK(pthread_create(&t, NULL, fn, arg));
+    while (!atomic_load(ready))
+        sched_yield();
+    if (settle)
+        check_wait_blocked();
+    return t;
+}
+#endif
 
 #endif
