@@ -599,7 +599,10 @@ static void wireg(struct m *mp, struct g *gp)
 	gp->m = mp;
 	cpu_in(gp);
 	a_store_rlx(&gp->status, G_RUNNING);
-	mp->p->schedtick++;
+	if (mp->p->inherit)
+		mp->p->inherit = false;
+	else
+		mp->p->schedtick++;
 	mp->p->nswitch++;
 	/* A G another M queued from its own stack may still be saving it. */
 	while (!a_load_acq(&gp->ctxsaved))

@@ -150,8 +150,10 @@ void goro__runqput(struct p *pp, struct g *gp, bool next)
 struct g *goro__runqget(struct p *pp)
 {
 	struct g *next = a_load_rlx(&pp->runnext);
-	if (next && a_cas(&pp->runnext, &next, NULL))
+	if (next && a_cas(&pp->runnext, &next, NULL)) {
+		pp->inherit = true;
 		return next;
+	}
 	for (;;) {
 		uint32_t h = a_load_acq(&pp->runqhead);
 		uint32_t t = a_load_rlx(&pp->runqtail);

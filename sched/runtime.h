@@ -315,6 +315,11 @@ struct p {
 	/* A G readied by the running G runs next, inheriting its time slice
 	 * (Go: runnext). */
 	struct g *_Atomic runnext;
+	/* goro__runqget took runnext: wireg keeps schedtick, so a pair that
+	 * hands the P back and forth through runnext still looks like one
+	 * long run to sysmon, which preempts it after 10 ms (Go:
+	 * inheritTime).  Owner only. */
+	bool inherit;
 
 	struct gqueue gfree;     /* dead Gs with reusable TCB+stack */
 	int32_t gfreecnt;

@@ -42,6 +42,7 @@ GORO_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 			       void *(*fn)(void *), void *arg)
 {
 	goro__ensure_init();
+	goro__coop(); /* a preemption point: sysmon may have asked this G to yield */
 	size_t stacksize = goro__default_stack, guard = 4096, usize = 0;
 	void *ustack = NULL;
 	int detach = PTHREAD_CREATE_JOINABLE;
