@@ -789,6 +789,14 @@ void goro__gfree(struct g *gp)
 	if (gp == &goro__g1)
 		return; /* the main thread's stack and TCB belong to the kernel/ld.so */
 	struct m *mp = getg()->m;
+	if (!mp || !mp->p) { /* a thread goro did not make joined it */
+		a_store_rlx(&gp->status, G_IDLE);
+		goro__lock(&goro__sched.lock);
+		goro__gqueue_push(&goro__sched.gfree, gp);
+		goro__sched.ngfree++;
+		goro__unlock(&goro__sched.lock);
+		return;
+	}
 	mp->locks++;
 	gfput(mp->p, gp);
 	mp->locks--;
@@ -801,9 +809,12 @@ void goro__gfree(struct g *gp)
  * malg).  *reused says which. */
 static struct g *newg_alloc(struct m *mp, struct p *pp, bool *reused)
 {
-	mp->locks++;
-	struct g *gp = gfget(pp);
-	mp->locks--;
+	struct g *gp = NULL;
+	if (pp) { /* a thread goro did not make has no P, nor free list */
+		mp->locks++;
+		gp = gfget(pp);
+		mp->locks--;
+	}
 	*reused = gp != NULL;
 	if (gp)
 		return gp;
@@ -910,7 +921,7 @@ struct g *goro__newproc(const struct goro_newg *ng, int *err)
 {
 	struct g *self = getg();
 	struct m *mp = self->m;
-	struct p *pp = mp->p;
+	struct p *pp = mp ? mp->p : NULL; /* none on a thread goro did not make */
 	bool reused;
 	struct g *gp = newg_alloc(mp, pp, &reused);
 	if (!gp) {
@@ -919,7 +930,7 @@ struct g *goro__newproc(const struct goro_newg *ng, int *err)
 	}
 	int e = newg_stack(gp, ng);
 	if (e) {
-		gfput(pp, gp);
+		goro__gfree(gp);
 		*err = e;
 		return NULL;
 	}
@@ -936,9 +947,15 @@ struct g *goro__newproc(const struct goro_newg *ng, int *err)
 	a_fetch_add_rlx(&goro__sched.gcreated, 1);
 	GORO_TRACE(TEV_GCREATE, gp, (uintptr_t)ng->fn, NULL);
 	a_store_rlx(&gp->status, G_RUNNABLE);
-	mp->locks++;
-	goro__runqput(pp, gp, true);
-	mp->locks--;
+	if (pp) {
+		mp->locks++;
+		goro__runqput(pp, gp, true);
+		mp->locks--;
+	} else {
+		goro__lock(&goro__sched.lock);
+		goro__globrunqput(gp);
+		goro__unlock(&goro__sched.lock);
+	}
 	goro__wakep();
 	return gp;
 }
@@ -1081,7 +1098,7 @@ struct counter {
 	long long v;
 	bool live;
 };
-enum { NCOUNTERS = 22 };
+enum { NCOUNTERS = 24 };
 
 static void counters(struct counter c[NCOUNTERS])
 {
@@ -1106,6 +1123,8 @@ static void counters(struct counter c[NCOUNTERS])
 		{ "globrunq_takes", (long long)nglob, false },
 		{ "gomaxprocs", goro__gomaxprocs, false },
 		{ "syscalls", (long long)a_load_rlx(&goro__sched.nsyscall), false },
+		{ "foreign_threads", (long long)a_load_rlx(&goro__sched.nforeign), false },
+		{ "nop_waits", (long long)a_load_rlx(&goro__sched.nnopwait), false },
 		{ "handoffs", (long long)a_load_rlx(&goro__sched.nhandoff), false },
 		{ "preempt_requests", (long long)a_load_rlx(&goro__sched.npreempt), false },
 		{ "async_preemptions", (long long)a_load_rlx(&goro__sched.nasyncpreempt), false },

@@ -1,8 +1,8 @@
 /* The real-symbol table (sched/real.h).  Its entries start as lazy stubs, so
  * a call that arrives before goro's constructor (another object's
  * constructor: libGLdispatch calls dlopen(NULL) from its own) resolves the
- * table first.  dlsym itself is interposed (shim/dl.c): glibc's dlsym and
- * dlvsym are found in libc's dynamic symbol table with the ELF GNU hash, so
+ * table first.  dlsym itself is interposed (shim/dl.c): glibc's dlsym is
+ * found in libc's dynamic symbol table with the ELF GNU hash, so
  * the table never depends on a lookup that goro's own dlsym serves. */
 #include <dlfcn.h>
 #include <elf.h>
@@ -90,32 +90,22 @@ const struct link_map *goro__libc_map(void)
 	return a_load_acq(&libc);
 }
 
-GORO_HIDDEN void *_Atomic goro__glibc_dl[2];
+GORO_HIDDEN void *_Atomic goro__glibc_dlsym;
 
 void goro__glibc_dl_init(void)
 {
-	static const char *const names[2] = { "dlsym", "dlvsym" };
-	for (int i = 0; i < 2; i++) {
-		if (a_load_acq(&goro__glibc_dl[i]))
-			continue;
-		void *f = goro__elf_lookup(goro__libc_map(), names[i]);
-		if (!f)
-			goro__throw("cannot find glibc's %s in libc.so.6", names[i]);
-		a_store_rel(&goro__glibc_dl[i], f);
-	}
+	if (a_load_acq(&goro__glibc_dlsym))
+		return;
+	void *f = goro__elf_lookup(goro__libc_map(), "dlsym");
+	if (!f)
+		goro__throw("cannot find glibc's dlsym in libc.so.6");
+	a_store_rel(&goro__glibc_dlsym, f);
 }
 
 void *goro__real_dlsym(void *handle, const char *name)
 {
 	goro__glibc_dl_init();
-	return ((void *(*)(void *, const char *))a_load_rlx(&goro__glibc_dl[0]))(handle, name);
-}
-
-void *goro__real_dlvsym(void *handle, const char *name, const char *version)
-{
-	goro__glibc_dl_init();
-	return ((void *(*)(void *, const char *, const char *))a_load_rlx(&goro__glibc_dl[1]))(handle, name,
-												  version);
+	return ((void *(*)(void *, const char *))a_load_rlx(&goro__glibc_dlsym))(handle, name);
 }
 
 /* One entry: glibc's function next after libgoro (the caller of the real

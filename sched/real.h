@@ -24,6 +24,7 @@
 	X(int, pthread_attr_setdetachstate, (pthread_attr_t * a, int d), (a, d))                             \
 	X(int, pthread_attr_setguardsize, (pthread_attr_t * a, size_t n), (a, n))                            \
 	X(int, pthread_getattr_np, (pthread_t t, pthread_attr_t * a), (t, a))                                \
+	X(int, pthread_join, (pthread_t t, void **r), (t, r))                                                \
 	X(int, pthread_kill, (pthread_t t, int s), (t, s))                                                   \
 	X(int, pthread_sigqueue, (pthread_t t, int s, const union sigval v), (t, s, v))                      \
 	X(int, pthread_setname_np, (pthread_t t, const char *n), (t, n))                                     \
@@ -74,13 +75,12 @@ extern __attribute__((visibility("hidden"))) struct goro_real goro__real;
  * pointer is one aligned store: a racing caller sees the stub or glibc's). */
 void goro__real_init(void);
 
-/* glibc's dlsym and dlvsym, found in libc's own symbol table (goro
- * interposes both, shim/dl.c); NULL-safe from the first instruction. */
+/* glibc's dlsym, found in libc's own symbol table (goro interposes it,
+ * shim/dl.c); usable from the first instruction.  Its address is in
+ * goro__glibc_dlsym once goro__glibc_dl_init has run (the tail jump of
+ * shim/dl.c's stub). */
 void *goro__real_dlsym(void *handle, const char *name);
-void *goro__real_dlvsym(void *handle, const char *name, const char *version);
-/* Their addresses, [0] dlsym and [1] dlvsym, once goro__glibc_dl_init has
- * run (the tail jumps of shim/dl.c's stubs). */
-extern __attribute__((visibility("hidden"))) void *_Atomic goro__glibc_dl[2];
+extern __attribute__((visibility("hidden"))) void *_Atomic goro__glibc_dlsym;
 void goro__glibc_dl_init(void);
 /* An object's own dynamic definition of name (GNU hash; any version), or
  * NULL. */

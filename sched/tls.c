@@ -70,7 +70,10 @@ static int libc_modid;
 
 #define AT(tp, off, type) (*(type *)((char *)(tp) + (off)))
 
-GORO_HIDDEN __thread struct g *goro__curg = &goro__g1;
+/* NULL in the init image: a TCB goro did not set up (a thread goro did not
+ * make) reads NULL here (sched/foreign.c); the main thread's is set by
+ * goro__getg_slow or goro__ensure_init. */
+GORO_HIDDEN __thread struct g *goro__curg;
 
 /* Static-TLS modules whose images a reused TCB must get back, and which a
  * dlopen must push into every live G. */

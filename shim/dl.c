@@ -102,7 +102,7 @@ GORO_EXPORT void *dlmopen(Lmid_t lmid, const char *file, int mode)
 	return h;
 }
 
-/* ---- dlsym, dlvsym ---------------------------------------------------------
+/* ---- dlsym -----------------------------------------------------------------
  * A program or library that asks for glibc's own pthread_create (jemalloc:
  * dlsym(RTLD_NEXT, "pthread_create")) would make a kernel thread goro never
  * sees.  So a lookup whose answer would be glibc's default version of a
@@ -111,7 +111,9 @@ GORO_EXPORT void *dlmopen(Lmid_t lmid, const char *file, int mode)
  * RTLD_DEFAULT depend on the caller's object, which glibc finds from its
  * return address: the stubs below therefore tail-jump into glibc's dlsym
  * with the caller's return address still on the stack.  Lookups made by
- * goro itself are never redirected. */
+ * goro itself are never redirected, nor dlvsym's: a caller that names a
+ * version asks for that very definition (tests/progs/foreign_threads.c
+ * makes glibc threads so). */
 
 static const struct link_map *self_map(void)
 {
@@ -150,9 +152,9 @@ static bool next_is_ours(const struct link_map *from, const char *name)
 }
 
 /* goro's function to return instead of glibc's, or NULL: the stub then
- * runs glibc's own lookup.  version is NULL for dlsym. */
-GORO_HIDDEN void *goro__dl_pick(void *handle, const char *name, const char *version, void *caller);
-GORO_HIDDEN void *goro__dl_pick(void *handle, const char *name, const char *version, void *caller)
+ * runs glibc's own lookup. */
+GORO_HIDDEN void *goro__dl_pick(void *handle, const char *name, void *caller);
+GORO_HIDDEN void *goro__dl_pick(void *handle, const char *name, void *caller)
 {
 	goro__glibc_dl_init(); /* the stubs' jump targets */
 	if (!name || handle == RTLD_DEFAULT) /* goro precedes libc in the global scope */
@@ -167,35 +169,30 @@ GORO_HIDDEN void *goro__dl_pick(void *handle, const char *name, const char *vers
 	if (!a_load_acq(&libc)) /* a handle with its search list, unlike a bare link map */
 		a_store_rel(&libc, goro__real.dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD));
 	void *glibc = goro__real_dlsym(libc, name); /* its default version */
-	if (!glibc || (version && goro__real_dlvsym(libc, name, version) != glibc))
+	if (!glibc)
 		return NULL;
 	if (handle == RTLD_NEXT)
 		return next_is_ours(from, name) ? ours : NULL;
-	void *r = version ? goro__real_dlvsym(handle, name, version) : goro__real_dlsym(handle, name);
-	return r == glibc ? ours : NULL;
+	return goro__real_dlsym(handle, name) == glibc ? ours : NULL;
 }
 
-/* dlsym(handle, name), dlvsym(handle, name, version): ask goro__dl_pick
- * with the return address; on NULL, restore the arguments and jump to
- * glibc's function with the caller's frame untouched. */
-#define GORO_DL_STUB(sym, real, clear_version)                    \
-	".globl " sym "\n"                                        \
-	".type " sym ", @function\n"                              \
-	sym ":\n"                                                 \
-	"	push %rdi\n"                                      \
-	"	push %rsi\n"                                      \
-	"	push %rdx\n" /* rsp is 16-aligned again */        \
-	clear_version                                             \
-	"	mov 24(%rsp), %rcx\n"                             \
-	"	call goro__dl_pick\n"                             \
-	"	pop %rdx\n"                                       \
-	"	pop %rsi\n"                                       \
-	"	pop %rdi\n"                                       \
-	"	test %rax, %rax\n"                                \
-	"	jz 1f\n"                                          \
-	"	ret\n"                                            \
-	"1:	jmp " real "\n"                                   \
-	".size " sym ", .-" sym "\n"
-
-__asm__(".text\n" GORO_DL_STUB("dlsym", "*goro__glibc_dl(%rip)", "	xor %edx, %edx\n")
-		GORO_DL_STUB("dlvsym", "*goro__glibc_dl+8(%rip)", ""));
+/* dlsym(handle, name): ask goro__dl_pick with the return address; on NULL,
+ * restore the arguments and jump to glibc's dlsym with the caller's frame
+ * untouched. */
+__asm__(".text\n"
+	".globl dlsym\n"
+	".type dlsym, @function\n"
+	"dlsym:\n"
+	"	push %rdi\n"
+	"	push %rsi\n"
+	"	sub $8, %rsp\n" /* 16-aligned for the call */
+	"	mov 24(%rsp), %rdx\n"
+	"	call goro__dl_pick\n"
+	"	add $8, %rsp\n"
+	"	pop %rsi\n"
+	"	pop %rdi\n"
+	"	test %rax, %rax\n"
+	"	jz 1f\n"
+	"	ret\n"
+	"1:	jmp *goro__glibc_dlsym(%rip)\n"
+	".size dlsym, .-dlsym\n");

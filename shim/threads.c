@@ -109,8 +109,8 @@ static bool not_exited(void *addr, void *arg)
 static int join(pthread_t t, void **ret, int64_t deadline, bool cancelable)
 {
 	struct g *self = getg(), *gp = goro__g_of(t);
-	if (!gp)
-		return ESRCH;
+	if (!gp) /* a thread goro did not make (sched/foreign.c): glibc's join */
+		return deadline < 0 ? goro__blocking_real(goro__real.pthread_join(t, ret)) : ESRCH;
 	if (gp == self)
 		return EDEADLK;
 	if (gp->detached)

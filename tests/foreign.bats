@@ -1,0 +1,20 @@
+#!/usr/bin/env bats
+# Threads goro did not make (docs/ARCHITECTURE.md, "Start-up and threads
+# goro did not make"): glibc's own pthread_create and glibc's internal helper
+# threads share goro's sync objects; they are served without a P, their
+# waits block their own kernel thread.  Programs: tests/progs/foreign_*.c.
+
+load helpers
+
+@test "foreign_threads: glibc-made threads and goro's share mutex, condvar, semaphores, rwlock, barrier; a SIGEV_THREAD helper wakes a G" {
+  compare_native_goro foreign_threads
+  for p in $GORO_PROCS; do
+    GORO_STATS=1 goro_run "$p" foreign_threads
+    # 3 threads from glibc's pthread_create + the SIGEV_THREAD helper
+    [ "$(goro_stat foreign_threads)" -ge 4 ] ||
+      fail "GOMAXPROCS=$p: foreign_threads=$(goro_stat foreign_threads), expected >= 4"
+    # phase 1 makes a foreign thread wait surely asleep
+    [ "$(goro_stat nop_waits)" -ge 1 ] ||
+      fail "GOMAXPROCS=$p: nop_waits=$(goro_stat nop_waits), expected >= 1"
+  done
+}
