@@ -357,6 +357,8 @@ struct g *goro__g_of(pthread_t t)
 		return NULL;
 	if (t == (pthread_t)goro__g1.tp || (!goro__started && t == (pthread_t)goro__getfs()))
 		return &goro__g1;
+	if (!curg_off) /* before goro__tls_check: no G but G1 exists yet */
+		return NULL;
 	struct g *gp = AT(t, curg_off, struct g *);
 	if (!gp || gp->tp != (void *)t)
 		return NULL;

@@ -114,3 +114,13 @@ PROGS += $(PROGS_DIR)/io_pollmany
 $(PROGS_DIR)/io_pollmany: tests/progs/io_pollmany.c $(PROGS_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(PROGS_CFLAGS) $< -o $@
+
+# Start-up order (tests/early.bats): libearly.so's constructor runs before
+# libgoro's (a DT_NEEDED dependency is initialised before LD_PRELOAD objects).
+$(PROGS_DIR)/libearly.so: tests/progs/early_lib.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGS_CFLAGS) -fPIC -shared $< -o $@
+
+$(PROGS_DIR)/early_ctor: tests/progs/early_ctor.c $(PROGS_DIR)/libearly.so
+	$(CC) $(PROGS_CFLAGS) $< -o $@ -L$(PROGS_DIR) -learly -Wl,-rpath,'$$ORIGIN'
+PROGS += $(PROGS_DIR)/libearly.so $(PROGS_DIR)/early_ctor
