@@ -13,6 +13,7 @@ PKGS=(
   clang-tidy cppcheck                                # make lint
   file binutils                                      # ELF inspection in tests
   python3 time                                       # trace summary, debug tests, compare
+  strace                                             # tests/foreign.bats: a ptrace tool under goro
 )
 
 missing=()

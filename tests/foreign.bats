@@ -18,3 +18,17 @@ load helpers
       fail "GOMAXPROCS=$p: nop_waits=$(goro_stat nop_waits), expected >= 1"
   done
 }
+
+@test "foreign_ptrace: a seizing G among busy threads PTRACE_CONTs its tracee 20 times (its M stays the tracer)" {
+  compare_native_goro foreign_ptrace
+}
+
+@test "strace -f -o /dev/null true under goro, 20 runs at GOMAXPROCS=1" {
+  require_goro
+  local i s
+  for i in $(seq 20); do
+    s=0
+    GOMAXPROCS=1 timeout "$GORO_TEST_TIMEOUT" env LD_PRELOAD="$GORO_LIB" strace -f -o /dev/null true || s=$?
+    [ "$s" -eq 0 ] || fail "run $i: strace under goro exited $(describe_status "$s")"
+  done
+}

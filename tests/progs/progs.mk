@@ -16,7 +16,7 @@ PROGS_HDRS   := tests/progs/check.h
 PROGS_C := hello create_join keys once cancel detach thread_names stack_attr \
            exit_main exit_thread join_np thread_kill signal_sleep signal_io yield_pingpong c11_threads \
            stack_overflow switch_tls signal_handler_calls
-PROGS_C += foreign_threads
+PROGS_C += foreign_threads foreign_ptrace
 PROGS_C_BINS := $(PROGS_C:%=$(PROGS_DIR)/%)
 
 PROGS += $(PROGS_C_BINS) \
