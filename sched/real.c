@@ -40,7 +40,7 @@ static uint32_t gnu_hash(const char *s)
 
 /* ld.so relocates the d_ptr entries of a writable dynamic section in place;
  * an address still below the load base is an offset. */
-static const void *dynptr(const struct link_map *lm, ElfW(Addr) p)
+static const void *dynptr(const struct link_map *lm, Elf64_Addr p)
 {
 	return (const void *)(p < lm->l_addr ? p + lm->l_addr : p);
 }
@@ -48,9 +48,9 @@ static const void *dynptr(const struct link_map *lm, ElfW(Addr) p)
 void *goro__elf_lookup(const struct link_map *lm, const char *name)
 {
 	const uint32_t *ht = NULL;
-	const ElfW(Sym) *symtab = NULL;
+	const Elf64_Sym *symtab = NULL;
 	const char *strtab = NULL;
-	for (const ElfW(Dyn) *d = lm->l_ld; d && d->d_tag != DT_NULL; d++) {
+	for (const Elf64_Dyn *d = lm->l_ld; d && d->d_tag != DT_NULL; d++) {
 		if (d->d_tag == DT_GNU_HASH)
 			ht = dynptr(lm, d->d_un.d_ptr);
 		else if (d->d_tag == DT_SYMTAB)
@@ -61,7 +61,7 @@ void *goro__elf_lookup(const struct link_map *lm, const char *name)
 	if (!ht || !symtab || !strtab || ht[0] == 0)
 		return NULL;
 	uint32_t nbuckets = ht[0], symoffset = ht[1], bloomsize = ht[2];
-	const uint32_t *buckets = (const uint32_t *)((const ElfW(Addr) *)(ht + 4) + bloomsize);
+	const uint32_t *buckets = (const uint32_t *)((const Elf64_Addr *)(ht + 4) + bloomsize);
 	const uint32_t *chain = buckets + nbuckets;
 	uint32_t h = gnu_hash(name);
 	uint32_t i = buckets[h % nbuckets];
@@ -69,7 +69,7 @@ void *goro__elf_lookup(const struct link_map *lm, const char *name)
 		return NULL;
 	for (;; i++) {
 		uint32_t c = chain[i - symoffset];
-		const ElfW(Sym) *s = &symtab[i];
+		const Elf64_Sym *s = &symtab[i];
 		if ((c | 1) == (h | 1) && s->st_shndx != SHN_UNDEF && strcmp(strtab + s->st_name, name) == 0)
 			return (void *)(lm->l_addr + s->st_value);
 		if (c & 1)
