@@ -77,17 +77,31 @@ void *goro__elf_lookup(const struct link_map *lm, const char *name)
 	}
 }
 
+const struct link_map *goro__map_of(const void *addr)
+{
+	Dl_info info;
+	struct link_map *lm = NULL;
+	if (!dladdr1(addr, &info, (void **)&lm, RTLD_DL_LINKMAP))
+		return NULL;
+	return lm;
+}
+
+const struct link_map *goro__map_once(const struct link_map *_Atomic *slot, const void *addr, const char *what)
+{
+	const struct link_map *lm = a_load_acq(slot);
+	if (!lm) {
+		lm = goro__map_of(addr);
+		if (!lm)
+			goro__throw("cannot find %s's link map (dladdr1)", what);
+		a_store_rel(slot, lm);
+	}
+	return lm;
+}
+
 const struct link_map *goro__libc_map(void)
 {
 	static const struct link_map *_Atomic libc;
-	if (!a_load_acq(&libc)) {
-		Dl_info info;
-		struct link_map *lm = NULL;
-		if (!dladdr1((void *)&dladdr1, &info, (void **)&lm, RTLD_DL_LINKMAP) || !lm)
-			goro__throw("cannot find libc's link map (dladdr1)");
-		a_store_rel(&libc, lm);
-	}
-	return a_load_acq(&libc);
+	return goro__map_once(&libc, (const void *)&dladdr1, "libc");
 }
 
 GORO_HIDDEN void *_Atomic goro__glibc_dlsym;

@@ -86,6 +86,11 @@ void goro__glibc_dl_init(void);
  * NULL. */
 struct link_map;
 void *goro__elf_lookup(const struct link_map *lm, const char *name);
+/* The link map of the object holding addr (dladdr1), or NULL. */
+const struct link_map *goro__map_of(const void *addr);
+/* *slot, found once as goro__map_of(addr); what names the object in the
+ * message of a failure, which is fatal. */
+const struct link_map *goro__map_once(const struct link_map *_Atomic *slot, const void *addr, const char *what);
 /* libc.so.6's link map (through dladdr1, which goro does not interpose). */
 const struct link_map *goro__libc_map(void);
 

@@ -118,23 +118,7 @@ GORO_EXPORT void *dlmopen(Lmid_t lmid, const char *file, int mode)
 static const struct link_map *self_map(void)
 {
 	static const struct link_map *_Atomic self;
-	if (!a_load_acq(&self)) {
-		Dl_info info;
-		struct link_map *lm = NULL;
-		if (!dladdr1((void *)&self_map, &info, (void **)&lm, RTLD_DL_LINKMAP) || !lm)
-			goro__throw("cannot find libgoro's own link map (dladdr1)");
-		a_store_rel(&self, lm);
-	}
-	return a_load_acq(&self);
-}
-
-static const struct link_map *map_of(const void *addr)
-{
-	Dl_info info;
-	struct link_map *lm = NULL;
-	if (!dladdr1(addr, &info, (void **)&lm, RTLD_DL_LINKMAP))
-		return NULL;
-	return lm;
+	return goro__map_once(&self, (const void *)&self_map, "libgoro");
 }
 
 /* RTLD_NEXT from `from`: the first object after it in the search order that
@@ -159,7 +143,7 @@ GORO_HIDDEN void *goro__dl_pick(void *handle, const char *name, void *caller)
 	goro__glibc_dl_init(); /* the stubs' jump targets */
 	if (!name || handle == RTLD_DEFAULT) /* goro precedes libc in the global scope */
 		return NULL;
-	const struct link_map *from = map_of(caller);
+	const struct link_map *from = goro__map_of(caller);
 	if (!from || from == self_map())
 		return NULL;
 	void *ours = goro__elf_lookup(self_map(), name);

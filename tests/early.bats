@@ -15,9 +15,7 @@ load helpers
   for p in $GORO_PROCS; do
     GORO_STATS=1 goro_run "$p" early_ctor
     # main's condvar wait, before start-up, was served in the kernel
-    [ "$(goro_stat nop_waits)" -ge 1 ] ||
-      fail "GOMAXPROCS=$p: nop_waits=$(goro_stat nop_waits), expected >= 1"
-    [ "$(goro_stat foreign_threads)" -ge 1 ] ||
-      fail "GOMAXPROCS=$p: foreign_threads=$(goro_stat foreign_threads), expected >= 1"
+    assert_stat_ge nop_waits 1 "GOMAXPROCS=$p"
+    assert_stat_ge foreign_threads 1 "GOMAXPROCS=$p"
   done
 }

@@ -11,11 +11,9 @@ load helpers
   for p in $GORO_PROCS; do
     GORO_STATS=1 goro_run "$p" foreign_threads
     # 3 threads from glibc's pthread_create + the SIGEV_THREAD helper
-    [ "$(goro_stat foreign_threads)" -ge 4 ] ||
-      fail "GOMAXPROCS=$p: foreign_threads=$(goro_stat foreign_threads), expected >= 4"
+    assert_stat_ge foreign_threads 4 "GOMAXPROCS=$p"
     # phase 1 makes a foreign thread wait surely asleep
-    [ "$(goro_stat nop_waits)" -ge 1 ] ||
-      fail "GOMAXPROCS=$p: nop_waits=$(goro_stat nop_waits), expected >= 1"
+    assert_stat_ge nop_waits 1 "GOMAXPROCS=$p"
   done
 }
 
