@@ -6,7 +6,7 @@
 
 load helpers
 
-@test "foreign_threads: glibc-made threads and goro's share mutex, condvar, semaphores, rwlock, barrier; a SIGEV_THREAD helper wakes a G" {
+@test "foreign_threads: glibc-made threads and goro's share mutex, condvar, semaphores, rwlock, barrier; a SIGEV_THREAD helper wakes a G; a glibc-made thread creates and joins a G" {
   compare_native_goro foreign_threads
   for p in $GORO_PROCS; do
     GORO_STATS=1 goro_run "$p" foreign_threads

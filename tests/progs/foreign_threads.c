@@ -12,7 +12,8 @@
  *      a rwlock and a barrier;
  *   3. glibc's SIGEV_THREAD helper wakes a G through a mutex and condvar;
  *   4. dlsym through a libc handle names the same pthread_create the
- *      program links (goro's under goro).
+ *      program links (goro's under goro);
+ *   5. a foreign thread creates and joins one of goro's threads.
  * Output is the same natively and under goro at any GOMAXPROCS. */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -132,6 +133,18 @@ static void on_timer(union sigval v)
     pthread_mutex_unlock(&mu);
 }
 
+static void *child(void *arg) { return (void *)((long)arg * 2); }
+
+/* Phase 5, on a foreign thread. */
+static void *spawner(void *arg)
+{
+    pthread_t t;
+    void *r = NULL;
+    CHECK_OK(pthread_create(&t, NULL, child, arg));
+    CHECK_OK(pthread_join(t, &r));
+    return r;
+}
+
 int main(void)
 {
     create_fn glibc_create = (create_fn)dlvsym(RTLD_NEXT, "pthread_create", "GLIBC_2.34");
@@ -176,5 +189,10 @@ int main(void)
     CHECK(libc != NULL, "dlopen(libc.so.6, RTLD_NOLOAD)");
     printf("phase 4: dlsym(libc, pthread_create) is the linked one: %s\n",
            dlsym(libc, "pthread_create") == (void *)pthread_create ? "yes" : "no");
+
+    void *r = NULL;
+    CHECK_OK(glibc_create(&f, NULL, spawner, (void *)21));
+    CHECK_OK(pthread_join(f, &r));
+    printf("phase 5: a foreign thread's own thread returned %ld\n", (long)r);
     return 0;
 }
