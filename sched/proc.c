@@ -498,6 +498,7 @@ void goro__thread_as(struct m *self, struct g *gp)
 	self->fs = goro__getfs();
 	goro__curg = gp;
 	goro__setgs(self);
+	a_fetch_add_rlx(&goro__sched.nthreadas, 1);
 }
 
 void goro__g0_libc(void)
@@ -1491,7 +1492,7 @@ bool goro__all_asleep(void)
 	for (int32_t i = 0; i < goro__gomaxprocs; i++)
 		if (!goro__runqempty(&goro__allp[i]))
 			return false;
-	return true;
+	return !goro__others_alive(); /* a thread goro did not make may wake one */
 }
 
 /* ---- LockOSThread (Go: LockOSThread / UnlockOSThread) ------------------- */

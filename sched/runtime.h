@@ -324,6 +324,7 @@ struct schedt {
 	_Atomic uint64_t nsyscall;   /* blocking calls entered */
 	_Atomic uint64_t nforeign;   /* threads goro did not make, adopted (sched/foreign.c) */
 	_Atomic uint64_t nnopwait;   /* waits served in the kernel, without a P */
+	_Atomic uint64_t nthreadas;  /* goro__thread_as calls: sysmon, debug threads, adoptions */
 	_Atomic uint64_t ntimerwait; /* timer waiter's waits that timed out */
 	_Atomic uint64_t ntimerspin; /* ... that came back early and spun */
 };
@@ -351,6 +352,9 @@ extern GORO_HIDDEN struct g *goro__allgs;
  * "Start-up and threads goro did not make"). */
 extern GORO_HIDDEN bool goro__gsready;
 struct g *goro__getg_slow(void);
+/* Does the process have kernel threads other than its Ms and goro's own
+ * runtime threads (sched/foreign.c)?  One of them may still wake a G. */
+bool goro__others_alive(void);
 static inline struct g *getg(void)
 {
 	struct g *tg = goro__curg;
