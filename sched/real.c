@@ -45,21 +45,47 @@ static const void *dynptr(const struct link_map *lm, Elf64_Addr p)
 	return (const void *)(p < lm->l_addr ? p + lm->l_addr : p);
 }
 
-void *goro__elf_lookup(const struct link_map *lm, const char *name)
+struct dynsyms {
+	const uint32_t *ht;
+	const Elf64_Sym *symtab;
+	const char *strtab;
+};
+
+static bool dynsyms(const struct link_map *lm, struct dynsyms *ds)
 {
-	const uint32_t *ht = NULL;
-	const Elf64_Sym *symtab = NULL;
-	const char *strtab = NULL;
+	*ds = (struct dynsyms){ NULL, NULL, NULL };
 	for (const Elf64_Dyn *d = lm->l_ld; d && d->d_tag != DT_NULL; d++) {
 		if (d->d_tag == DT_GNU_HASH)
-			ht = dynptr(lm, d->d_un.d_ptr);
+			ds->ht = dynptr(lm, d->d_un.d_ptr);
 		else if (d->d_tag == DT_SYMTAB)
-			symtab = dynptr(lm, d->d_un.d_ptr);
+			ds->symtab = dynptr(lm, d->d_un.d_ptr);
 		else if (d->d_tag == DT_STRTAB)
-			strtab = dynptr(lm, d->d_un.d_ptr);
+			ds->strtab = dynptr(lm, d->d_un.d_ptr);
 	}
-	if (!ht || !symtab || !strtab || ht[0] == 0)
+	return ds->ht && ds->symtab && ds->strtab && ds->ht[0] != 0;
+}
+
+/* The GNU hash table holds only the symbols from symoffset on; the
+ * undefined ones (imports) come before. */
+bool goro__elf_imports(const struct link_map *lm, const char *name)
+{
+	struct dynsyms ds;
+	if (!dynsyms(lm, &ds))
+		return false;
+	for (uint32_t i = 1; i < ds.ht[1]; i++)
+		if (ds.symtab[i].st_shndx == SHN_UNDEF && strcmp(ds.strtab + ds.symtab[i].st_name, name) == 0)
+			return true;
+	return false;
+}
+
+void *goro__elf_lookup(const struct link_map *lm, const char *name)
+{
+	struct dynsyms ds;
+	if (!dynsyms(lm, &ds))
 		return NULL;
+	const uint32_t *ht = ds.ht;
+	const Elf64_Sym *symtab = ds.symtab;
+	const char *strtab = ds.strtab;
 	uint32_t nbuckets = ht[0], symoffset = ht[1], bloomsize = ht[2];
 	const uint32_t *buckets = (const uint32_t *)((const Elf64_Addr *)(ht + 4) + bloomsize);
 	const uint32_t *chain = buckets + nbuckets;

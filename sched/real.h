@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <semaphore.h>
 #include <time.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* X(return type, name, parameters, arguments) */
@@ -86,6 +87,8 @@ void goro__glibc_dl_init(void);
  * NULL. */
 struct link_map;
 void *goro__elf_lookup(const struct link_map *lm, const char *name);
+/* Does the object import name (an undefined dynamic symbol)? */
+bool goro__elf_imports(const struct link_map *lm, const char *name);
 /* The link map of the object holding addr (dladdr1), or NULL. */
 const struct link_map *goro__map_of(const void *addr);
 /* *slot, found once as goro__map_of(addr); what names the object in the

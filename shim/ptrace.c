@@ -4,8 +4,15 @@
  * (PTRACE_ATTACH, PTRACE_SEIZE) or asks to be traced (PTRACE_TRACEME) is
  * locked to its M from then on (Go: LockOSThread), before the request: its
  * later requests, waits and PTRACE_CONTs all come from that kernel thread.
+ *
+ * The parent of a child that calls PTRACE_TRACEME makes no attach call:
+ * its tracer is the kernel thread it forked on.  So in a program that
+ * imports ptrace at all (a tracer: strace, gdb, a sandbox), a G that forks
+ * is locked to its M from then on; other programs are untouched.
  * docs/ARCHITECTURE.md, "Start-up and threads goro did not make". */
 #include <dlfcn.h>
+#include <link.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <sys/ptrace.h>
 #include <sys/types.h>
@@ -37,4 +44,31 @@ GORO_EXPORT long ptrace(enum __ptrace_request req, ...)
 	if (req == PTRACE_ATTACH || req == PTRACE_SEIZE || req == PTRACE_TRACEME)
 		goro__lockosthread();
 	return f(req, pid, addr, data);
+}
+
+/* Does any loaded object import ptrace?  Asked at each fork until yes (a
+ * scan of each object's imports; dlopen may add one). */
+static bool program_traces(void)
+{
+	static _Atomic bool yes;
+	if (a_load_rlx(&yes))
+		return true;
+	for (const struct link_map *lm = _r_debug.r_map; lm; lm = lm->l_next)
+		if (goro__elf_imports(lm, "ptrace")) {
+			a_store_rlx(&yes, true);
+			return true;
+		}
+	return false;
+}
+
+static void forked_parent(void)
+{
+	if (goro__started && program_traces())
+		goro__lockosthread(); /* its children's PTRACE_TRACEME name this M */
+}
+
+__attribute__((constructor)) static void ptrace_init(void)
+{
+	if (pthread_atfork(NULL, forked_parent, NULL) != 0)
+		goro__errorf("goro: cannot register the ptrace fork handler\n");
 }

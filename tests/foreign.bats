@@ -17,7 +17,7 @@ load helpers
   done
 }
 
-@test "foreign_ptrace: a seizing G among busy threads PTRACE_CONTs its tracee 20 times (its M stays the tracer)" {
+@test "foreign_ptrace: a G among busy threads PTRACE_CONTs its tracee 20 times, seized and PTRACE_TRACEME (its M stays the tracer)" {
   compare_native_goro foreign_ptrace
 }
 
