@@ -68,6 +68,11 @@ static struct g *adopt(int tid)
 struct g *goro__getg_slow(void)
 {
 	int tid = goro__gettid();
+	/* An M whose g0 runs on a TCB goro does not own any more: still
+	 * goro's (its %gs base is its own struct m, with its tid). */
+	struct m *mp = goro__gsready ? goro__getgs_slow() : NULL;
+	if (mp && mp->self == mp && mp->tid == tid)
+		return mp->gcur;
 	if (tid == (int)goro__sys0(SYS_getpid)) {
 		/* The main thread, before start-up made it G1 (or a call on it
 		 * before goro's constructor ran): it is G1. */

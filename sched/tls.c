@@ -293,9 +293,12 @@ static void tls_reinit(void *tp)
 	goro__lock(&tlsmods_lock);
 	for (int i = 0; i < ntlsmods; i++) {
 		struct tlsmod *t = &tlsmods[i];
-		if ((int)t->modid == libc_modid)
-			continue;
 		char *blk = (char *)tp - t->offset;
+		/* libgoro's block holds only goro__curg, which must never read
+		 * NULL: an M's g0 may still run on this TCB (sched/foreign.c). */
+		char *slot = (char *)tp + curg_off;
+		if ((int)t->modid == libc_modid || (slot >= blk && slot < blk + t->memsz))
+			continue;
 		memcpy(blk, t->image, t->filesz);
 		memset(blk + t->filesz, 0, t->memsz - t->filesz);
 	}

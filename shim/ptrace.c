@@ -53,7 +53,10 @@ static bool program_traces(void)
 	static _Atomic bool yes;
 	if (a_load_rlx(&yes))
 		return true;
-	for (const struct link_map *lm = _r_debug.r_map; lm; lm = lm->l_next)
+	const struct link_map *head = goro__libc_map();
+	while (head->l_prev)
+		head = head->l_prev;
+	for (const struct link_map *lm = head; lm; lm = lm->l_next)
 		if (goro__elf_imports(lm, "ptrace")) {
 			a_store_rlx(&yes, true);
 			return true;
