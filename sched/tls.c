@@ -288,19 +288,35 @@ void *goro__tls_alloc(void)
  * __libc_thread_freeres is not exported, docs/ARCHITECTURE.md G13) but gets errno,
  * h_errno and the locale reset, every other static module's variables back
  * to their initial values, and its dynamic TLS blocks dropped. */
+/* Bytes [lo, hi) of a module's block back to its initial image. */
+static void reset_range(char *blk, const struct tlsmod *t, size_t lo, size_t hi)
+{
+	size_t f = t->filesz < hi ? t->filesz : hi;
+	if (lo < f)
+		memcpy(blk + lo, (const char *)t->image + lo, f - lo);
+	size_t z = lo > f ? lo : f;
+	if (z < hi)
+		memset(blk + z, 0, hi - z);
+}
+
 static void tls_reinit(void *tp)
 {
 	goro__lock(&tlsmods_lock);
 	for (int i = 0; i < ntlsmods; i++) {
 		struct tlsmod *t = &tlsmods[i];
 		char *blk = (char *)tp - t->offset;
-		/* libgoro's block holds only goro__curg, which must never read
-		 * NULL: an M's g0 may still run on this TCB (sched/foreign.c). */
-		char *slot = (char *)tp + curg_off;
-		if ((int)t->modid == libc_modid || (slot >= blk && slot < blk + t->memsz))
+		if ((int)t->modid == libc_modid)
 			continue;
-		memcpy(blk, t->image, t->filesz);
-		memset(blk + t->filesz, 0, t->memsz - t->filesz);
+		/* goro__curg must never read NULL, even for a moment: an M's g0
+		 * may still run on this TCB (sched/foreign.c).  Its value (the
+		 * G, reused with its TCB) stays. */
+		size_t s = (size_t)((char *)tp + curg_off - blk);
+		if (s < t->memsz) {
+			reset_range(blk, t, 0, s);
+			reset_range(blk, t, s + sizeof(struct g *), t->memsz);
+		} else {
+			reset_range(blk, t, 0, t->memsz);
+		}
 	}
 	goro__unlock(&tlsmods_lock);
 	AT(tp, errno_off, int) = 0;
