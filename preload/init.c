@@ -37,6 +37,7 @@ void goro__ensure_init(void)
 	if (done)
 		return;
 	done = true;
+	goro__curg = &goro__g1; /* this is the main thread (sched/foreign.c) */
 	goro__real_init();
 	goro__config_parse();
 	char why[256];

@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 
 #include "sched/runtime.h"
+#include "sched/sys.h"
 
 /* A claimed G may still be on its way into park_m: wait until it is parked. */
 void goro__wait_parked(struct g *gp)
@@ -29,6 +30,12 @@ bool goro__claim(struct g *gp)
 void goro__ready_claimed(struct g *gp)
 {
 	goro__wait_parked(gp);
+	if (__builtin_expect(gp->nop || !goro__started, 0)) {
+		/* It waits in goro__park_nop, in the kernel. */
+		a_store_rel(&gp->status, G_RUNNABLE);
+		goro__futex_wake((void *)&gp->status, 1);
+		return;
+	}
 	goro__ready(gp);
 }
 
@@ -94,4 +101,43 @@ bool goro__sig_interrupt(struct g *gp)
 	gp->interrupted = true;
 	goro__ready_claimed(gp);
 	return true;
+}
+
+/* ---- waits without a P -----------------------------------------------------
+ * A thread goro did not make (sched/foreign.c), and every thread before
+ * start-up, has no P to park on: it blocks its own kernel thread on the
+ * futex word gp->status, exactly as glibc's objects would block it.  The
+ * claim protocol is unchanged: its waker publishes G_RUNNABLE and wakes the
+ * word; its deadline is its own futex timeout, after which it must win its
+ * own claim (Go's timer does the same for a parked G) or wait for the
+ * waker that did. */
+enum goro_wake goro__park_nop(struct g *gp, goro_unlockf unlockf, void *arg, int64_t when)
+{
+	a_fetch_add_rlx(&goro__sched.nnopwait, 1);
+	a_store_rel(&gp->status, G_WAITING);
+	if (!unlockf(gp, arg)) {
+		a_store_rlx(&gp->status, G_RUNNING);
+		return GORO_WAKE_EVENT;
+	}
+	while (a_load_acq(&gp->status) == G_WAITING) {
+		if (when < 0) {
+			goro__futex_wait((void *)&gp->status, G_WAITING, NULL);
+			continue;
+		}
+		int64_t left = when - goro__nanotime();
+		if (left <= 0) {
+			if (goro__claim(gp)) {
+				gp->timer_fired = true;
+				break;
+			}
+			when = -1; /* a waker claimed it first: it is on its way */
+			continue;
+		}
+		struct timespec ts = { left / 1000000000LL, left % 1000000000LL };
+		goro__futex_wait((void *)&gp->status, G_WAITING, &ts);
+	}
+	a_store_rlx(&gp->status, G_RUNNING);
+	if (gp->timer_fired)
+		return GORO_WAKE_TIMEOUT;
+	return gp->interrupted ? GORO_WAKE_INTERRUPTED : GORO_WAKE_EVENT;
 }

@@ -624,6 +624,7 @@ void goro__thread_as(struct m *self, struct g *gp)
 	self->fs = goro__getfs();
 	goro__curg = gp;
 	goro__setgs(self);
+	a_fetch_add_rlx(&goro__sched.nthreadas, 1);
 }
 
 void goro__g0_libc(void)
@@ -1066,6 +1067,14 @@ void goro__gfree(struct g *gp)
 	if (gp == &goro__g1)
 		return; /* the main thread's stack and TCB belong to the kernel/ld.so */
 	struct m *mp = getg()->m;
+	if (!mp || !mp->p) { /* a thread goro did not make joined it */
+		a_store_rlx(&gp->status, G_IDLE);
+		goro__lock(&goro__sched.lock);
+		goro__gqueue_push(&goro__sched.gfree, gp);
+		goro__sched.ngfree++;
+		goro__unlock(&goro__sched.lock);
+		return;
+	}
 	mp->locks++;
 	gfput(mp->p, gp);
 	mp->locks--;
@@ -1119,9 +1128,12 @@ static struct g *newg_heap(void)
  * one (Go: gfget / malg).  *reused says which. */
 static struct g *newg_alloc(struct m *mp, struct p *pp, const struct goro_newg *ng, bool *reused)
 {
-	mp->locks++;
-	struct g *gp = gfget(pp, ng);
-	mp->locks--;
+	struct g *gp = NULL;
+	if (pp) { /* a thread goro did not make has no P, nor free list */
+		mp->locks++;
+		gp = gfget(pp, ng);
+		mp->locks--;
+	}
 	*reused = gp != NULL;
 	if (!gp) {
 		gp = ng->ustack ? newg_heap() : newg_block(ng);
@@ -1208,7 +1220,7 @@ struct g *goro__newproc(const struct goro_newg *ng, int *err)
 {
 	struct g *self = getg();
 	struct m *mp = self->m;
-	struct p *pp = mp->p;
+	struct p *pp = mp ? mp->p : NULL; /* none on a thread goro did not make */
 	bool reused;
 	struct g *gp = newg_alloc(mp, pp, ng, &reused);
 	if (!gp) {
@@ -1228,9 +1240,15 @@ struct g *goro__newproc(const struct goro_newg *ng, int *err)
 	a_fetch_add_rlx(&goro__sched.gcreated, 1);
 	GORO_TRACE(TEV_GCREATE, gp, (uintptr_t)ng->fn, NULL);
 	a_store_rlx(&gp->status, G_RUNNABLE);
-	mp->locks++;
-	goro__runqput(pp, gp, true);
-	mp->locks--;
+	if (pp) {
+		mp->locks++;
+		goro__runqput(pp, gp, true);
+		mp->locks--;
+	} else {
+		goro__lock(&goro__sched.lock);
+		goro__globrunqput(gp);
+		goro__unlock(&goro__sched.lock);
+	}
 	goro__wakep();
 	return gp;
 }
@@ -1381,7 +1399,7 @@ struct counter {
 	long long v;
 	bool live;
 };
-enum { NCOUNTERS = 26 };
+enum { NCOUNTERS = 28 };
 
 static void counters(struct counter c[NCOUNTERS])
 {
@@ -1406,6 +1424,8 @@ static void counters(struct counter c[NCOUNTERS])
 		{ "globrunq_takes", (long long)nglob, false },
 		{ "gomaxprocs", goro__gomaxprocs, false },
 		{ "syscalls", (long long)a_load_rlx(&goro__sched.nsyscall), false },
+		{ "foreign_threads", (long long)a_load_rlx(&goro__sched.nforeign), false },
+		{ "nop_waits", (long long)a_load_rlx(&goro__sched.nnopwait), false },
 		{ "handoffs", (long long)a_load_rlx(&goro__sched.nhandoff), false },
 		{ "preempt_requests", (long long)a_load_rlx(&goro__sched.npreempt), false },
 		{ "async_preemptions", (long long)a_load_rlx(&goro__sched.nasyncpreempt), false },
@@ -1795,7 +1815,7 @@ bool goro__all_asleep(void)
 	for (int32_t i = 0; i < goro__gomaxprocs; i++)
 		if (!goro__runqempty(&goro__allp[i]))
 			return false;
-	return true;
+	return !goro__others_alive(); /* a thread goro did not make may wake one */
 }
 
 /* ---- LockOSThread (Go: LockOSThread / UnlockOSThread) ------------------- */

@@ -210,6 +210,9 @@ struct g {
 	/* LockOSThread (Go: g.lockedm): the G runs only on this M. */
 	struct m *lockedm;
 	bool wantlock;          /* GORO_LOCKED / RT policy or affinity: lock at first run */
+	/* A thread goro did not make, served without a P (sched/foreign.c):
+	 * its waits block its own kernel thread on `status` (sched/park.c). */
+	bool nop;
 	/* 0 while the G is on a run queue but still switching off its own
 	 * stack (goro__gswitch); execute waits for 1. */
 	_Atomic uint32_t ctxsaved;
@@ -376,6 +379,9 @@ struct schedt {
 	_Atomic uint64_t ntrappedwait; /* their futex waits, made with the P handed off */
 	_Atomic uint64_t nnetpollpark; /* Gs parked on the netpoller */
 	_Atomic uint64_t nsyscall;   /* blocking calls entered */
+	_Atomic uint64_t nforeign;   /* threads goro did not make, adopted (sched/foreign.c) */
+	_Atomic uint64_t nnopwait;   /* waits served in the kernel, without a P */
+	_Atomic uint64_t nthreadas;  /* goro__thread_as calls: sysmon, debug threads, adoptions */
 	_Atomic uint64_t ntimerwait; /* timer waiter's waits that timed out */
 	_Atomic uint64_t ntimerspin; /* ... that came back early and spun */
 };
@@ -395,13 +401,24 @@ extern GORO_HIDDEN struct g *goro__allgs;
  * Once the runtime has started every M's %gs base is its struct m, whose
  * gcur the switch keeps exact; %fs may still point at the TCB of the G the
  * M last ran (g0 never writes %fs, sched/asm_amd64.S), so g0 must not read
- * its own TLS.  Before start (constructors of other objects) the only
- * caller is the main thread: G1, through its TLS initialiser. */
+ * its own TLS.  Every TCB goro runs code on has goro__curg set (a G's, an
+ * M's own, sysmon's); a NULL there is a thread goro did not make, whose %gs
+ * base is inherited from whoever cloned it (the kernel copies it) or 0:
+ * goro__getg_slow adopts it (or names the main thread before start-up),
+ * so getg() and getm() are never another thread's (docs/ARCHITECTURE.md,
+ * "Start-up and threads goro did not make"). */
 extern GORO_HIDDEN bool goro__gsready;
+struct g *goro__getg_slow(void);
+/* Does the process have kernel threads other than its Ms and goro's own
+ * runtime threads (sched/foreign.c)?  One of them may still wake a G. */
+bool goro__others_alive(void);
 static inline struct g *getg(void)
 {
+	struct g *tg = goro__curg;
+	if (__builtin_expect(!tg, 0))
+		return goro__getg_slow();
 	if (__builtin_expect(!goro__gsready, 0))
-		return goro__curg;
+		return tg;
 	/* A load the compiler knows may fault: never hoisted above the test
 	 * (an asm would be). */
 	return *(struct g *__seg_gs const *)GORO_M_GCUR;
@@ -409,6 +426,8 @@ static inline struct g *getg(void)
 /* The M of this kernel thread (only once goro__gsready). */
 static inline struct m *getm(void)
 {
+	if (__builtin_expect(!goro__curg, 0))
+		(void)goro__getg_slow();
 	/* cppcheck-suppress nullPointer ; %gs-relative, not address 0 */
 	return *(struct m *__seg_gs const *)GORO_M_SELF;
 }
@@ -736,6 +755,10 @@ void goro__wait_parked(struct g *gp); /* a claimed G may still be entering park_
 void goro__ready_claimed(struct g *gp);
 bool goro__wake(struct g *gp);        /* claim + ready; false if lost */
 void goro__interrupt(struct g *gp);   /* cancellation / signal */
+/* A wait without a P (a thread goro did not make, or any thread before
+ * start-up): blocks the kernel thread on gp->status until a waker's
+ * goro__ready_claimed or `when` (sched/park.c). */
+enum goro_wake goro__park_nop(struct g *gp, goro_unlockf unlockf, void *arg, int64_t when);
 /* Before a G makes itself findable by wakers (wait queue, poll slot). */
 void goro__park_begin(struct g *gp);
 /* Announce an interruptible park, under the lock that publishes the G:

@@ -317,6 +317,11 @@ static _Atomic int ndeferred;
 bool goro__may_enter_runtime(void)
 {
 	struct g *gp = getg();
+	/* Without a P (a thread goro did not make, or before start-up) its
+	 * wakes are direct: nothing would drain a deferred one in time
+	 * (sched/foreign.c); its own struct m counts the locks it holds. */
+	if (gp->nop || !goro__started)
+		return !goro__gsready || getm()->locks == 0;
 	struct m *mp = gp->m;
 	return mp && gp != mp->g0 && mp->curg == gp && mp->locks == 0 && mp->p;
 }

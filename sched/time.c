@@ -261,6 +261,8 @@ static bool nothing_to_run(void)
 enum goro_wake goro__park_until(goro_unlockf unlockf, void *arg, const char *reason, int64_t when)
 {
 	struct g *gp = getg();
+	if (__builtin_expect(gp->nop || !goro__started, 0))
+		return goro__park_nop(gp, unlockf, arg, when); /* no P to park on */
 	struct m *mp = gp->m;
 	if (when >= 0) {
 		struct p *pp = mp && mp->p ? mp->p : &goro__allp[0];

@@ -71,7 +71,10 @@ static int libc_modid;
 
 #define AT(tp, off, type) (*(type *)((char *)(tp) + (off)))
 
-GORO_HIDDEN __thread struct g *goro__curg = &goro__g1;
+/* NULL in the init image: a TCB goro did not set up (a thread goro did not
+ * make) reads NULL here (sched/foreign.c); the main thread's is set by
+ * goro__getg_slow or goro__ensure_init. */
+GORO_HIDDEN __thread struct g *goro__curg;
 
 /* Static-TLS modules whose images a reused TCB must get back, and which a
  * dlopen must push into every live G. */
@@ -301,16 +304,35 @@ void *goro__tls_alloc_at(void *top, void **lowp)
  * __libc_thread_freeres is not exported, docs/ARCHITECTURE.md G13) but gets errno,
  * h_errno and the locale reset, every other static module's variables back
  * to their initial values, and its dynamic TLS blocks dropped. */
+/* Bytes [lo, hi) of a module's block back to its initial image. */
+static void reset_range(char *blk, const struct tlsmod *t, size_t lo, size_t hi)
+{
+	size_t f = t->filesz < hi ? t->filesz : hi;
+	if (lo < f)
+		memcpy(blk + lo, (const char *)t->image + lo, f - lo);
+	size_t z = lo > f ? lo : f;
+	if (z < hi)
+		memset(blk + z, 0, hi - z);
+}
+
 static void tls_reinit(void *tp)
 {
 	goro__lock(&tlsmods_lock);
 	for (int i = 0; i < ntlsmods; i++) {
 		struct tlsmod *t = &tlsmods[i];
+		char *blk = (char *)tp - t->offset;
 		if ((int)t->modid == libc_modid)
 			continue;
-		char *blk = (char *)tp - t->offset;
-		memcpy(blk, t->image, t->filesz);
-		memset(blk + t->filesz, 0, t->memsz - t->filesz);
+		/* goro__curg must never read NULL, even for a moment: an M's g0
+		 * may still run on this TCB (sched/foreign.c).  Its value (the
+		 * G, reused with its TCB) stays. */
+		size_t s = (size_t)((char *)tp + curg_off - blk);
+		if (s < t->memsz) {
+			reset_range(blk, t, 0, s);
+			reset_range(blk, t, s + sizeof(struct g *), t->memsz);
+		} else {
+			reset_range(blk, t, 0, t->memsz);
+		}
 	}
 	goro__unlock(&tlsmods_lock);
 	AT(tp, errno_off, int) = 0;
@@ -370,6 +392,8 @@ struct g *goro__g_of(pthread_t t)
 		return NULL;
 	if (t == (pthread_t)goro__g1.tp || (!goro__started && t == (pthread_t)goro__getfs()))
 		return &goro__g1;
+	if (!curg_off) /* before goro__tls_check: no G but G1 exists yet */
+		return NULL;
 	struct g *gp = AT(t, curg_off, struct g *);
 	if (!gp || gp->tp != (void *)t)
 		return NULL;

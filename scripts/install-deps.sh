@@ -14,6 +14,7 @@ PKGS=(
   file binutils                                      # ELF inspection in tests
   python3 time                                       # trace summary, debug tests, compare
   lbzip2 pbzip2 ripgrep fd-find sysbench memcached libmemcached-tools redis-server redis-tools nginx-light apache2-utils curl stress-ng ffmpeg nodejs openjdk-17-jdk-headless  # tests/apps.bats: the compatibility matrix
+  strace                                             # tests/foreign.bats: a ptrace tool under goro
 )
 
 missing=()

@@ -14,8 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sched/atomic.h"
+
 #include "sched/real.h"
 #include "sched/runtime.h"
+#include "sched/sys.h"
 
 static const char *caller_searchpath(void *caller, char *origin, size_t olen)
 {
@@ -98,3 +101,82 @@ GORO_EXPORT void *dlmopen(Lmid_t lmid, const char *file, int mode)
 		goro__tls_dlopen_fixup();
 	return h;
 }
+
+/* ---- dlsym -----------------------------------------------------------------
+ * A program or library that asks for glibc's own pthread_create (jemalloc:
+ * dlsym(RTLD_NEXT, "pthread_create")) would make a kernel thread goro never
+ * sees.  So a lookup whose answer would be glibc's default version of a
+ * function goro interposes gets goro's instead, as if goro sat just in
+ * front of libc; every other lookup is glibc's own.  RTLD_NEXT and
+ * RTLD_DEFAULT depend on the caller's object, which glibc finds from its
+ * return address: the stubs below therefore tail-jump into glibc's dlsym
+ * with the caller's return address still on the stack.  Lookups made by
+ * goro itself are never redirected, nor dlvsym's: a caller that names a
+ * version asks for that very definition (tests/progs/foreign_threads.c
+ * makes glibc threads so). */
+
+static const struct link_map *self_map(void)
+{
+	static const struct link_map *_Atomic self;
+	return goro__map_once(&self, (const void *)&self_map, "libgoro");
+}
+
+/* RTLD_NEXT from `from`: the first object after it in the search order that
+ * defines name is libgoro or libc. */
+static bool next_is_ours(const struct link_map *from, const char *name)
+{
+	const struct link_map *self = self_map(), *libc = goro__libc_map();
+	for (const struct link_map *lm = from->l_next; lm; lm = lm->l_next) {
+		if (lm == self || lm == libc)
+			return true;
+		if (goro__elf_lookup(lm, name))
+			return false;
+	}
+	return false;
+}
+
+/* goro's function to return instead of glibc's, or NULL: the stub then
+ * runs glibc's own lookup. */
+GORO_HIDDEN void *goro__dl_pick(void *handle, const char *name, void *caller);
+GORO_HIDDEN void *goro__dl_pick(void *handle, const char *name, void *caller)
+{
+	goro__glibc_dl_init(); /* the stubs' jump targets */
+	if (!name || handle == RTLD_DEFAULT) /* goro precedes libc in the global scope */
+		return NULL;
+	const struct link_map *from = goro__map_of(caller);
+	if (!from || from == self_map())
+		return NULL;
+	void *ours = goro__elf_lookup(self_map(), name);
+	if (!ours)
+		return NULL;
+	static void *_Atomic libc;
+	if (!a_load_acq(&libc)) /* a handle with its search list, unlike a bare link map */
+		a_store_rel(&libc, goro__real.dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD));
+	void *glibc = goro__real_dlsym(libc, name); /* its default version */
+	if (!glibc)
+		return NULL;
+	if (handle == RTLD_NEXT)
+		return next_is_ours(from, name) ? ours : NULL;
+	return goro__real_dlsym(handle, name) == glibc ? ours : NULL;
+}
+
+/* dlsym(handle, name): ask goro__dl_pick with the return address; on NULL,
+ * restore the arguments and jump to glibc's dlsym with the caller's frame
+ * untouched. */
+__asm__(".text\n"
+	".globl dlsym\n"
+	".type dlsym, @function\n"
+	"dlsym:\n"
+	"	push %rdi\n"
+	"	push %rsi\n"
+	"	sub $8, %rsp\n" /* 16-aligned for the call */
+	"	mov 24(%rsp), %rdx\n"
+	"	call goro__dl_pick\n"
+	"	add $8, %rsp\n"
+	"	pop %rsi\n"
+	"	pop %rdi\n"
+	"	test %rax, %rax\n"
+	"	jz 1f\n"
+	"	ret\n"
+	"1:	jmp *goro__glibc_dlsym(%rip)\n"
+	".size dlsym, .-dlsym\n");

@@ -173,6 +173,8 @@ static int join(pthread_t t, void **ret, int64_t deadline, bool cancelable)
 {
 	bool gone;
 	struct g *self = getg(), *gp = goro__g_live(t, &gone);
+	if (!gp && !gone && deadline < 0) /* a thread goro did not make (sched/foreign.c): glibc's join */
+		return goro__blocking_real(goro__real.pthread_join(t, ret));
 	if (!gp)
 		return gone && deadline == 0 ? EBUSY : ESRCH;
 	if (gp == self)

@@ -150,6 +150,14 @@ compare_native_goro() {
 # goro_stat NAME [FILE]: prints counter NAME from the single
 # `goro: stats: k=v k=v ...` line in FILE (default: stderr of the last
 # goro_run).  Fails, saying why, when the line or the counter is missing.
+# assert_stat_ge NAME MIN WHERE: goro's counter NAME in the last goro_run's
+# stats line is at least MIN; WHERE names the run in the failure.
+assert_stat_ge() {
+  local v
+  v=$(goro_stat "$1") || return 1
+  [ "$v" -ge "$2" ] || fail "$3: $1=$v, expected >= $2"
+}
+
 goro_stat() {
   local name=$1 file=${2:-$GORO_ERR}
   local lines

@@ -19,6 +19,8 @@ PROGS_C := hello create_join keys once cancel detach thread_names stack_attr \
 PROGS_C += host_fork_soak host_fds host_fd_limit host_setxid_fork host_cancel host_tid host_fork_signal
 PROGS_C += many_threads stack_burst
 PROGS_C += sig_daemon sig_wait_kill sig_cancel_wait sig_alarm_parked sig_kill_mutex sig_exit_handler sig_main_pref sig_rate
+
+PROGS_C += foreign_threads foreign_ptrace
 PROGS_C_BINS := $(PROGS_C:%=$(PROGS_DIR)/%)
 
 PROGS += $(PROGS_C_BINS) \
@@ -148,3 +150,13 @@ PROGS += $(PROGS_DIR)/omp_kernels
 $(PROGS_DIR)/omp_kernels: tests/progs/omp_kernels.c $(PROGS_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(PROGS_CFLAGS) -fopenmp $< -o $@
+
+# Start-up order (tests/early.bats): libearly.so's constructor runs before
+# libgoro's (a DT_NEEDED dependency is initialised before LD_PRELOAD objects).
+$(PROGS_DIR)/libearly.so: tests/progs/early_lib.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGS_CFLAGS) -fPIC -shared $< -o $@
+
+$(PROGS_DIR)/early_ctor: tests/progs/early_ctor.c $(PROGS_DIR)/libearly.so
+	$(CC) $(PROGS_CFLAGS) $< -o $@ -L$(PROGS_DIR) -learly -Wl,-rpath,'$$ORIGIN'
+PROGS += $(PROGS_DIR)/libearly.so $(PROGS_DIR)/early_ctor

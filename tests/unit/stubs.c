@@ -29,6 +29,9 @@ void goro__asyncpreempt2(uint64_t *regs)
 GORO_HIDDEN __thread struct g *goro__curg = &goro__g1;
 #endif
 
+/* The tests run on threads goro did not make: they are all G1 here. */
+struct g *goro__getg_slow(void) { return &goro__g1; }
+
 void stubs_init(int32_t procs)
 {
 	goro__gomaxprocs = procs;
