@@ -1158,6 +1158,7 @@ static void newg_reset(struct g *gp, const struct goro_newg *ng, struct g *self)
 	gp->arg = ng->arg;
 	a_store_rlx(&gp->ctxsaved, 1);
 	gp->result = NULL;
+	gp->cleartid = NULL;
 	gp->detached = ng->detached;
 	gp->njoin = 0;
 	a_store_rlx(&gp->exited, 0);
@@ -1288,6 +1289,11 @@ void goro__goexit(void)
 	__call_tls_dtors();
 	goro__keys_run_destructors(gp);
 	goro__tls_robust_release(gp);
+	if (gp->cleartid) { /* as the kernel's CLONE_CHILD_CLEARTID */
+		a_store_rel((_Atomic int *)gp->cleartid, 0);
+		goro__sys6(SYS_futex, (long)gp->cleartid, FUTEX_WAKE, 1, 0, 0, 0); /* shared, as the kernel's */
+		gp->cleartid = NULL;
+	}
 	if (a_fetch_add(&goro__sched.gcount, -1) == 1) {
 		/* The last thread: the process ends as under nptl, where the
 		 * last thread to exit calls exit(0) (nptl/pthread_create.c). */

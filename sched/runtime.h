@@ -206,6 +206,7 @@ struct g {
 	 * call (Go: g.preempt, the cooperative half). */
 	_Atomic bool preempt;
 	uint8_t resume_syscall; /* GORO_REDO_*: goro__asyncpreempt2 redoes a call */
+	int *cleartid;          /* syscall(SYS_set_tid_address): cleared and woken at exit */
 	int syscalldepth;       /* entersyscall nesting (system() -> waitpid) */
 	/* LockOSThread (Go: g.lockedm): the G runs only on this M. */
 	struct m *lockedm;

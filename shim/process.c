@@ -74,6 +74,8 @@ GORO_EXPORT long syscall(long nr, ...)
 	switch (nr) {
 	case SYS_gettid: /* the G's own tid (shim/tid.c) */
 		return gettid();
+	case SYS_set_tid_address:
+		return goro__set_tid_address((int *)a);
 	case SYS_tgkill:
 		return tgkill((pid_t)a, (pid_t)b, (int)c);
 	case SYS_tkill:

@@ -47,6 +47,18 @@ static int fail(int err)
 
 GORO_EXPORT pid_t gettid(void) { return goro__started ? getg()->tid : (pid_t)goro__sys0(SYS_gettid); }
 
+/* syscall(SYS_set_tid_address, p): the thread's tid, and p is cleared and
+ * woken when the thread ends (goro__goexit), as the kernel does for its
+ * own threads.  The kernel thread's own setting stays nptl's. */
+long goro__set_tid_address(int *p)
+{
+	if (!goro__started)
+		return goro__sys1(SYS_set_tid_address, p);
+	struct g *gp = getg();
+	gp->cleartid = p;
+	return gp->tid;
+}
+
 GORO_EXPORT int tgkill(pid_t tgid, pid_t tid, int sig)
 {
 	struct g *gp = tid > 0 && tgid == goro__sys0(SYS_getpid) ? g_of_tid(tid) : NULL;

@@ -20,8 +20,6 @@
 # the server the way its documentation says (SIGTERM, SIGQUIT, SHUTDOWN) and
 # compares its exit status too.
 #
-# The cases at the bottom fail on main today; each says why (`# needs:`) and
-# runs only with GORO_APPS_PENDING=1 until the fix lands.
 
 load helpers
 load apps_cases
@@ -210,49 +208,25 @@ teardown() {
   app_matrix case_nginx
 }
 
-# --- pending: these fail on main today ---------------------------------------------
+# --- more programs: a compressor, a server, a stress tool, a media tool ------------
 
-# pending: the case runs only with GORO_APPS_PENDING=1 (see the top).
-pending() {
-  [ "${GORO_APPS_PENDING:-0}" = 1 ] ||
-    skip "fails on main today (GORO_APPS_PENDING=1 runs it)"
-}
-
-# needs: sigwait/sigwaitinfo/sigtimedwait consult goro's per-thread pending
-# set (pbzip2's main thread pthread_kill(SIGQUIT)s its terminator thread,
-# which waits in sigwait: the signal stays in goro's set and the waiter
-# blocks in rt_sigtimedwait forever, so pbzip2 hangs at exit).
 @test "apps: pbzip2 -p4 compresses and decompresses as natively" {
-  pending
   need pbzip2 pbzip2
   app_matrix case_pbzip2
 }
 
-# needs: threads goro did not create (redis's jemalloc makes its background
-# threads with glibc's pthread_create, found through dlsym(RTLD_NEXT); such a
-# thread then waits in goro's pthread_cond_wait (shim/cond.c) and parks on an
-# M with no P: SIGSEGV in findrunnable, sched/proc.c, ~5 ms after start).
 @test "apps: redis-server serves redis-benchmark and shuts down as natively" {
-  pending
   need redis-server redis-server
   need redis-benchmark redis-tools
   app_matrix case_redis
 }
 
-
-# needs: interposed calls before goro has started (libGLdispatch's
-# constructor, run before goro's, calls dlopen(NULL); goro's dlopen
-# (shim/dl.c) calls goro__real.dlopen, still NULL: SIGSEGV before main).
 @test "apps: stress-ng pthread and mutex stressors as natively" {
-  pending
   need stress-ng stress-ng
   app_matrix case_stress_ng
 }
 
-# needs: interposed calls before goro has started (as stress-ng: ffmpeg
-# links libGLdispatch through libavdevice's dependencies).
 @test "apps: ffmpeg encodes and decodes with 4 threads as natively" {
-  pending
   need ffmpeg ffmpeg
   app_matrix case_ffmpeg
 }
