@@ -33,16 +33,7 @@ static struct g *clock_g(clockid_t clk)
 		return getg()->tp ? getg() : NULL;
 	if (clk >= 0 || (clk & 7) != CPUCLOCK_THREAD_SCHED)
 		return NULL;
-	int tid = (int)~(clk >> 3);
-	struct g *found = NULL;
-	goro__lock(&goro__allglock);
-	for (struct g *gp = goro__allgs; gp && !found; gp = gp->alllink) {
-		int st = a_load_acq(&gp->status);
-		if (gp->tid == tid && st != G_IDLE && st != G_DEAD)
-			found = gp;
-	}
-	goro__unlock(&goro__allglock);
-	return found;
+	return goro__g_of_tid((int)~(clk >> 3));
 }
 
 static int real_gettime(clockid_t clk, struct timespec *ts)

@@ -50,6 +50,9 @@ static inline long goro__blocking6(long nr, long a, long b, long c, long d, long
 
 /* A blocking call with the P handed off that is a cancellation point: a
  * cancel before or during it ends the G (shim/cancelpt.c). */
+/* The live G whose tid (as programs see it) is tid, 0 for the caller's;
+ * NULL for none (shim/tid.c). */
+struct g *goro__g_of_tid(long tid);
 /* syscall(SYS_set_tid_address) of a G (shim/tid.c). */
 long goro__set_tid_address(int *p);
 long goro__blocking_cancel6(long nr, long a, long b, long c, long d, long e, long f);

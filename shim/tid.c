@@ -22,7 +22,7 @@
 #include "shim/shim.h"
 
 /* The live G whose tid is tid (0: the caller), or NULL. */
-static struct g *g_of_tid(long tid)
+struct g *goro__g_of_tid(long tid)
 {
 	if (!goro__started || tid < 0)
 		return NULL;
@@ -61,7 +61,7 @@ long goro__set_tid_address(int *p)
 
 GORO_EXPORT int tgkill(pid_t tgid, pid_t tid, int sig)
 {
-	struct g *gp = tid > 0 && tgid == goro__sys0(SYS_getpid) ? g_of_tid(tid) : NULL;
+	struct g *gp = tid > 0 && tgid == goro__sys0(SYS_getpid) ? goro__g_of_tid(tid) : NULL;
 	if (!gp)
 		return (int)goro__sys_ret(goro__sys3(SYS_tgkill, tgid, tid, sig));
 	if (sig < 0 || sig >= 64)
@@ -115,7 +115,7 @@ static int set_affinity(struct g *gp, size_t size, const cpu_set_t *set)
 
 GORO_EXPORT int sched_getaffinity(pid_t pid, size_t size, cpu_set_t *set)
 {
-	struct g *gp = g_of_tid(pid);
+	struct g *gp = goro__g_of_tid(pid);
 	if (!gp) {
 		long r = goro__sys3(SYS_sched_getaffinity, pid, size > INT_MAX ? INT_MAX : size, set);
 		if (r < 0)
@@ -129,7 +129,7 @@ GORO_EXPORT int sched_getaffinity(pid_t pid, size_t size, cpu_set_t *set)
 
 GORO_EXPORT int sched_setaffinity(pid_t pid, size_t size, const cpu_set_t *set)
 {
-	struct g *gp = g_of_tid(pid);
+	struct g *gp = goro__g_of_tid(pid);
 	if (!gp)
 		return (int)goro__sys_ret(goro__sys3(SYS_sched_setaffinity, pid, size, set));
 	int err = set_affinity(gp, size, set);
@@ -180,7 +180,7 @@ static int sched_check(int policy, const struct sched_param *sp)
 
 GORO_EXPORT int sched_getscheduler(pid_t pid)
 {
-	struct g *gp = g_of_tid(pid);
+	struct g *gp = goro__g_of_tid(pid);
 	return gp ? gp->sched_policy : (int)goro__sys_ret(goro__sys1(SYS_sched_getscheduler, pid));
 }
 
@@ -197,13 +197,13 @@ static int set_sched(struct g *gp, bool keep, int policy, const struct sched_par
 
 GORO_EXPORT int sched_setscheduler(pid_t pid, int policy, const struct sched_param *sp)
 {
-	struct g *gp = g_of_tid(pid);
+	struct g *gp = goro__g_of_tid(pid);
 	return gp ? set_sched(gp, false, policy, sp) : (int)goro__sys_ret(goro__sys3(SYS_sched_setscheduler, pid, policy, sp));
 }
 
 GORO_EXPORT int sched_getparam(pid_t pid, struct sched_param *sp)
 {
-	struct g *gp = g_of_tid(pid);
+	struct g *gp = goro__g_of_tid(pid);
 	if (!gp)
 		return (int)goro__sys_ret(goro__sys2(SYS_sched_getparam, pid, sp));
 	if (!sp)
@@ -214,13 +214,13 @@ GORO_EXPORT int sched_getparam(pid_t pid, struct sched_param *sp)
 
 GORO_EXPORT int sched_setparam(pid_t pid, const struct sched_param *sp)
 {
-	struct g *gp = g_of_tid(pid);
+	struct g *gp = goro__g_of_tid(pid);
 	return gp ? set_sched(gp, true, 0, sp) : (int)goro__sys_ret(goro__sys2(SYS_sched_setparam, pid, sp));
 }
 
 /* PRIO_PROCESS with a thread's tid (0: the calling thread) is that
  * thread's nice on Linux. */
-static struct g *prio_g(int which, id_t who) { return which == PRIO_PROCESS ? g_of_tid((long)who) : NULL; }
+static struct g *prio_g(int which, id_t who) { return which == PRIO_PROCESS ? goro__g_of_tid((long)who) : NULL; }
 
 /* gp's nice: recorded, else the process's (no M's nice is ever changed;
  * the system call, which cannot fail for the caller, says 20 - nice). */
