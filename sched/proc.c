@@ -1363,6 +1363,10 @@ void goro__schedinit(int32_t procs)
 	for (int32_t i = 0; i < procs; i++) {
 		goro__allp[i].id = i;
 		goro__allp[i].status = P_IDLE;
+		/* sysmon's marks (sysmon_blockcheck, sysmon_reported) use 0 for
+		 * "none yet": a P whose first Gs all came from runnext (which
+		 * keeps the tick, inherit) must not sit at tick 0. */
+		goro__allp[i].schedtick = 1;
 		goro__timers_pinit(&goro__allp[i]);
 	}
 
