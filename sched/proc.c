@@ -306,10 +306,10 @@ static __attribute__((noreturn)) void mexit(struct m *mp)
 	goro__unlock(&goro__sched.lock);
 	uint64_t all = ~0ULL;
 	goro__sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, 8);
-	stack_t ss = { .ss_flags = SS_DISABLE }, old;
-	if (goro__sys2(SYS_sigaltstack, NULL, &old) == 0 && !(old.ss_flags & SS_DISABLE) &&
-	    goro__sys2(SYS_sigaltstack, &ss, NULL) == 0)
-		goro__sys2(SYS_munmap, old.ss_sp, old.ss_size);
+	stack_t ss = { .ss_flags = SS_DISABLE };
+	if (mp->altstack && goro__sys2(SYS_sigaltstack, &ss, NULL) == 0)
+		goro__sys2(SYS_munmap, mp->altstack, mp->altsize);
+	mp->altstack = NULL;
 	goro__g0_libc();
 	__builtin_longjmp(mp->exitbuf, 1);
 }
@@ -1159,6 +1159,9 @@ static void newg_reset(struct g *gp, const struct goro_newg *ng, struct g *self)
 	a_store_rlx(&gp->ctxsaved, 1);
 	gp->result = NULL;
 	gp->cleartid = NULL;
+	gp->cleartid_set = false;
+	gp->altstack = (stack_t){ .ss_flags = SS_DISABLE }; /* a new thread has none */
+	gp->robust = NULL;
 	gp->detached = ng->detached;
 	gp->njoin = 0;
 	a_store_rlx(&gp->exited, 0);
@@ -1373,6 +1376,12 @@ void goro__schedinit(int32_t procs)
 	struct m *m0 = &goro__m0;
 	struct g *g1 = &goro__g1;
 	m0init(m0, g1);
+	/* An alternate signal stack the main thread set before goro started
+	 * is G1's; M0 gets one of the runtime's, as every M (shim/signals.c,
+	 * sigaltstack). */
+	goro__sys2(SYS_sigaltstack, NULL, &g1->altstack);
+	g1->altstack.ss_flags &= ~SS_ONSTACK;
+	goro__signal_minit(m0);
 
 	g1->tp = goro__getfs();
 	g1->m = m0;

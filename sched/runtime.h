@@ -207,6 +207,11 @@ struct g {
 	_Atomic bool preempt;
 	uint8_t resume_syscall; /* GORO_REDO_*: goro__asyncpreempt2 redoes a call */
 	int *cleartid;          /* syscall(SYS_set_tid_address): cleared and woken at exit */
+	bool cleartid_set;      /* cleartid was set: prctl(PR_GET_TID_ADDRESS) reports it */
+	/* The thread's own sigaltstack and set_robust_list (shim/signals.c,
+	 * shim/tid.c): kept in the G, never given to the M it runs on. */
+	stack_t altstack;
+	void *robust;           /* NULL: glibc's head in the G's TCB */
 	int syscalldepth;       /* entersyscall nesting (system() -> waitpid) */
 	/* LockOSThread (Go: g.lockedm): the G runs only on this M. */
 	struct m *lockedm;
@@ -280,6 +285,8 @@ struct m {
 	 * from mstart through exitbuf (__builtin_setjmp), then, once its
 	 * kernel thread is gone, its stack is unmapped and the struct reused
 	 * (reapm). */
+	void *altstack;         /* its signal stack (goro__signal_minit) */
+	size_t altsize;
 	void *stkmap;           /* its stack's mapping (goro__stackalloc) */
 	size_t stkmapsize;
 	void *exitbuf[5];
@@ -865,6 +872,8 @@ size_t goro__tls_area(void);                   /* bytes goro__tls_alloc_at needs
 void *goro__tls_alloc_at(void *top, void **lowp); /* TCB + static TLS below top */
 void goro__tls_setup(struct g *gp, bool reused);
 void goro__tls_robust_release(struct g *gp); /* at G exit: robust mutexes it holds */
+void *goro__tls_robust_head(void *tp);      /* glibc's robust list head in a TCB */
+int *goro__tls_tid_word(void *tp);          /* glibc's tid in a TCB (nptl's clear_child_tid) */
 void goro__tls_dlopen_fixup(void);
 /* Start-up check against a real pthread (its TCB tp, its stack). */
 int goro__tls_check_mthread(void *tp, void *stack, size_t size, char *why, size_t whylen);

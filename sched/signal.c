@@ -213,8 +213,12 @@ void goro__signal_minit(struct m *mp)
 	if (r < 0 && r > -4096)
 		return;
 	stack_t ss = { .ss_sp = (void *)r, .ss_flags = 0, .ss_size = ALTSTACK_SIZE };
-	goro__sys2(SYS_sigaltstack, &ss, NULL);
-	(void)mp;
+	if (goro__sys2(SYS_sigaltstack, &ss, NULL) != 0) {
+		goro__sys2(SYS_munmap, r, ALTSTACK_SIZE);
+		return;
+	}
+	mp->altstack = (void *)r;
+	mp->altsize = ALTSTACK_SIZE;
 }
 
 /* ---- the program's handlers, behind goro's trampoline ----------------------

@@ -437,6 +437,7 @@ void goro__tls_dlopen_fixup(void)
 
 void goro__tls_set_tid(void *tp, int tid) { AT(tp, PD_TID, int) = tid; }
 int goro__tls_tid(void *tp) { return a_load_acq(&AT(tp, PD_TID, _Atomic int)); }
+int *goro__tls_tid_word(void *tp) { return &AT(tp, PD_TID, int); }
 
 static void robust_owner_died(_Atomic uint32_t *w, int tid)
 {
@@ -457,15 +458,18 @@ static void robust_owner_died(_Atomic uint32_t *w, int tid)
  * keeps it at robust_head in the TCB, checked at start-up): each futex
  * word still owned by the G's tid gets FUTEX_OWNER_DIED, and a waiter is
  * woken, so its pthread_mutex_lock returns EOWNERDEAD. */
+void *goro__tls_robust_head(void *tp) { return (char *)tp + PD_ROBUST_HEAD; }
+
 void goro__tls_robust_release(struct g *gp)
 {
-	char *tp = gp->tp;
-	char *head = tp + PD_ROBUST_HEAD;
-	long off = AT(tp, PD_ROBUST_FUTEX_OFF, long);
-	/* struct robust_list_head is kernel ABI: list, futex_offset, list_op_pending */
-	char *pending = AT(tp, PD_ROBUST_HEAD + 16, char *);
+	/* The list the thread registered (set_robust_list, shim/tid.c), by
+	 * default glibc's.  struct robust_list_head is kernel ABI: list,
+	 * futex_offset, list_op_pending. */
+	char *head = gp->robust ? gp->robust : goro__tls_robust_head(gp->tp);
+	long off = AT(head, 8, long);
+	char *pending = AT(head, 16, char *);
 	int n = 0;
-	for (char *e = AT(tp, PD_ROBUST_HEAD, char *); e && e != head && n < 2048; n++) {
+	for (char *e = AT(head, 0, char *); e && e != head && n < 2048; n++) {
 		char *next = *(char **)e;
 		if (e != pending)
 			robust_owner_died((_Atomic uint32_t *)(e + off), gp->tid);
@@ -473,7 +477,9 @@ void goro__tls_robust_release(struct g *gp)
 	}
 	if (pending)
 		robust_owner_died((_Atomic uint32_t *)(pending + off), gp->tid);
-	AT(tp, PD_ROBUST_HEAD, void *) = head;
+	if (!gp->robust) /* the TCB is reused with the G */
+		AT(head, 0, void *) = head;
+	gp->robust = NULL;
 }
 /* fork (sched/fork.c): a child's pthread_create reinitialises TCBs. */
 void goro__tls_fork(enum goro_fork_phase ph) { goro__fork_lock(&tlsmods_lock, ph); }

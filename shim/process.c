@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -76,6 +77,13 @@ GORO_EXPORT long syscall(long nr, ...)
 		return gettid();
 	case SYS_set_tid_address:
 		return goro__set_tid_address((int *)a);
+	case SYS_set_robust_list:
+	case SYS_get_robust_list:
+		return goro__sys_ret(goro__robust_list(nr, a, b, c));
+	case SYS_sigaltstack:
+		return goro__sys_ret(goro__sigaltstack((const stack_t *)a, (stack_t *)b));
+	case SYS_prctl:
+		return prctl((int)a, b, c, d, e);
 	case SYS_tgkill:
 		return tgkill((pid_t)a, (pid_t)b, (int)c);
 	case SYS_tkill:

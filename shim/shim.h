@@ -55,6 +55,9 @@ static inline long goro__blocking6(long nr, long a, long b, long c, long d, long
 struct g *goro__g_of_tid(long tid);
 /* syscall(SYS_set_tid_address) of a G (shim/tid.c). */
 long goro__set_tid_address(int *p);
+long goro__sigaltstack(const stack_t *ss, stack_t *old);
+long goro__robust_list(long nr, long a, long b, long c);
+int goro__setname(struct g *gp, const char *name, bool truncate);
 long goro__blocking_cancel6(long nr, long a, long b, long c, long d, long e, long f);
 
 /* A cancellation point: act on a pending deferred cancel. */

@@ -313,3 +313,63 @@ GORO_EXPORT __sighandler_t signal(int sig, __sighandler_t h)
 		return SIG_ERR;
 	return old.sa_handler;
 }
+
+/* ---- alternate signal stacks -------------------------------------------- */
+
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1U << 31) /* include/uapi/linux/signal.h */
+#endif
+#define SS_MODE_MASK 0x7fffffff /* ss_flags without SS_AUTODISARM */
+#define SS_ARM_BIT (~SS_MODE_MASK)
+
+/* Natively every thread has an alternate signal stack of its own.  A G moves
+ * between Ms, and each M keeps the runtime's (goro__signal_minit): a
+ * program's stack handed to the kernel thread would stay there after the G
+ * moved on and freed it (stress-ng's and Rust's threads unmap theirs at
+ * exit), and the next SA_ONSTACK signal that M takes kills the process.  So
+ * a G's setting is kept in the G and reported back as the kernel would; its
+ * SA_ONSTACK handlers run on the M's stack.  The kernel still judges a new
+ * setting (EINVAL, ENOMEM, EFAULT, EPERM while on it): it is tried on the
+ * M, whose own is put back at once. */
+long goro__sigaltstack(const stack_t *ss, stack_t *old)
+{
+	struct g *gp = goro__started ? getg() : NULL;
+	if (!gp || gp->nop || !gp->m || !gp->m->altstack)
+		return goro__sys2(SYS_sigaltstack, ss, old);
+	struct m *mp = gp->m;
+	mp->locks++; /* stay on this M until its own stack is back */
+	stack_t prev = gp->altstack, mine;
+	/* In a handler on the M's stack: natively on the G's own, if it has
+	 * one (the kernel, asked here, would say EPERM either way). */
+	bool inm = (uintptr_t)&prev - (uintptr_t)mp->altstack < mp->altsize;
+	bool on = inm && prev.ss_size;
+	long r = 0;
+	if (ss) {
+		/* The kernel's checks (kernel/signal.c, do_sigaltstack). */
+		int mode = ss->ss_flags & SS_MODE_MASK;
+		if (on)
+			r = -EPERM;
+		else if (!inm && (r = goro__sys2(SYS_sigaltstack, ss, &mine)) == 0)
+			goro__sys2(SYS_sigaltstack, &mine, NULL);
+		else if (inm && mode != 0 && mode != SS_ONSTACK && mode != SS_DISABLE)
+			r = -EINVAL;
+		else if (inm && mode != SS_DISABLE && ss->ss_size < (size_t)sysconf(_SC_MINSIGSTKSZ))
+			r = -ENOMEM;
+		if (r == 0) {
+			gp->altstack = *ss;
+			if (mode == SS_DISABLE)
+				gp->altstack = (stack_t){ .ss_flags = ss->ss_flags };
+		}
+	}
+	mp->locks--;
+	if (r == 0 && old) {
+		*old = prev;
+		old->ss_flags = (!prev.ss_size ? SS_DISABLE : on ? SS_ONSTACK : 0) | (prev.ss_flags & SS_ARM_BIT);
+	}
+	return r;
+}
+
+GORO_EXPORT int sigaltstack(const stack_t *ss, stack_t *old)
+{
+	return (int)goro__sys_ret(goro__sigaltstack(ss, old));
+}

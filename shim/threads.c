@@ -3,9 +3,11 @@
  * (POSIX errors as return values, errno untouched). */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -317,16 +319,37 @@ GORO_EXPORT int pthread_setschedprio(pthread_t t, int prio)
 	return setsched(gp, gp->sched_policy, prio);
 }
 
+/* A thread's name (comm): kept in the G.  The main thread's is also the
+ * process's (ps, pkill), so G1's goes to the main kernel thread too.
+ * truncate: prctl(PR_SET_NAME) cuts it to 15 bytes; pthread_setname_np
+ * refuses a longer one (ERANGE). */
+int goro__setname(struct g *gp, const char *name, bool truncate)
+{
+	size_t n = strnlen(name, sizeof gp->name);
+	if (n >= sizeof gp->name) {
+		if (!truncate)
+			return ERANGE;
+		n = sizeof gp->name - 1;
+	}
+	memcpy(gp->name, name, n);
+	gp->name[n] = 0;
+	if (gp == &goro__g1) {
+		char path[64];
+		long pid = goro__sys0(SYS_getpid);
+		(void)snprintf(path, sizeof path, "/proc/self/task/%ld/comm", pid);
+		long fd = goro__sys3(SYS_open, (long)path, O_WRONLY | O_CLOEXEC, 0);
+		if (fd >= 0) {
+			goro__sys3(SYS_write, fd, (long)gp->name, (long)n);
+			goro__sys1(SYS_close, fd);
+		}
+	}
+	return 0;
+}
+
 GORO_EXPORT int pthread_setname_np(pthread_t t, const char *name)
 {
 	struct g *gp = goro__g_live(t, NULL);
-	if (!gp)
-		return ESRCH;
-	size_t n = strlen(name);
-	if (n >= sizeof gp->name)
-		return ERANGE;
-	memcpy(gp->name, name, n + 1);
-	return 0;
+	return gp ? goro__setname(gp, name, false) : ESRCH;
 }
 
 GORO_EXPORT int pthread_getname_np(pthread_t t, char *buf, size_t len)

@@ -14,6 +14,8 @@
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
+#include <stdarg.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -56,7 +58,62 @@ long goro__set_tid_address(int *p)
 		return goro__sys1(SYS_set_tid_address, p);
 	struct g *gp = getg();
 	gp->cleartid = p;
+	gp->cleartid_set = true;
 	return gp->tid;
+}
+
+/* syscall(SYS_set_robust_list / SYS_get_robust_list): the list the kernel
+ * walks at a thread's exit is the G's, walked at its end
+ * (goro__tls_robust_release); by default glibc's head in the G's TCB, as
+ * nptl registers it.  Registering it on the M would leave the M pointing
+ * into the G's memory after the G ended (stress-ng registers a copy on
+ * its stack). */
+long goro__robust_list(long nr, long a, long b, long c)
+{
+	if (!goro__started)
+		return goro__sys3(nr, a, b, c);
+	if (nr == SYS_set_robust_list) {
+		if ((size_t)b != 3 * sizeof(void *)) /* struct robust_list_head */
+			return -EINVAL;
+		getg()->robust = (void *)a;
+		return 0;
+	}
+	struct g *gp = a == 0 ? getg() : goro__g_of_tid(a);
+	if (!gp)
+		return goro__sys3(nr, a, b, c);
+	void *head = gp->robust ? gp->robust : goro__tls_robust_head(gp->tp);
+	*(void **)b = head;
+	*(size_t *)c = 3 * sizeof(void *);
+	return 0;
+}
+
+/* prctl(2): the per-thread settings of a G, not of the M it runs on. */
+GORO_EXPORT int prctl(int option, ...)
+{
+	va_list ap;
+	va_start(ap, option);
+	unsigned long a2 = va_arg(ap, unsigned long), a3 = va_arg(ap, unsigned long);
+	unsigned long a4 = va_arg(ap, unsigned long), a5 = va_arg(ap, unsigned long);
+	va_end(ap);
+	struct g *gp = goro__started ? getg() : NULL;
+	if (gp && !gp->nop) {
+		switch (option) {
+		case PR_GET_TID_ADDRESS: /* nptl's: the tid word in the TCB */
+			*(int **)a2 = gp->cleartid_set ? gp->cleartid : goro__tls_tid_word(gp->tp);
+			return 0;
+		case PR_SET_NAME:
+			return goro__setname(gp, (const char *)a2, true);
+		case PR_GET_NAME:
+			if (gp->name[0]) {
+				memcpy((char *)a2, gp->name, sizeof gp->name);
+				return 0;
+			}
+			break; /* never named: its creator's, which the kernel thread has */
+		default:
+			break;
+		}
+	}
+	return (int)goro__sys_ret(goro__sys6(SYS_prctl, option, (long)a2, (long)a3, (long)a4, (long)a5, 0));
 }
 
 GORO_EXPORT int tgkill(pid_t tgid, pid_t tid, int sig)

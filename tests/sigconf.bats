@@ -73,3 +73,9 @@ daemon_run() {
 @test "sig_rate: 300 process signals sent one after another are all handled (main in sem_wait, nanosleep, computing); 200 pauses under a 1 ms ITIMER_REAL" {
   compare_native_goro sig_rate
 }
+
+@test "sig_altstack: sigaltstack, prctl names, tid addresses and robust lists stay per thread while threads move between kernel threads; SA_ONSTACK signals after a thread unmapped its stack (stress-ng's pthread stressor)" {
+  compare_native_goro sig_altstack
+  # (the last goro_run: its threads yielded and slept in every round)
+  assert_stat_ge context_switches 320 "sig_altstack at GOMAXPROCS=${GORO_PROCS##* }"
+}
