@@ -81,6 +81,8 @@ void goro__notesleep(struct goro_note *n);
 /* ---- context --------------------------------------------------------------
  * Callee-saved state of a switched-out G (sched/asm_amd64.S knows the
  * offsets).  Go: gobuf. */
+#define GORO_NSIGSTACKS 4 /* signal stacks a G holds at once; beyond, it shares its M's */
+
 struct goro_gctx {
 	uint64_t rsp, rbx, rbp, r12, r13, r14, r15; /* 0 .. 48 */
 	uint32_t mxcsr;                             /* 56 */
@@ -212,6 +214,10 @@ struct g {
 	 * shim/tid.c): kept in the G, never given to the M it runs on. */
 	stack_t altstack;
 	void *robust;           /* NULL: glibc's head in the G's TCB */
+	/* Signal stacks of Ms it left while running on them, in a handler
+	 * (sched/signal.c, goro__sigstack_leave); unmapped once it is off. */
+	void *sigstacks[GORO_NSIGSTACKS];
+	int nsigstacks;
 	int syscalldepth;       /* entersyscall nesting (system() -> waitpid) */
 	/* LockOSThread (Go: g.lockedm): the G runs only on this M. */
 	struct m *lockedm;
@@ -287,6 +293,7 @@ struct m {
 	 * (reapm). */
 	void *altstack;         /* its signal stack (goro__signal_minit) */
 	size_t altsize;
+	void (*altfn)(struct g *); /* mcall's fn, after goro__sigstack_leave */
 	void *stkmap;           /* its stack's mapping (goro__stackalloc) */
 	size_t stkmapsize;
 	void *exitbuf[5];
@@ -871,6 +878,10 @@ void *goro__tls_alloc(void);                   /* fresh TCB + static TLS */
 size_t goro__tls_area(void);                   /* bytes goro__tls_alloc_at needs */
 void *goro__tls_alloc_at(void *top, void **lowp); /* TCB + static TLS below top */
 void goro__tls_setup(struct g *gp, bool reused);
+/* A G leaving its M while on the M's signal stack (sched/signal.c). */
+bool goro__on_sigstack(const struct g *gp, uintptr_t sp);
+void goro__sigstack_leave(struct g *gp, struct m *mp);
+void goro__sigstack_reclaim(struct g *gp, uintptr_t sp);
 void goro__tls_robust_release(struct g *gp); /* at G exit: robust mutexes it holds */
 void *goro__tls_robust_head(void *tp);      /* glibc's robust list head in a TCB */
 int *goro__tls_tid_word(void *tp);          /* glibc's tid in a TCB (nptl's clear_child_tid) */

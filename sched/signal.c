@@ -199,6 +199,8 @@ void goro__signal_init(void)
 		goro__real.sigaction(SIGSEGV, &sa, NULL);
 }
 
+static void sigstack_new(struct m *mp);
+
 /* Per-M set-up: an alternate signal stack, so the overflow report runs
  * when a G's stack is exhausted (Go: minit/minitSignalStack). */
 void goro__signal_minit(struct m *mp)
@@ -208,6 +210,52 @@ void goro__signal_minit(struct m *mp)
 	 * default): a usleep(50) would take ~110 us.  1 ns asks for the
 	 * deadline itself; coalescing happens in goro's own timer heap. */
 	goro__sys2(SYS_prctl, PR_SET_TIMERSLACK, 1);
+	sigstack_new(mp);
+}
+
+/* ---- a G leaving its M while on the M's signal stack ---------------------
+ * A program's handler runs on the M's signal stack (a G's own sigaltstack
+ * is kept in the G: shim/signals.c) and may park there (a lock, a sleep)
+ * or be preempted.  Its frames, the kernel's signal frame among them, must
+ * stay with the G while the M takes other signals: the M gives the G that
+ * stack and takes a new one (goro__sigstack_leave, on g0, where the kernel
+ * allows the change), and the G unmaps it once it runs on no signal stack
+ * (goro__sigstack_reclaim).  goro_trampoline makes sigreturn restore the
+ * stack of the M it returns on, not of the one it came in on. */
+bool goro__on_sigstack(const struct g *gp, uintptr_t sp)
+{
+	const struct m *mp = gp->m;
+	if (mp && sp - (uintptr_t)mp->altstack < mp->altsize)
+		return true;
+	for (int i = 0; i < gp->nsigstacks; i++)
+		if (sp - (uintptr_t)gp->sigstacks[i] < ALTSTACK_SIZE)
+			return true;
+	return false;
+}
+
+void goro__sigstack_leave(struct g *gp, struct m *mp)
+{
+	void *old = mp->altstack;
+	if (gp->nsigstacks == GORO_NSIGSTACKS)
+		return;
+	sigstack_new(mp);
+	if (mp->altstack != old)
+		gp->sigstacks[gp->nsigstacks++] = old;
+}
+
+void goro__sigstack_reclaim(struct g *gp, uintptr_t sp)
+{
+	if (goro__on_sigstack(gp, sp))
+		return;
+	for (int i = 0; i < gp->nsigstacks; i++)
+		goro__sys2(SYS_munmap, gp->sigstacks[i], ALTSTACK_SIZE);
+	gp->nsigstacks = 0;
+}
+
+/* A new signal stack for mp's kernel thread (the old one, if any, is left
+ * to its caller). */
+static void sigstack_new(struct m *mp)
+{
 	long r = goro__sys6(SYS_mmap, 0, ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (r < 0 && r > -4096)
@@ -336,6 +384,11 @@ static void goro_trampoline(int sig, siginfo_t *si, void *uc)
 	else if (is_caught(&a))
 		a.sa_handler(sig);
 	gp->inhandler--;
+	/* sigreturn sets the kernel thread's signal stack from uc_stack: the
+	 * G may have moved to another M in the handler. */
+	struct m *now = gp->m;
+	if (now && now->altstack && uc)
+		((ucontext_t *)uc)->uc_stack = (stack_t){ .ss_sp = now->altstack, .ss_size = now->altsize };
 	goro__sig_leave(fs);
 }
 

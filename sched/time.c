@@ -264,6 +264,15 @@ enum goro_wake goro__park_until(goro_unlockf unlockf, void *arg, const char *rea
 	if (__builtin_expect(gp->nop || !goro__started, 0))
 		return goro__park_nop(gp, unlockf, arg, when); /* no P to park on */
 	struct m *mp = gp->m;
+	if (__builtin_expect(mp && gp == mp->g0, 0)) {
+		/* A program's signal handler on g0 (its M was between Gs):
+		 * there is no G to park, so the kernel thread blocks, as a
+		 * thread without a P does; wakers see `nop` meanwhile. */
+		gp->nop = true;
+		enum goro_wake w = goro__park_nop(gp, unlockf, arg, when);
+		gp->nop = false;
+		return w;
+	}
 	if (when >= 0) {
 		struct p *pp = mp && mp->p ? mp->p : &goro__allp[0];
 		struct goro_timers *t = &pp->timers;

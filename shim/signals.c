@@ -341,7 +341,7 @@ long goro__sigaltstack(const stack_t *ss, stack_t *old)
 	stack_t prev = gp->altstack, mine;
 	/* In a handler on the M's stack: natively on the G's own, if it has
 	 * one (the kernel, asked here, would say EPERM either way). */
-	bool inm = (uintptr_t)&prev - (uintptr_t)mp->altstack < mp->altsize;
+	bool inm = goro__on_sigstack(gp, (uintptr_t)&prev);
 	bool on = inm && prev.ss_size;
 	long r = 0;
 	if (ss) {

@@ -79,3 +79,7 @@ daemon_run() {
   # (the last goro_run: its threads yielded and slept in every round)
   assert_stat_ge context_switches 320 "sig_altstack at GOMAXPROCS=${GORO_PROCS##* }"
 }
+
+@test "sig_handler_sleep: handlers that sleep (a park) while their threads sleep and wake, 200 of them; one that lands on the scheduler's stack blocks that kernel thread instead of parking the scheduler" {
+  compare_native_goro sig_handler_sleep
+}
