@@ -378,33 +378,12 @@ static void goro_trampoline(int sig, siginfo_t *si, void *uc)
 		a_fetch_and(&wrapped, ~b);
 	}
 	errno = saved;
-	/* The handler's mask is the thread's while it runs (the kernel's,
-	 * natively): kept in the G too, so a signal sent to it meanwhile stays
-	 * recorded instead of pending on a kernel thread the G may leave if
-	 * the handler parks (it then went to whatever ran there next). */
-	bool isg = gp->m && gp != gp->m->g0 && !gp->nop && uc;
-	uint64_t outside = gp->sigmask, *ucmask = uc ? (uint64_t *)&((ucontext_t *)uc)->uc_sigmask : NULL;
-	uint64_t entrymask = ucmask ? *ucmask : 0;
-	if (isg) {
-		uint64_t in = *(uint64_t *)&a.sa_mask | (a.sa_flags & SA_NODEFER ? 0 : GORO_SIGBIT(sig));
-		gp->sigmask |= in;
-		gp->m->sigmask |= in;
-	}
 	gp->inhandler++;
 	if (a.sa_flags & SA_SIGINFO)
 		a.sa_sigaction(sig, si, uc);
 	else if (is_caught(&a))
 		a.sa_handler(sig);
 	gp->inhandler--;
-	if (isg) {
-		/* sigreturn installs uc_sigmask on the kernel thread the G is on
-		 * now: the G's own mask, or the one the handler wrote there. */
-		uint64_t keep = GORO_SIGBIT(goro__signudge) | GORO_SIGBIT(SIGILL); /* never blocked there */
-		gp->sigmask = *ucmask == entrymask ? outside : (*ucmask & ~keep) | (outside & keep);
-		*ucmask = gp->sigmask & ~keep;
-		gp->m->sigmask = gp->sigmask;
-		goro__sig_deliver_at_return(gp, gp->sigmask);
-	}
 	/* sigreturn sets the kernel thread's signal stack from uc_stack: the
 	 * G may have moved to another M in the handler. */
 	struct m *now = gp->m;
