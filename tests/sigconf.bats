@@ -83,3 +83,7 @@ daemon_run() {
 @test "sig_handler_sleep: handlers that sleep (a park) while their threads sleep and wake, 200 of them; one that lands on the scheduler's stack blocks that kernel thread instead of parking the scheduler" {
   compare_native_goro sig_handler_sleep
 }
+
+@test "sig_longjmp: handlers left with siglongjmp (raise and pthread_kill to itself, 5 threads x 50 rounds): the signal is unblocked again and taken next round" {
+  compare_native_goro sig_longjmp
+}
