@@ -15,6 +15,7 @@
 #include "preload/preload.h"
 #include "sched/runtime.h"
 #include "sched/sys.h"
+#include "shim/blocking.h"
 
 #define GORO_STACK_MIN (16UL << 10) /* PTHREAD_STACK_MIN */
 #define GORO_STACK_MAX (1UL << 30)
@@ -158,10 +159,15 @@ static void parse_locked(const char *v)
 static void parse_debug(const char *v)
 {
 	static const char accepted[] = "comma-separated schedtrace=MS (0 to 3600000), scheddetail=0|1, "
-				       "deadlock=abort|hang";
+				       "deadlock=abort|hang, blocking";
 	const char *p = v;
 	do {
 		size_t n = strcspn(p, ",");
+		if (n == 8 && strncmp(p, "blocking", 8) == 0) {
+			goro__blk_debug = true; /* shim/blocking.c: what was patched */
+			p += n;
+			continue;
+		}
 		const char *eq = memchr(p, '=', n);
 		if (!eq)
 			bad("GORO_DEBUG", v, accepted);
@@ -235,6 +241,7 @@ static const struct {
 	{ "GORO_TRAP", parse_trap },
 	{ "GORO_TRACE", parse_trace },      { "GORO_LOCKED", parse_locked },
 	{ "GORO_DEBUG", parse_debug },      { "GORO_PREEMPT", parse_preempt },
+	{ "GORO_BLOCKING", goro__blocking_parse },
 };
 
 void goro__config_parse(void)

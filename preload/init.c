@@ -13,6 +13,7 @@
 #include "sched/runtime.h"
 #include "sched/sys.h"
 #include "shim/shim.h"
+#include "shim/blocking.h"
 
 #ifndef HWCAP2_FSGSBASE
 #define HWCAP2_FSGSBASE (1 << 1)
@@ -60,6 +61,7 @@ void goro__ensure_init(void)
 	goro__sysmon_start();
 	goro__fork_init();
 	goro__trace_init();
+	goro__blocking_install();
 	if (atexit(print_stats_at_exit) != 0)
 		goro__write_err("goro: cannot register the GORO_STATS report\n");
 #ifdef GORO_DEBUG_BUILD

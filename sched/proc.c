@@ -1436,7 +1436,7 @@ struct counter {
 	long long v;
 	bool live;
 };
-enum { NCOUNTERS = 28 };
+enum { NCOUNTERS = 29 };
 
 static void counters(struct counter c[NCOUNTERS])
 {
@@ -1477,6 +1477,7 @@ static void counters(struct counter c[NCOUNTERS])
 		{ "fsgsbase", goro__fsgsbase, false },
 		{ "stacks_scavenged", (long long)a_load_rlx(&goro__sched.gscavenged), false },
 		{ "ms_exited", (long long)goro__sched.nmexit, false },
+		{ "declared_calls", (long long)a_load_rlx(&goro__sched.ndeclared), false },
 	};
 	memcpy(c, all, sizeof all);
 }

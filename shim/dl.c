@@ -19,6 +19,7 @@
 #include "sched/real.h"
 #include "sched/runtime.h"
 #include "sched/sys.h"
+#include "shim/blocking.h"
 
 static const char *caller_searchpath(void *caller, char *origin, size_t olen)
 {
@@ -89,8 +90,10 @@ GORO_EXPORT void *dlopen(const char *file, int mode)
 	}
 	if (!h)
 		h = goro__real.dlopen(file, mode);
-	if (h && goro__started)
+	if (h && goro__started) {
 		goro__tls_dlopen_fixup();
+		goro__blocking_dlopen();
+	}
 	return h;
 }
 
@@ -141,6 +144,9 @@ GORO_HIDDEN void *goro__dl_pick(void *handle, const char *name, void *caller);
 GORO_HIDDEN void *goro__dl_pick(void *handle, const char *name, void *caller)
 {
 	goro__glibc_dl_init(); /* the stubs' jump targets */
+	void *declared = name && (handle == RTLD_DEFAULT || handle == RTLD_NEXT) ? goro__blocking_wrapper(name) : NULL;
+	if (declared) /* GORO_BLOCKING: a program that looks it up goes through the wrapper too */
+		return declared;
 	if (!name || handle == RTLD_DEFAULT) /* goro precedes libc in the global scope */
 		return NULL;
 	const struct link_map *from = goro__map_of(caller);

@@ -160,3 +160,17 @@ $(PROGS_DIR)/libearly.so: tests/progs/early_lib.c
 $(PROGS_DIR)/early_ctor: tests/progs/early_ctor.c $(PROGS_DIR)/libearly.so
 	$(CC) $(PROGS_CFLAGS) $< -o $@ -L$(PROGS_DIR) -learly -Wl,-rpath,'$$ORIGIN'
 PROGS += $(PROGS_DIR)/libearly.so $(PROGS_DIR)/early_ctor
+
+# Declared blocking calls (tests/blocking.bats): the vendor library, linked;
+# its dlopen'ed caller; the program using both.
+PROGS += $(PROGS_DIR)/libvendor.so $(PROGS_DIR)/libvendplug.so $(PROGS_DIR)/blocking
+
+$(PROGS_DIR)/libvendor.so: tests/progs/libvendor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROGS_CFLAGS) -fPIC -shared $< -o $@
+
+$(PROGS_DIR)/libvendplug.so: tests/progs/libvendplug.c $(PROGS_DIR)/libvendor.so
+	$(CC) $(PROGS_CFLAGS) -fPIC -shared $< -o $@ -L$(PROGS_DIR) -lvendor -Wl,-rpath,'$$ORIGIN'
+
+$(PROGS_DIR)/blocking: tests/progs/blocking.c $(PROGS_HDRS) $(PROGS_DIR)/libvendor.so $(PROGS_DIR)/libvendplug.so
+	$(CC) $(PROGS_CFLAGS) $< -o $@ -L$(PROGS_DIR) -lvendor -Wl,-rpath,'$$ORIGIN' -ldl

@@ -1,0 +1,120 @@
+/* Declared blocking calls (tests/blocking.bats): the vendor library's
+ * calls reached directly (the program's GOT), through a function pointer
+ * (GLOB_DAT), through dlsym(RTLD_DEFAULT), and from a dlopen'ed library.
+ *
+ *   blocking values   results and errno of every way in: 7 declared calls
+ *   blocking wait W   W's vendor_wait ("direct" or "plug") blocks on an empty
+ *                     pipe; a worker counts to ROUNDS and only then writes
+ *   blocking spin     vendor_spin waits for a flag a worker sets
+ */
+#include <dlfcn.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include "check.h"
+
+int vendor_wait(int fd, char *buf, int n);
+void vendor_spin(volatile int *flag);
+double vendor_sum(int a, long b, double c, char *s);
+
+#define ROUNDS 100000
+
+static double (*volatile sum_ptr)(int, long, double, char *);
+static int (*plug_wait)(int, char *, int);
+static double (*plug_sum)(int, long, double, char *);
+static int pfd[2];
+static atomic_int entered;
+static volatile int flag;
+static atomic_long work;
+
+static void open_plugin(void)
+{
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof path - 32);
+	CHECK(n > 0, "readlink /proc/self/exe");
+	path[n] = 0;
+	strcpy(strrchr(path, '/') + 1, "libvendplug.so");
+	void *h = dlopen(path, RTLD_NOW);
+	CHECK(h != NULL, "dlopen libvendplug.so");
+	plug_wait = (int (*)(int, char *, int))dlsym(h, "plug_wait");
+	plug_sum = (double (*)(int, long, double, char *))dlsym(h, "plug_sum");
+	CHECK(plug_wait && plug_sum, "dlsym plug_*");
+}
+
+static void show(const char *how, double r)
+{
+	printf("%s: %.3f errno=%d\n", how, r, errno);
+}
+
+static int values(void)
+{
+	errno = 0;
+	show("direct", vendor_sum(7, 100000000000L, 0.25, "abc"));
+	show("direct", vendor_sum(-3, -5, -1.5, ""));
+	sum_ptr = vendor_sum; /* its address from the GOT: R_X86_64_GLOB_DAT */
+	show("pointer", sum_ptr(11, 2, 3.5, "hello"));
+	double (*f)(int, long, double, char *) = (double (*)(int, long, double, char *))dlsym(RTLD_DEFAULT, "vendor_sum");
+	CHECK(f != NULL, "dlsym(RTLD_DEFAULT, vendor_sum)");
+	show("dlsym", f(5, 6, 7.0, "xy"));
+	show("plugin", plug_sum(13, 1, 0.5, "four"));
+	char buf[8];
+	errno = 0;
+	int r = vendor_wait(-1, buf, 1);
+	printf("bad fd: %d errno=%d\n", r, errno);
+	CHECK(pipe(pfd) == 0, "pipe");
+	CHECK(write(pfd[1], "ok", 2) == 2, "write");
+	r = plug_wait(pfd[0], buf, sizeof buf);
+	printf("plugin read: %d %.2s\n", r, buf);
+	return 0;
+}
+
+static void *counter(void *arg)
+{
+	while (!atomic_load(&entered))
+		sched_yield();
+	for (int i = 0; i < ROUNDS; i++)
+		atomic_fetch_add(&work, 1);
+	if (arg)
+		__atomic_store_n(&flag, 1, __ATOMIC_RELEASE);
+	else
+		CHECK(write(pfd[1], "done", 4) == 4, "write");
+	return NULL;
+}
+
+static int wait_mode(const char *how)
+{
+	char buf[8] = { 0 };
+	pthread_t t;
+	CHECK(pipe(pfd) == 0, "pipe");
+	CHECK_OK(pthread_create(&t, NULL, counter, NULL));
+	atomic_store(&entered, 1);
+	int r = strcmp(how, "plug") == 0 ? plug_wait(pfd[0], buf, 4) : vendor_wait(pfd[0], buf, 4);
+	CHECK_OK(pthread_join(t, NULL));
+	printf("%s read: %d %s, work %ld\n", how, r, buf, atomic_load(&work));
+	return 0;
+}
+
+static int spin_mode(void)
+{
+	pthread_t t;
+	CHECK_OK(pthread_create(&t, NULL, counter, (void *)1));
+	atomic_store(&entered, 1);
+	vendor_spin(&flag);
+	CHECK_OK(pthread_join(t, NULL));
+	printf("spin done, work %ld\n", atomic_load(&work));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IONBF, 0);
+	open_plugin();
+	if (argc > 1 && strcmp(argv[1], "values") == 0)
+		return values();
+	if (argc > 2 && strcmp(argv[1], "wait") == 0)
+		return wait_mode(argv[2]);
+	if (argc > 1 && strcmp(argv[1], "spin") == 0)
+		return spin_mode();
+	fprintf(stderr, "usage: blocking values | wait direct|plug | spin\n");
+	return 2;
+}

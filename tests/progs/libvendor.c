@@ -1,0 +1,37 @@
+/* A "vendor" library whose calls block where goro cannot see them
+ * (tests/blocking.bats): vendor_wait reads with its own `syscall`
+ * instruction, vendor_spin busy-waits on a flag in user space, vendor_sum
+ * takes mixed argument types and sets errno. */
+#include <errno.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+int vendor_wait(int fd, char *buf, int n);
+void vendor_spin(volatile int *flag);
+double vendor_sum(int a, long b, double c, char *s);
+
+int vendor_wait(int fd, char *buf, int n)
+{
+	long r;
+	__asm__ volatile("syscall"
+			 : "=a"(r)
+			 : "0"((long)SYS_read), "D"((long)fd), "S"(buf), "d"((long)n)
+			 : "rcx", "r11", "memory");
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return (int)r;
+}
+
+void vendor_spin(volatile int *flag)
+{
+	while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE))
+		__asm__ volatile("pause");
+}
+
+double vendor_sum(int a, long b, double c, char *s)
+{
+	errno = a;
+	return (double)a + (double)b + c + (double)strlen(s);
+}
