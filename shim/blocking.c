@@ -26,10 +26,16 @@ static const char accepted[] = "accepted: [library:]function:return(type,...)[!]
 			       "long ulong size_t ssize_t ptr double float (void only as the return or as "
 			       "the sole argument; no '...'), or @file with one entry per line";
 
+/* The entry is quoted with every byte outside printable ASCII as '?': a
+ * newline in it cannot make a second line. */
 static __attribute__((noreturn)) void bad_entry(const char *entry, size_t n, const char *what)
 {
-	goro__refuse("GORO_BLOCKING entry \"%.*s\" is not valid: %s; %s", (int)(n > 200 ? 200 : n), entry,
-		     what, accepted);
+	char shown[201];
+	size_t k = n < sizeof shown - 1 ? n : sizeof shown - 1;
+	for (size_t i = 0; i < k; i++)
+		shown[i] = entry[i] >= 0x20 && entry[i] < 0x7f ? entry[i] : '?';
+	shown[k] = 0;
+	goro__refuse("GORO_BLOCKING entry \"%s\" is not valid: %s; %s", shown, what, accepted);
 }
 
 /* The type named by s[0..n), or -1. */
@@ -170,7 +176,7 @@ static void parse_list(const char *s, size_t n, char sep)
 	while (s < end) {
 		const char *p = s;
 		int depth = 0;
-		while (p < end && *p != '\n' && (*p != sep || depth > 0)) {
+		while (p < end && (sep != '\n' || *p != '\n') && (*p != sep || depth > 0)) {
 			depth += (*p == '(') - (*p == ')');
 			p++;
 		}
@@ -194,6 +200,9 @@ void goro__blocking_parse(const char *v)
 		goro__blk_nodefaults = true;
 		v++;
 	}
+	for (const char *c = v; *c; c++)
+		if ((unsigned char)*c < 0x20 && *c != '\t')
+			bad_entry(v, strlen(v), "a control character in the value (a file's lines go in @file)");
 	if (*v)
 		parse_list(v, strlen(v), ',');
 }

@@ -35,3 +35,7 @@ double vendor_sum(int a, long b, double c, char *s)
 	errno = a;
 	return (double)a + (double)b + c + (double)strlen(s);
 }
+
+/* Called by nobody: an entry for it matches no GOT slot. */
+int vendor_unused(void);
+int vendor_unused(void) { return 42; }
