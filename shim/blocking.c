@@ -32,8 +32,11 @@ static __attribute__((noreturn)) void bad_entry(const char *entry, size_t n, con
 {
 	char shown[201];
 	size_t k = n < sizeof shown - 1 ? n : sizeof shown - 1;
-	for (size_t i = 0; i < k; i++)
-		shown[i] = entry[i] >= 0x20 && entry[i] < 0x7f ? entry[i] : '?';
+	for (size_t i = 0; i < k; i++) {
+		shown[i] = entry[i];
+		if (entry[i] < 0x20 || entry[i] >= 0x7f)
+			shown[i] = '?';
+	}
 	shown[k] = 0;
 	goro__refuse("GORO_BLOCKING entry \"%s\" is not valid: %s; %s", shown, what, accepted);
 }
@@ -147,10 +150,34 @@ static void parse_entry(const char *s, size_t n)
 	goro__nblk++;
 }
 
-/* Entries separated by sep; a ',' inside parentheses separates arguments.
- * In a file ('\n' separated) '#' starts a comment and blank lines are
- * skipped. */
-static void parse_list(const char *s, size_t n, char sep);
+/* The next item of s[..end) separated by sep (a ',' inside parentheses
+ * separates arguments, not entries): its length; *s moves past it. */
+static size_t next_item(const char **s, const char *end, char sep, const char **item)
+{
+	const char *p = *s;
+	int depth = 0;
+	while (p < end && (*p != sep || depth > 0)) {
+		depth += (*p == '(') - (*p == ')');
+		p++;
+	}
+	*item = *s;
+	*s = p + 1;
+	return (size_t)(p - *item);
+}
+
+/* A file's lines: '#' starts a comment, blank lines are skipped. */
+static void parse_lines(const char *s, size_t n)
+{
+	const char *end = s + n, *line;
+	while (s < end) {
+		size_t k = next_item(&s, end, '\n', &line);
+		const char *hash = memchr(line, '#', k);
+		if (hash)
+			k = (size_t)(hash - line);
+		if (strspn(line, " \t\r") < k)
+			parse_entry(line, k);
+	}
+}
 
 /* "@path": its lines are entries. */
 static void parse_file(const char *entry, size_t elen)
@@ -167,31 +194,7 @@ static void parse_file(const char *entry, size_t elen)
 	close(fd);
 	if (len > BLK_FILE_MAX)
 		bad_entry(entry, elen, "the file is longer than 64 KiB");
-	parse_list(buf, len, '\n');
-}
-
-static void parse_list(const char *s, size_t n, char sep)
-{
-	const char *end = s + n;
-	while (s < end) {
-		const char *p = s;
-		int depth = 0;
-		while (p < end && (sep != '\n' || *p != '\n') && (*p != sep || depth > 0)) {
-			depth += (*p == '(') - (*p == ')');
-			p++;
-		}
-		size_t k = (size_t)(p - s);
-		const char *hash = sep == '\n' ? memchr(s, '#', k) : NULL;
-		if (hash)
-			k = (size_t)(hash - s);
-		size_t lead = strspn(s, " \t\r");
-		bool blank = lead >= k;
-		if (!blank && s[lead] == '@' && sep != '\n')
-			parse_file(s + lead, k - lead);
-		else if (!blank || sep != '\n')
-			parse_entry(s, k);
-		s = p + 1;
-	}
+	parse_lines(buf, len);
 }
 
 void goro__blocking_parse(const char *v)
@@ -203,8 +206,15 @@ void goro__blocking_parse(const char *v)
 	for (const char *c = v; *c; c++)
 		if ((unsigned char)*c < 0x20 && *c != '\t')
 			bad_entry(v, strlen(v), "a control character in the value (a file's lines go in @file)");
-	if (*v)
-		parse_list(v, strlen(v), ',');
+	const char *end = v + strlen(v), *item;
+	while (*v && v < end) {
+		size_t k = next_item(&v, end, ',', &item);
+		size_t lead = strspn(item, " \t");
+		if (lead < k && item[lead] == '@')
+			parse_file(item + lead, k - lead);
+		else
+			parse_entry(item, k);
+	}
 }
 
 /* Does the loaded object's path name the library (its basename, or the
