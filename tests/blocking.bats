@@ -20,13 +20,24 @@ assert_stat_eq() {
 $(head -c 2000 "$GORO_ERR")"
 }
 
-@test "blocking values: results and errno equal native; 7 declared calls (program GOT, GLOB_DAT pointer, dlsym, dlopen'ed library)" {
-  export GORO_BLOCKING=$DECL
-  compare_native_goro blocking values
+# compare_declared WANT ARGS...: blocking ARGS with $DECL equals native at
+# each GOMAXPROCS and ran WANT declared calls; each counter named in
+# $ZERO_STATS stayed 0.
+compare_declared() {
+  local want=$1 p c
+  shift
+  GORO_BLOCKING=$DECL compare_native_goro blocking "$@"
   for p in $GORO_PROCS; do
-    GORO_STATS=1 goro_run "$p" blocking values
-    assert_stat_eq declared_calls 7 "GOMAXPROCS=$p"
+    GORO_STATS=1 GORO_BLOCKING=$DECL goro_run "$p" blocking "$@"
+    assert_stat_eq declared_calls "$want" "$* GOMAXPROCS=$p"
+    for c in ${ZERO_STATS:-}; do
+      assert_stat_eq "$c" 0 "$* GOMAXPROCS=$p"
+    done
   done
+}
+
+@test "blocking values: results and errno equal native; 7 declared calls (program GOT, GLOB_DAT pointer, dlsym, dlopen'ed library)" {
+  compare_declared 7 values
 }
 
 @test "blocking values: without a declaration the same results, no declared call" {
@@ -36,18 +47,10 @@ $(head -c 2000 "$GORO_ERR")"
 }
 
 @test "blocking wait: a raw-syscall read declared blocking hands its P off at once (program and dlopen'ed library)" {
-  export GORO_BLOCKING=$DECL
-  for how in direct plug; do
-    compare_native_goro blocking wait "$how"
-    for p in $GORO_PROCS; do
-      GORO_STATS=1 goro_run "$p" blocking wait "$how"
-      assert_stat_eq declared_calls 1 "$how GOMAXPROCS=$p"
-      # the other G ran while the call blocked: not by trapping the raw
-      # syscall nor by sysmon's blocked-call redo, but by the declared path
-      assert_stat_eq trapped_calls 0 "$how GOMAXPROCS=$p"
-      assert_stat_eq blocked_calls_redone 0 "$how GOMAXPROCS=$p"
-    done
-  done
+  # the other G ran while the call blocked: not by trapping the raw syscall
+  # nor by sysmon's blocked-call redo, but by the declared path
+  ZERO_STATS="trapped_calls blocked_calls_redone" compare_declared 1 wait direct
+  ZERO_STATS="trapped_calls blocked_calls_redone" compare_declared 1 wait plug
 }
 
 @test "blocking wait: undeclared, the same result (through goro's own fallbacks), no declared call" {
@@ -57,12 +60,7 @@ $(head -c 2000 "$GORO_ERR")"
 }
 
 @test "blocking spin: a declared user-space busy-wait lets the G that sets its flag run at GOMAXPROCS=1" {
-  export GORO_BLOCKING=$DECL
-  compare_native_goro blocking spin
-  for p in $GORO_PROCS; do
-    GORO_STATS=1 goro_run "$p" blocking spin
-    assert_stat_eq declared_calls 1 "GOMAXPROCS=$p"
-  done
+  compare_declared 1 spin
 }
 
 @test "GORO_DEBUG=blocking names the patched objects: the program and the dlopen'ed library" {
