@@ -6,6 +6,7 @@
 set -euo pipefail
 
 PKGS=(
+  libffcall-dev                                      # GORO_BLOCKING: libffcall.so.0, dlopen'ed by shim/blocking_ffi.c
   build-essential g++ pkg-config libglib2.0-dev      # build + GTest unit tests
   bats bats-support bats-assert                      # the bats suites
   hyperfine gnuplot-nox                              # benchmarks and plots

@@ -132,3 +132,19 @@ refused() {
   LD_LIBRARY_PATH=$d GORO_BLOCKING=- goro_run 1 blocking values
   assert_equal "$goro_status" 0
 }
+
+@test "built-in declared calls: 100 threads in getaddrinfo(localhost) at once, then user and group lookups, as natively" {
+  compare_native_goro blocking_nss
+  for p in $GORO_PROCS; do
+    GORO_STATS=1 goro_run "$p" blocking_nss
+    # 100 getaddrinfo, getnameinfo, gethostbyname, getpwnam, getpwuid,
+    # getgrnam, getpwnam_r, getgrgid_r
+    assert_stat_eq declared_calls 107 "GOMAXPROCS=$p"
+  done
+}
+
+@test "GORO_BLOCKING=- drops the built-in declared calls: the same results, none counted" {
+  GORO_BLOCKING=- compare_native_goro blocking_nss
+  GORO_STATS=1 GORO_BLOCKING=- goro_run 1 blocking_nss
+  assert_stat_eq declared_calls 0 "GORO_BLOCKING=-"
+}
