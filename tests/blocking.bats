@@ -148,3 +148,17 @@ refused() {
   GORO_STATS=1 GORO_BLOCKING=- goro_run 1 blocking_nss
   assert_stat_eq declared_calls 0 "GORO_BLOCKING=-"
 }
+
+@test "scripts/goro --blocking SPEC passes GORO_BLOCKING through" {
+  run "$GORO_ROOT/scripts/goro" --dry-run --blocking "$DECL" -- "$PROGS_DIR/blocking" values
+  assert_success
+  assert_line "GORO_BLOCKING=$(printf '%q' "$DECL")"
+  run "$GORO_ROOT/scripts/goro" --dry-run --blocking - -- "$PROGS_DIR/blocking" values
+  assert_success
+  assert_line "GORO_BLOCKING=-"
+  run "$GORO_ROOT/scripts/goro" --blocking -- "$PROGS_DIR/blocking" values
+  assert_failure 2
+  run "$GORO_ROOT/scripts/goro" --stats --blocking "$DECL" -- "$PROGS_DIR/blocking" values
+  assert_success
+  [[ $output == *"declared_calls=7"* ]] || fail "$output"
+}
