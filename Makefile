@@ -115,6 +115,7 @@ bench: all
 	bash scripts/bench.sh
 	bash scripts/bench-trace-off.sh
 	bash scripts/bench-omp.sh
+	bash scripts/bench-blocking.sh
 
 demo:
 	bash scripts/install-deps.sh

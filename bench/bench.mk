@@ -22,3 +22,10 @@ BENCHES += $(BUILD)/bench/sleep_accuracy
 
 # scale, wait_crowded: many live threads, a crowded wait table (scripts/bench.sh, scale rows)
 BENCHES += $(BUILD)/bench/scale $(BUILD)/bench/wait_crowded
+
+# declared_call: GORO_BLOCKING's cost and effect (scripts/bench-blocking.sh),
+# linked with the tests' vendor library.
+BENCHES += $(BUILD)/bench/declared_call
+$(BUILD)/bench/declared_call: bench/declared_call.c bench/bench.h $(BUILD)/progs/libvendor.so
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) $< -o $@ -pthread -L$(BUILD)/progs -lvendor -Wl,-rpath,'$$ORIGIN/../progs'
