@@ -146,6 +146,60 @@ static void give_back(const struct blk_entry *e, va_alist al, const union blk_va
 	}
 }
 
+/* The SysV x86-64 calling convention passes the first 6 integer-class
+ * arguments in rdi..r9 and the first 8 floating ones in xmm0..xmm7, each
+ * class in order, whatever the other class holds; a float travels in the
+ * low 32 bits of its xmm register.  So a call through this one prototype
+ * reaches any declared signature that fits in registers, without avcall's
+ * generic list (docs/ARCHITECTURE.md, "Declared blocking calls"). */
+#define REG_PARAMS long, long, long, long, long, long, double, double, double, double, double, double, double, double
+#define REG_ARGS(i, d) (i)[0], (i)[1], (i)[2], (i)[3], (i)[4], (i)[5], (d)[0], (d)[1], (d)[2], (d)[3], (d)[4], (d)[5], (d)[6], (d)[7]
+#define NREG_INT 6
+#define NREG_FLT 8
+
+/* The registers of e's arguments; false when they do not all fit. */
+static bool in_regs(const struct blk_entry *e, const union blk_val *a, long *i, double *d)
+{
+	int ni = 0, nd = 0;
+	for (int k = 0; k < e->nargs; k++)
+		nd += e->args[k] == BT_DOUBLE || e->args[k] == BT_FLOAT;
+	if (nd > NREG_FLT || e->nargs - nd > NREG_INT)
+		return false;
+	nd = 0;
+	for (int k = 0; k < e->nargs; k++) {
+		union { double d; float f; } x = { 0 };
+		switch (e->args[k]) {
+		case BT_INT: i[ni++] = a[k].i; break;
+		case BT_UINT: i[ni++] = (long)a[k].u; break;
+		case BT_DOUBLE: d[nd++] = a[k].d; break;
+		case BT_FLOAT: x.f = a[k].f; d[nd++] = x.d; break;
+		default: i[ni++] = a[k].l; break; /* long, ulong, ptr: 8 bytes as received */
+		}
+	}
+	return true;
+}
+
+/* Call the original: directly when its arguments fit in registers, else
+ * through avcall. */
+static void call_orig(const struct blk_entry *e, const union blk_val *a, union blk_val *r)
+{
+	long i[NREG_INT] = { 0 };
+	double d[NREG_FLT] = { 0 };
+	if (!in_regs(e, a, i, d)) {
+		av_alist av;
+		prepare(e, &av, a, r);
+		ff.avc_call(&av);
+		return;
+	}
+	void *f = e->orig;
+	if (e->ret == BT_DOUBLE)
+		r->d = ((double (*)(REG_PARAMS))f)(REG_ARGS(i, d));
+	else if (e->ret == BT_FLOAT)
+		r->f = ((float (*)(REG_PARAMS))f)(REG_ARGS(i, d));
+	else
+		r->l = ((long (*)(REG_PARAMS))f)(REG_ARGS(i, d)); /* an int result is r->i: rax's low half */
+}
+
 /* The closure's body: the original with the P handed off, as an
  * interposed blocking system call (shim/shim.h goro__blocking6).  errno is
  * the call's: goro__exitsyscall preserves it.  A cancellation point only
@@ -154,14 +208,12 @@ static void blk_call(void *data, va_alist al)
 {
 	const struct blk_entry *e = data;
 	union blk_val a[GORO_BLK_MAXARGS], r = { 0 };
-	av_alist av;
 	receive(e, al, a);
 	if (e->cancel)
 		GORO_CANCEL_POINT();
-	prepare(e, &av, a, &r);
 	a_fetch_add_rlx(&goro__sched.ndeclared, 1);
 	goro__entersyscall();
-	ff.avc_call(&av);
+	call_orig(e, a, &r);
 	goro__exitsyscall();
 	int saved = errno;
 	give_back(e, al, &r);

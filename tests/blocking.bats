@@ -11,6 +11,8 @@ load helpers
 
 GORO_PROCS="1 2"
 DECL='vendor_wait:int(int,ptr,int),libvendor.so:vendor_sum:double(int,long,double,ptr),vendor_spin:void(ptr)'
+# a stack argument (avcall) and float in both directions (the register path)
+DECL+=',vendor_many:double(int,long,long,long,long,long,long,float),vendor_half:float(float,uint)'
 
 # assert_stat_eq NAME WANT WHERE
 assert_stat_eq() {
@@ -36,8 +38,8 @@ compare_declared() {
   done
 }
 
-@test "blocking values: results and errno equal native; 7 declared calls (program GOT, GLOB_DAT pointer, dlsym, dlopen'ed library)" {
-  compare_declared 7 values
+@test "blocking values: results and errno equal native; 9 declared calls (program GOT, GLOB_DAT pointer, dlsym, dlopen'ed library, stack and float arguments)" {
+  compare_declared 9 values
 }
 
 @test "blocking values: without a declaration the same results, no declared call" {
@@ -116,7 +118,7 @@ refused() {
       fail "GORO_BLOCKING='$v': exit $goro_status, stdout $(cat "$GORO_OUT"), stderr $(cat "$GORO_ERR")"
   done
   GORO_STATS=1 GORO_BLOCKING="@$spec" goro_run 1 blocking values
-  assert_stat_eq declared_calls 7 "@file"
+  assert_stat_eq declared_calls 7 "@file" # vendor_many and vendor_half undeclared
 }
 
 @test "GORO_BLOCKING with user entries and no loadable libffcall: one line, exit 2" {
@@ -160,5 +162,5 @@ refused() {
   assert_failure 2
   run "$GORO_ROOT/scripts/goro" --stats --blocking "$DECL" -- "$PROGS_DIR/blocking" values
   assert_success
-  [[ $output == *"declared_calls=7"* ]] || fail "$output"
+  [[ $output == *"declared_calls=9"* ]] || fail "$output"
 }

@@ -2,7 +2,7 @@
  * calls reached directly (the program's GOT), through a function pointer
  * (GLOB_DAT), through dlsym(RTLD_DEFAULT), and from a dlopen'ed library.
  *
- *   blocking values   results and errno of every way in: 7 declared calls
+ *   blocking values   results and errno of every way in: 9 declared calls
  *   blocking wait W   W's vendor_wait ("direct" or "plug") blocks on an empty
  *                     pipe; a worker counts to ROUNDS and only then writes
  *   blocking spin     vendor_spin waits for a flag a worker sets
@@ -16,6 +16,8 @@
 int vendor_wait(int fd, char *buf, int n);
 void vendor_spin(volatile int *flag);
 double vendor_sum(int a, long b, double c, char *s);
+double vendor_many(int a, long b, long c, long d, long e, long f, long g, float h);
+float vendor_half(float x, unsigned u);
 
 #define ROUNDS 100000
 
@@ -57,6 +59,8 @@ static int values(void)
 	CHECK(f != NULL, "dlsym(RTLD_DEFAULT, vendor_sum)");
 	show("dlsym", f(5, 6, 7.0, "xy"));
 	show("plugin", plug_sum(13, 1, 0.5, "four"));
+	show("many", vendor_many(1, 2, 3, 4, 5, 6, -7, 0.5f));
+	show("half", vendor_half(5.0f, 4000000000u));
 	char buf[8];
 	errno = 0;
 	int r = vendor_wait(-1, buf, 1);

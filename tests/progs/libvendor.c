@@ -39,3 +39,15 @@ double vendor_sum(int a, long b, double c, char *s)
 /* Called by nobody: an entry for it matches no GOT slot. */
 int vendor_unused(void);
 int vendor_unused(void) { return 42; }
+
+/* Arguments past the registers (7 integer-class: one goes on the stack)
+ * and float in both directions. */
+double vendor_many(int a, long b, long c, long d, long e, long f, long g, float h);
+double vendor_many(int a, long b, long c, long d, long e, long f, long g, float h)
+{
+	errno = g > 0 ? 0 : 33;
+	return a + 2.0 * b + 3.0 * c + 4.0 * d + 5.0 * e + 6.0 * f + 7.0 * g + h;
+}
+
+float vendor_half(float x, unsigned u);
+float vendor_half(float x, unsigned u) { return x / 2 + (float)(u % 7); }
