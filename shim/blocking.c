@@ -199,6 +199,8 @@ static void parse_file(const char *entry, size_t elen)
 
 void goro__blocking_parse(const char *v)
 {
+	if (!*v)
+		bad_entry(v, 0, "the value is empty (unset GORO_BLOCKING for the built-in entries only)");
 	if (*v == '-') {
 		goro__blk_nodefaults = true;
 		v++;
@@ -207,6 +209,8 @@ void goro__blocking_parse(const char *v)
 		if ((unsigned char)*c < 0x20 && *c != '\t')
 			bad_entry(v, strlen(v), "a control character in the value (a file's lines go in @file)");
 	const char *end = v + strlen(v), *item;
+	if (end[-1] == ',')
+		bad_entry(v, (size_t)(end - v), "an empty entry after the last ','");
 	while (*v && v < end) {
 		size_t k = next_item(&v, end, ',', &item);
 		size_t lead = strspn(item, " \t");

@@ -5,11 +5,14 @@
  * run with the P handed off as an interposed blocking system call
  * (docs/ARCHITECTURE.md, "Declared blocking calls").  GORO_BLOCKING
  * starting with '-' makes them plain calls of glibc's.  Each counts in
- * declared_calls. */
+ * declared_calls.  Also stdio's reads and writes that must refill or flush
+ * a buffer (below). */
 #include <dlfcn.h>
 #include <grp.h>
 #include <netdb.h>
 #include <pwd.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "sched/atomic.h"
@@ -40,13 +43,16 @@ static bool declared(void)
 	return true;
 }
 
-#define BLK_GLIBC(ret, name, params, args)                                        \
-	GORO_EXPORT ret name params                                               \
-	{                                                                         \
-		static void *_Atomic next_;                                      \
+/* ret name params, glibc's run declared when may_block (an expression of
+ * the arguments) holds. */
+#define BLK_DECLARED(ret, name, params, args, may_block)                            \
+	GORO_EXPORT ret name params                                                \
+	{                                                                          \
+		static void *_Atomic next_;                                       \
 		__typeof__(name) *f_ = (__typeof__(name) *)next_of(&next_, #name);\
-		return declared() ? goro__blocking_real(f_ args) : f_ args;       \
+		return (may_block) && declared() ? goro__blocking_real(f_ args) : f_ args; \
 	}
+#define BLK_GLIBC(ret, name, params, args) BLK_DECLARED(ret, name, params, args, true)
 
 BLK_GLIBC(int, getaddrinfo,
 	  (const char *node, const char *service, const struct addrinfo *hints, struct addrinfo **res),
@@ -72,3 +78,53 @@ BLK_GLIBC(int, getgrnam_r, (const char *name, struct group *grp, char *buf, size
 	  (name, grp, buf, len, res))
 BLK_GLIBC(int, getgrgid_r, (gid_t gid, struct group *grp, char *buf, size_t len, struct group **res),
 	  (gid, grp, buf, len, res))
+
+/* ---- stdio --------------------------------------------------------------
+ * stdio reaches the kernel through glibc's own read/write only when a
+ * stream's buffer must be refilled or flushed.  Whether it must is read
+ * off the get and put areas as getc_unlocked/putc_unlocked do (public
+ * <bits/types/struct_FILE.h>; docs/ARCHITECTURE.md G33): a call served from
+ * the buffer runs plainly, one that may block runs declared.  Racy reads
+ * of the pointers only choose the path: either is correct. */
+
+/* Bytes buffered for reading. */
+static size_t get_avail(FILE *fp)
+{
+	const char *p = fp->_IO_read_ptr, *end = fp->_IO_read_end;
+	return p && end > p ? (size_t)(end - p) : 0;
+}
+
+/* Does a read of up to n bytes that stops at a newline (nl) need more
+ * than the buffer holds? */
+static bool read_may_block(FILE *fp, size_t n, bool nl)
+{
+	size_t avail = get_avail(fp);
+	if (avail >= n)
+		return false;
+	return !(nl && avail && memchr(fp->_IO_read_ptr, '\n', avail));
+}
+
+/* Does a write of n bytes not fit in the put area (a line-buffered or
+ * unbuffered stream has none: every write goes through overflow)? */
+static bool write_may_block(FILE *fp, size_t n)
+{
+	const char *p = fp->_IO_write_ptr, *end = fp->_IO_write_end;
+	return !p || end < p || (size_t)(end - p) < n;
+}
+
+/* n * size, or SIZE_MAX when it overflows (then: "may block"). */
+static size_t total(size_t size, size_t n)
+{
+	size_t t;
+	return __builtin_mul_overflow(size, n, &t) ? SIZE_MAX : t;
+}
+
+BLK_DECLARED(size_t, fread, (void *p, size_t size, size_t n, FILE *fp), (p, size, n, fp),
+	  read_may_block(fp, total(size, n), false))
+BLK_DECLARED(char *, fgets, (char *s, int n, FILE *fp), (s, n, fp),
+	  n > 1 && read_may_block(fp, (size_t)n - 1, true))
+BLK_DECLARED(ssize_t, getline, (char **line, size_t *n, FILE *fp), (line, n, fp), read_may_block(fp, SIZE_MAX, true))
+BLK_DECLARED(size_t, fwrite, (const void *p, size_t size, size_t n, FILE *fp), (p, size, n, fp),
+	  write_may_block(fp, total(size, n)))
+BLK_DECLARED(int, fputs, (const char *s, FILE *fp), (s, fp), write_may_block(fp, strlen(s)))
+BLK_DECLARED(int, fflush, (FILE *fp), (fp), !fp || fp->_IO_write_ptr > fp->_IO_write_base)

@@ -22,15 +22,25 @@ assert_stat_eq() {
 $(head -c 2000 "$GORO_ERR")"
 }
 
-# compare_declared WANT ARGS...: blocking ARGS with $DECL equals native at
-# each GOMAXPROCS and ran WANT declared calls; each counter named in
+# with_spec CMD...: CMD with GORO_BLOCKING=$BLK (default $DECL); BLK set
+# and empty: GORO_BLOCKING unset (only the built-in entries).
+with_spec() {
+  if [ -n "${BLK+x}" ] && [ -z "$BLK" ]; then
+    "$@"
+  else
+    GORO_BLOCKING=${BLK-$DECL} "$@"
+  fi
+}
+
+# compare_declared WANT PROG ARGS...: PROG ARGS under with_spec equals native
+# at each GOMAXPROCS and ran WANT declared calls; each counter named in
 # $ZERO_STATS stayed 0.
 compare_declared() {
   local want=$1 p c
   shift
-  GORO_BLOCKING=$DECL compare_native_goro blocking "$@"
+  with_spec compare_native_goro "$@"
   for p in $GORO_PROCS; do
-    GORO_STATS=1 GORO_BLOCKING=$DECL goro_run "$p" blocking "$@"
+    GORO_STATS=1 with_spec goro_run "$p" "$@"
     assert_stat_eq declared_calls "$want" "$* GOMAXPROCS=$p"
     for c in ${ZERO_STATS:-}; do
       assert_stat_eq "$c" 0 "$* GOMAXPROCS=$p"
@@ -39,7 +49,7 @@ compare_declared() {
 }
 
 @test "blocking values: results and errno equal native; 9 declared calls (program GOT, GLOB_DAT pointer, dlsym, dlopen'ed library, stack and float arguments)" {
-  compare_declared 9 values
+  compare_declared 9 blocking values
 }
 
 @test "blocking values: without a declaration the same results, no declared call" {
@@ -51,8 +61,8 @@ compare_declared() {
 @test "blocking wait: a raw-syscall read declared blocking hands its P off at once (program and dlopen'ed library)" {
   # the other G ran while the call blocked: not by trapping the raw syscall
   # nor by sysmon's blocked-call redo, but by the declared path
-  ZERO_STATS="trapped_calls blocked_calls_redone" compare_declared 1 wait direct
-  ZERO_STATS="trapped_calls blocked_calls_redone" compare_declared 1 wait plug
+  ZERO_STATS="trapped_calls blocked_calls_redone" compare_declared 1 blocking wait direct
+  ZERO_STATS="trapped_calls blocked_calls_redone" compare_declared 1 blocking wait plug
 }
 
 @test "blocking wait: undeclared, the same result (through goro's own fallbacks), no declared call" {
@@ -62,7 +72,7 @@ compare_declared() {
 }
 
 @test "blocking spin: a declared user-space busy-wait lets the G that sets its flag run at GOMAXPROCS=1" {
-  compare_declared 1 spin
+  compare_declared 1 blocking spin
 }
 
 @test "GORO_DEBUG=blocking names the patched objects: the program and the dlopen'ed library" {
@@ -98,9 +108,9 @@ refused() {
 @test "bad GORO_BLOCKING entries: one line naming the entry, exit 2" {
   local many=int
   for _ in {1..12}; do many+=",int"; done
-  refused $'vendor_sum:double(int)\n' "f" "f:int" "f:int(" "f:int)" "f:bogus()" "f:int(bogus)" "f:int(int,...)" \
+  refused "" $'vendor_sum:double(int)\n' "f" "f:int" "f:int(" "f:int)" "f:bogus()" "f:int(bogus)" "f:int(int,...)" \
     "1f:int()" "a:b:c:int()" "dir/libvendor.so:vendor_sum:int()" "f:int(void,int)" "f:int(int)x" "f:int(int)!!" \
-    "f:int((int))" "vendor_sum:double(),,vendor_wait:int()" "," "vendor_sum:double($many)" \
+    "f:int((int))" "vendor_sum:double(),,vendor_wait:int()" "," "vendor_spin:void(ptr)," "-," "vendor_sum:double($many)" \
     "vendor_sum:double(),vendor_sum:double()" "@/nonexistent/blocking.spec" \
     "nosuchlib.so:vendor_sum:double()" "no_such_function:int()" "libc.so.6:vendor_sum:double()" \
     "printf:int(ptr,...)"
@@ -136,13 +146,9 @@ refused() {
 }
 
 @test "built-in declared calls: 100 threads in getaddrinfo(localhost) at once, then user and group lookups, as natively" {
-  compare_native_goro blocking_nss
-  for p in $GORO_PROCS; do
-    GORO_STATS=1 goro_run "$p" blocking_nss
-    # 100 getaddrinfo, getnameinfo, gethostbyname, getpwnam, getpwuid,
-    # getgrnam, getpwnam_r, getgrgid_r
-    assert_stat_eq declared_calls 107 "GOMAXPROCS=$p"
-  done
+  # 100 getaddrinfo, getnameinfo, gethostbyname, getpwnam, getpwuid,
+  # getgrnam, getpwnam_r, getgrgid_r
+  BLK= compare_declared 107 blocking_nss
 }
 
 @test "GORO_BLOCKING=- drops the built-in declared calls: the same results, none counted" {
@@ -163,4 +169,12 @@ refused() {
   run "$GORO_ROOT/scripts/goro" --stats --blocking "$DECL" -- "$PROGS_DIR/blocking" values
   assert_success
   [[ $output == *"declared_calls=9"* ]] || fail "$output"
+}
+
+@test "built-in declared stdio: fgets/getline/fread on a pipe block with the P handed off; buffered calls stay plain" {
+  # the writer's first fputs (no buffer yet) and its fflush, the reader's
+  # fgets and fread; getline finds its line in the buffer, and the other
+  # writes fit in it
+  BLK= ZERO_STATS=blocked_calls_redone compare_declared 4 blocking_stdio
+  GORO_BLOCKING=- compare_native_goro blocking_stdio
 }

@@ -163,9 +163,9 @@ PROGS += $(PROGS_DIR)/libearly.so $(PROGS_DIR)/early_ctor
 
 # Declared blocking calls (tests/blocking.bats): the vendor library, linked;
 # its dlopen'ed caller; the program using both.
-PROGS += $(PROGS_DIR)/libvendor.so $(PROGS_DIR)/libvendplug.so $(PROGS_DIR)/blocking $(PROGS_DIR)/blocking_nss
+PROGS += $(PROGS_DIR)/libvendor.so $(PROGS_DIR)/libvendplug.so $(PROGS_DIR)/blocking $(PROGS_DIR)/blocking_nss $(PROGS_DIR)/blocking_stdio
 
-$(PROGS_DIR)/blocking_nss: tests/progs/blocking_nss.c $(PROGS_HDRS)
+$(PROGS_DIR)/blocking_nss $(PROGS_DIR)/blocking_stdio: $(PROGS_DIR)/%: tests/progs/%.c $(PROGS_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(PROGS_CFLAGS) $< -o $@
 
