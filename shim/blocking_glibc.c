@@ -43,16 +43,47 @@ static bool declared(void)
 	return true;
 }
 
-/* ret name params, glibc's run declared when may_block (an expression of
- * the arguments) holds. */
-#define BLK_DECLARED(ret, name, params, args, may_block)                            \
+/* ret name params: glibc's, declared. */
+#define BLK_GLIBC(ret, name, params, args)                                        \
+	GORO_EXPORT ret name params                                               \
+	{                                                                         \
+		static void *_Atomic next_;                                      \
+		__typeof__(name) *f_ = (__typeof__(name) *)next_of(&next_, #name);\
+		return declared() ? goro__blocking_real(f_ args) : f_ args;       \
+	}
+
+/* stdio's reads and writes are cancellation points inside glibc: while one
+ * waits in the kernel, a cancel ends the G there, as natively (as goro's
+ * system(), shim/process.c: GORO_CANCELSYS_LIBC; docs/ARCHITECTURE.md,
+ * "Cancellation in the kernel").  on: whether the G may be cancelled so. */
+static bool libc_cancelable(bool on)
+{
+	struct g *gp = getg();
+	if (on && (gp->cancel_state != PTHREAD_CANCEL_ENABLE || gp->exiting))
+		return false;
+	a_store_rel(&gp->cancelsys, on ? GORO_CANCELSYS_LIBC : 0);
+	a_store_rel(&gp->cancelable, on);
+	return on;
+}
+
+/* ret name params: glibc's, declared when may_block (an expression of the
+ * arguments) holds, and then a cancellation point. */
+#define BLK_STDIO(ret, name, params, args, may_block)                               \
 	GORO_EXPORT ret name params                                                \
 	{                                                                          \
 		static void *_Atomic next_;                                       \
 		__typeof__(name) *f_ = (__typeof__(name) *)next_of(&next_, #name);\
-		return (may_block) && declared() ? goro__blocking_real(f_ args) : f_ args; \
+		if (!(may_block) || !declared())                                  \
+			return f_ args;                                           \
+		goro__testcancel();                                               \
+		goro__entersyscall();                                             \
+		bool c_ = libc_cancelable(true);                                  \
+		ret r_ = f_ args;                                                 \
+		if (c_)                                                           \
+			libc_cancelable(false);                                   \
+		goro__exitsyscall();                                              \
+		return r_;                                                        \
 	}
-#define BLK_GLIBC(ret, name, params, args) BLK_DECLARED(ret, name, params, args, true)
 
 BLK_GLIBC(int, getaddrinfo,
 	  (const char *node, const char *service, const struct addrinfo *hints, struct addrinfo **res),
@@ -119,12 +150,12 @@ static size_t total(size_t size, size_t n)
 	return __builtin_mul_overflow(size, n, &t) ? SIZE_MAX : t;
 }
 
-BLK_DECLARED(size_t, fread, (void *p, size_t size, size_t n, FILE *fp), (p, size, n, fp),
+BLK_STDIO(size_t, fread, (void *p, size_t size, size_t n, FILE *fp), (p, size, n, fp),
 	  read_may_block(fp, total(size, n), false))
-BLK_DECLARED(char *, fgets, (char *s, int n, FILE *fp), (s, n, fp),
+BLK_STDIO(char *, fgets, (char *s, int n, FILE *fp), (s, n, fp),
 	  n > 1 && read_may_block(fp, (size_t)n - 1, true))
-BLK_DECLARED(ssize_t, getline, (char **line, size_t *n, FILE *fp), (line, n, fp), read_may_block(fp, SIZE_MAX, true))
-BLK_DECLARED(size_t, fwrite, (const void *p, size_t size, size_t n, FILE *fp), (p, size, n, fp),
+BLK_STDIO(ssize_t, getline, (char **line, size_t *n, FILE *fp), (line, n, fp), read_may_block(fp, SIZE_MAX, true))
+BLK_STDIO(size_t, fwrite, (const void *p, size_t size, size_t n, FILE *fp), (p, size, n, fp),
 	  write_may_block(fp, total(size, n)))
-BLK_DECLARED(int, fputs, (const char *s, FILE *fp), (s, fp), write_may_block(fp, strlen(s)))
-BLK_DECLARED(int, fflush, (FILE *fp), (fp), !fp || fp->_IO_write_ptr > fp->_IO_write_base)
+BLK_STDIO(int, fputs, (const char *s, FILE *fp), (s, fp), write_may_block(fp, strlen(s)))
+BLK_STDIO(int, fflush, (FILE *fp), (fp), !fp || fp->_IO_write_ptr > fp->_IO_write_base)
