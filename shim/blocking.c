@@ -232,16 +232,18 @@ static bool names_lib(const char *path, const char *lib)
 }
 
 /* e's definition: in the named library, else the first in load order
- * (the global lookup order of the objects loaded at start-up). */
+ * (the global lookup order of the objects loaded at start-up).  Never
+ * libgoro's own: a function goro interposes already runs through goro. */
 static void *resolve(const struct blk_entry *e)
 {
+	const struct link_map *self = goro__map_of((const void *)&resolve);
 	void *h = goro__real.dlopen(NULL, RTLD_LAZY | RTLD_NOLOAD);
 	struct link_map *lm = NULL;
 	if (!h || dlinfo(h, RTLD_DI_LINKMAP, &lm) != 0)
 		goro__throw("GORO_BLOCKING: cannot walk the loaded objects (dlinfo)");
 	bool seen = false;
 	for (; lm; lm = lm->l_next) {
-		if (e->lib[0] && (!lm->l_name || !names_lib(lm->l_name, e->lib)))
+		if (lm == self || (e->lib[0] && (!lm->l_name || !names_lib(lm->l_name, e->lib))))
 			continue;
 		seen = true;
 		void *f = goro__elf_lookup(lm, e->name);

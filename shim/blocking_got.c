@@ -73,11 +73,19 @@ static void slot_write(const struct dynrel *d, void **slot, void *wrapper)
 }
 
 /* Does a slot of this object that holds v still await lazy binding (v is
- * the object's own PLT stub), so that it is bound to e's definition? */
+ * inside the object's own segments: its PLT), so that it is bound to e's
+ * definition?  (Not dladdr: it takes dl_load_lock, which a dlopen holds
+ * while it waits for the dl_load_write_lock this callback runs under.) */
 static bool lazy_stub(const struct dl_phdr_info *info, const void *v)
 {
-	const struct link_map *lm = goro__map_of(v);
-	return lm && lm->l_addr == info->dlpi_addr;
+	ElfW(Addr) a = (ElfW(Addr))v;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		ElfW(Addr) lo = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && a >= lo && a < lo + ph->p_memsz)
+			return true;
+	}
+	return false;
 }
 
 /* Patch e's slots in one object; the number rewritten. */
@@ -102,30 +110,35 @@ static int patch_entry(const struct dl_phdr_info *info, const struct dynrel *d, 
 	return n;
 }
 
+struct patch_arg {
+	ElfW(Addr) self; /* libgoro's load base: never patched */
+	bool report;
+};
+
 static int patch_object(struct dl_phdr_info *info, size_t size, void *arg)
 {
-	const bool *report = arg;
-	static const struct link_map *_Atomic self;
-	const struct link_map *me = goro__map_once(&self, (const void *)&patch_object, "libgoro");
+	const struct patch_arg *pa = arg;
 	struct dynrel d;
-	if (info->dlpi_addr == me->l_addr || !dynrel_of(info, &d))
+	if (info->dlpi_addr == pa->self || !dynrel_of(info, &d))
 		return 0;
 	for (int i = 0; i < goro__nblk; i++) {
 		struct blk_entry *e = &goro__blk[i];
 		int n = patch_entry(info, &d, e);
 		e->patched += n;
-		if (n && *report)
+		if (n && pa->report)
 			goro__errorf("goro: blocking: %s: %d GOT slot%s of %s\n", e->name, n, n == 1 ? "" : "s",
 				     *info->dlpi_name ? info->dlpi_name : "the program");
 	}
 	return 0;
 }
 
-static struct goro_mutex patch_lock;
-
+/* No lock of goro's: glibc runs dl_iterate_phdr's callbacks under its
+ * dl_load_write_lock (G32), so two threads never open a RELRO page's write
+ * window at once, and a dlopen nested in a constructor (the lock is
+ * recursive) cannot deadlock against one. */
 void goro__blk_got_patch(bool report)
 {
-	goro__lock(&patch_lock);
-	dl_iterate_phdr(patch_object, &report);
-	goro__unlock(&patch_lock);
+	static const struct link_map *_Atomic self;
+	struct patch_arg pa = { goro__map_once(&self, (const void *)&patch_object, "libgoro")->l_addr, report };
+	dl_iterate_phdr(patch_object, &pa);
 }

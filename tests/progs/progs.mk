@@ -162,7 +162,8 @@ $(PROGS_DIR)/early_ctor: tests/progs/early_ctor.c $(PROGS_DIR)/libearly.so
 PROGS += $(PROGS_DIR)/libearly.so $(PROGS_DIR)/early_ctor
 
 # Declared blocking calls (tests/blocking.bats): the vendor library, linked;
-# its dlopen'ed caller; the program using both.
+# its dlopen'ed caller (-z now: its GOT lies in RELRO; the program binds
+# lazily); the program using both.
 PROGS += $(PROGS_DIR)/libvendor.so $(PROGS_DIR)/libvendplug.so $(PROGS_DIR)/blocking $(PROGS_DIR)/blocking_nss $(PROGS_DIR)/blocking_stdio
 
 $(PROGS_DIR)/blocking_nss $(PROGS_DIR)/blocking_stdio: $(PROGS_DIR)/%: tests/progs/%.c $(PROGS_HDRS)
@@ -174,7 +175,7 @@ $(PROGS_DIR)/libvendor.so: tests/progs/libvendor.c
 	$(CC) $(PROGS_CFLAGS) -fPIC -shared $< -o $@
 
 $(PROGS_DIR)/libvendplug.so: tests/progs/libvendplug.c $(PROGS_DIR)/libvendor.so
-	$(CC) $(PROGS_CFLAGS) -fPIC -shared $< -o $@ -L$(PROGS_DIR) -lvendor -Wl,-rpath,'$$ORIGIN'
+	$(CC) $(PROGS_CFLAGS) -fPIC -shared $< -o $@ -L$(PROGS_DIR) -lvendor -Wl,-rpath,'$$ORIGIN' -Wl,-z,now,-z,relro
 
 $(PROGS_DIR)/blocking: tests/progs/blocking.c $(PROGS_HDRS) $(PROGS_DIR)/libvendor.so $(PROGS_DIR)/libvendplug.so
 	$(CC) $(PROGS_CFLAGS) $< -o $@ -L$(PROGS_DIR) -lvendor -Wl,-rpath,'$$ORIGIN' -ldl
