@@ -2,7 +2,7 @@
  * calls reached directly (the program's GOT), through a function pointer
  * (GLOB_DAT), through dlsym(RTLD_DEFAULT), and from a dlopen'ed library.
  *
- *   blocking values   results and errno of every way in: 9 declared calls
+ *   blocking values   results and errno of every way in: 10 declared calls
  *   blocking wait W   W's vendor_wait ("direct" or "plug") blocks on an empty
  *                     pipe; a worker counts to ROUNDS and only then writes
  *   blocking spin     vendor_spin waits for a flag a worker sets
@@ -58,6 +58,9 @@ static int values(void)
 	double (*f)(int, long, double, char *) = (double (*)(int, long, double, char *))dlsym(RTLD_DEFAULT, "vendor_sum");
 	CHECK(f != NULL, "dlsym(RTLD_DEFAULT, vendor_sum)");
 	show("dlsym", f(5, 6, 7.0, "xy"));
+	f = (double (*)(int, long, double, char *))dlsym(RTLD_NEXT, "vendor_sum");
+	CHECK(f != NULL, "dlsym(RTLD_NEXT, vendor_sum)");
+	show("dlsym next", f(8, 9, 1.0, "z"));
 	show("plugin", plug_sum(13, 1, 0.5, "four"));
 	show("many", vendor_many(1, 2, 3, 4, 5, 6, -7, 0.5f));
 	show("half", vendor_half(5.0f, 4000000000u));
