@@ -273,6 +273,17 @@ enum goro_wake goro__park_until(goro_unlockf unlockf, void *arg, const char *rea
 		gp->nop = false;
 		return w;
 	}
+	if (__builtin_expect(gp->syscalldepth > 0, 0)) {
+		/* Inside a declared blocking call (shim/blocking_ffi.c) the G
+		 * has handed its P off and must keep its M: the kernel thread
+		 * blocks, as above, and the G is in its system call again
+		 * after (docs/ARCHITECTURE.md, "Declared blocking calls"). */
+		gp->nop = true;
+		enum goro_wake w = goro__park_nop(gp, unlockf, arg, when);
+		gp->nop = false;
+		a_store_rlx(&gp->status, G_SYSCALL);
+		return w;
+	}
 	if (when >= 0) {
 		struct p *pp = mp && mp->p ? mp->p : &goro__allp[0];
 		struct goro_timers *t = &pp->timers;

@@ -13,6 +13,7 @@ GORO_PROCS="1 2"
 DECL='vendor_wait:int(int,ptr,int),libvendor.so:vendor_sum:double(int,long,double,ptr),vendor_spin:void(ptr)'
 # a stack argument (avcall) and float in both directions (the register path)
 DECL+=',vendor_many:double(int,long,long,long,long,long,long,float),vendor_half:float(float,uint)'
+DECL+=',vendor_read:int(int,ptr,int)'
 
 # assert_stat_eq NAME WANT WHERE
 assert_stat_eq() {
@@ -63,6 +64,11 @@ compare_declared() {
   # nor by sysmon's blocked-call redo, but by the declared path
   ZERO_STATS="trapped_calls blocked_calls_redone" compare_declared 1 blocking wait direct
   ZERO_STATS="trapped_calls blocked_calls_redone" compare_declared 1 blocking wait plug
+}
+
+@test "blocking wait nested: goro's read parks inside a declared call (the G keeps its M)" {
+  compare_declared 1 blocking wait nested
+  assert_stat_ge nop_waits 1 "the read inside the declared call"
 }
 
 @test "blocking wait: undeclared, the same result (through goro's own fallbacks), no declared call" {

@@ -3,7 +3,8 @@
  * (GLOB_DAT), through dlsym(RTLD_DEFAULT), and from a dlopen'ed library.
  *
  *   blocking values   results and errno of every way in: 10 declared calls
- *   blocking wait W   W's vendor_wait ("direct" or "plug") blocks on an empty
+ *   blocking wait W   W's vendor_wait ("direct" or "plug"; "nested": vendor_read,
+ *                     which calls goro's read) blocks on an empty
  *                     pipe; a worker counts to ROUNDS and only then writes
  *   blocking spin     vendor_spin waits for a flag a worker sets
  */
@@ -14,6 +15,7 @@
 #include "check.h"
 
 int vendor_wait(int fd, char *buf, int n);
+int vendor_read(int fd, char *buf, int n);
 void vendor_spin(volatile int *flag);
 double vendor_sum(int a, long b, double c, char *s);
 double vendor_many(int a, long b, long c, long d, long e, long f, long g, float h);
@@ -95,7 +97,9 @@ static int wait_mode(const char *how)
 	CHECK(pipe(pfd) == 0, "pipe");
 	CHECK_OK(pthread_create(&t, NULL, counter, NULL));
 	atomic_store(&entered, 1);
-	int r = strcmp(how, "plug") == 0 ? plug_wait(pfd[0], buf, 4) : vendor_wait(pfd[0], buf, 4);
+	int r = strcmp(how, "plug") == 0     ? plug_wait(pfd[0], buf, 4)
+		: strcmp(how, "nested") == 0 ? vendor_read(pfd[0], buf, 4)
+					     : vendor_wait(pfd[0], buf, 4);
 	CHECK_OK(pthread_join(t, NULL));
 	printf("%s read: %d %s, work %ld\n", how, r, buf, atomic_load(&work));
 	return 0;
@@ -122,6 +126,6 @@ int main(int argc, char **argv)
 		return wait_mode(argv[2]);
 	if (argc > 1 && strcmp(argv[1], "spin") == 0)
 		return spin_mode();
-	fprintf(stderr, "usage: blocking values | wait direct|plug | spin\n");
+	fprintf(stderr, "usage: blocking values | wait direct|plug|nested | spin\n");
 	return 2;
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 int vendor_wait(int fd, char *buf, int n);
 void vendor_spin(volatile int *flag);
@@ -51,3 +52,8 @@ double vendor_many(int a, long b, long c, long d, long e, long f, long g, float 
 
 float vendor_half(float x, unsigned u);
 float vendor_half(float x, unsigned u) { return x / 2 + (float)(u % 7); }
+
+/* A declared call that itself calls an interposed one: goro's read parks
+ * inside it (the G keeps its M, sched/time.c goro__park_until). */
+int vendor_read(int fd, char *buf, int n);
+int vendor_read(int fd, char *buf, int n) { return (int)read(fd, buf, (size_t)n); }
