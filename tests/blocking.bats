@@ -81,6 +81,13 @@ compare_declared() {
   compare_declared 1 blocking spin
 }
 
+@test "a '!' entry is a cancellation point: a pending cancel acts before the call (without '!' it does not, as natively)" {
+  compare_declared 1 blocking cancel # DECL's vendor_wait has no '!'
+  BLK='vendor_wait:int(int,ptr,int)!' GORO_STATS=1 with_spec goro_run 1 blocking cancel
+  assert_equal "$goro_status" 0
+  assert_equal "$(cat "$GORO_OUT")" "cancelled: yes"
+}
+
 @test "GORO_DEBUG=blocking names the patched objects: the program and the dlopen'ed library" {
   GORO_DEBUG=blocking GORO_BLOCKING=$DECL goro_run 1 blocking values
   assert_equal "$goro_status" 0

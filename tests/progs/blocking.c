@@ -7,6 +7,7 @@
  *                     which calls goro's read) blocks on an empty
  *                     pipe; a worker counts to ROUNDS and only then writes
  *   blocking spin     vendor_spin waits for a flag a worker sets
+ *   blocking cancel   vendor_wait called with a cancel pending
  */
 #include <dlfcn.h>
 #include <limits.h>
@@ -105,6 +106,40 @@ static int wait_mode(const char *how)
 	return 0;
 }
 
+/* A cancel pending when vendor_wait starts: natively (its raw syscall is no
+ * cancellation point) the read returns and pthread_testcancel acts after;
+ * declared with '!', the call is a cancellation point and never starts. */
+static atomic_int cancel_sent, returned = -2;
+
+static void *cancel_target(void *arg)
+{
+	char c;
+	(void)arg;
+	CHECK_OK(pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL));
+	while (!atomic_load(&cancel_sent))
+		sched_yield();
+	CHECK_OK(pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL));
+	atomic_store(&returned, vendor_wait(pfd[0], &c, 1)); /* no printf here: a cancellation point */
+	pthread_testcancel();
+	return NULL;
+}
+
+static int cancel_mode(void)
+{
+	pthread_t t;
+	void *res = NULL;
+	CHECK(pipe(pfd) == 0, "pipe");
+	CHECK(write(pfd[1], "x", 1) == 1, "write");
+	CHECK_OK(pthread_create(&t, NULL, cancel_target, NULL));
+	CHECK_OK(pthread_cancel(t));
+	atomic_store(&cancel_sent, 1);
+	CHECK_OK(pthread_join(t, &res));
+	if (atomic_load(&returned) != -2)
+		printf("vendor_wait returned %d\n", atomic_load(&returned));
+	printf("cancelled: %s\n", res == PTHREAD_CANCELED ? "yes" : "no");
+	return 0;
+}
+
 static int spin_mode(void)
 {
 	pthread_t t;
@@ -126,6 +161,8 @@ int main(int argc, char **argv)
 		return wait_mode(argv[2]);
 	if (argc > 1 && strcmp(argv[1], "spin") == 0)
 		return spin_mode();
-	fprintf(stderr, "usage: blocking values | wait direct|plug|nested | spin\n");
+	if (argc > 1 && strcmp(argv[1], "cancel") == 0)
+		return cancel_mode();
+	fprintf(stderr, "usage: blocking values | wait direct|plug|nested | spin | cancel\n");
 	return 2;
 }
