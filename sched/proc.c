@@ -713,6 +713,8 @@ static inline void mcall(struct g *gp, void (*fn)(struct g *))
 {
 	struct m *mp = gp->m;
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	if (__builtin_expect(gp->nhframes != 0, 0))
+		goro__hframes_prune(gp, sp, NULL); /* handlers left with siglongjmp */
 	if (__builtin_expect(gp->nsigstacks != 0, 0))
 		goro__sigstack_reclaim(gp, sp);
 	if (__builtin_expect(sp - (uintptr_t)mp->altstack < mp->altsize, 0)) {
@@ -889,7 +891,7 @@ void goro__gosched(void)
 	 * own queue, so a plain look at it is exact enough here: a stealer
 	 * can only make it emptier. */
 	if (a_load_rlx(&goro__sched.runqsize) > 0 && next_is_global(pp, pp->schedtick + 1) &&
-	    !goro__netpoll_waiters() && !gp->nsigstacks && !goro__on_sigstack(gp, (uintptr_t)&pp)) {
+	    !goro__netpoll_waiters() && !gp->nsigstacks && !gp->nhframes && !goro__on_sigstack(gp, (uintptr_t)&pp)) {
 		mp->locks++; /* no async preemption or signal re-entry meanwhile */
 		GORO_TRACE(TEV_GSTOP, gp, 0, gp->yieldreason ? gp->yieldreason : "yield");
 		a_store_rlx(&gp->ctxsaved, 0);
@@ -1177,6 +1179,7 @@ static void newg_reset(struct g *gp, const struct goro_newg *ng, struct g *self)
 	gp->cleartid_set = false;
 	gp->altstack = (stack_t){ .ss_flags = SS_DISABLE }; /* a new thread has none */
 	gp->nsigstacks = 0;
+	gp->nhframes = 0;
 	gp->robust = NULL;
 	gp->detached = ng->detached;
 	gp->njoin = 0;
@@ -1277,6 +1280,7 @@ static void goexit0(struct g *gp)
 {
 	struct m *mp = gp->m;
 	GORO_TRACE(TEV_GSTOP, gp, 0, "exit");
+	gp->nhframes = 0;
 	if (gp->nsigstacks) /* pthread_exit from a handler that had moved */
 		goro__sigstack_reclaim(gp, 0);
 	cpu_out(gp);

@@ -82,6 +82,14 @@ void goro__notesleep(struct goro_note *n);
  * Callee-saved state of a switched-out G (sched/asm_amd64.S knows the
  * offsets).  Go: gobuf. */
 #define GORO_NSIGSTACKS 4 /* signal stacks a G holds at once; beyond, it shares its M's */
+#define GORO_NHFRAMES 8   /* nested program handlers a G tracks; deeper ones are not */
+
+/* A program handler running in a G: its frame (live while the G's stack
+ * pointer is in [lo, sp)) and the G's mask before it. */
+struct goro_hframe {
+	uintptr_t sp, lo;
+	uint64_t prev;
+};
 
 struct goro_gctx {
 	uint64_t rsp, rbx, rbp, r12, r13, r14, r15; /* 0 .. 48 */
@@ -218,6 +226,10 @@ struct g {
 	 * (sched/signal.c, goro__sigstack_leave); unmapped once it is off. */
 	void *sigstacks[GORO_NSIGSTACKS];
 	int nsigstacks;
+	/* Program handlers running in the G, innermost last (sched/signal.c,
+	 * "handler frames"): while one runs, its mask is part of g->sigmask. */
+	struct goro_hframe hframes[GORO_NHFRAMES];
+	int nhframes;
 	int syscalldepth;       /* entersyscall nesting (system() -> waitpid) */
 	/* LockOSThread (Go: g.lockedm): the G runs only on this M. */
 	struct m *lockedm;
@@ -882,6 +894,7 @@ void goro__tls_setup(struct g *gp, bool reused);
 bool goro__on_sigstack(const struct g *gp, uintptr_t sp);
 void goro__sigstack_leave(struct g *gp, struct m *mp);
 void goro__sigstack_reclaim(struct g *gp, uintptr_t sp);
+void goro__hframes_prune(struct g *gp, uintptr_t sp, const uint64_t *kmask);
 void goro__tls_robust_release(struct g *gp); /* at G exit: robust mutexes it holds */
 void *goro__tls_robust_head(void *tp);      /* glibc's robust list head in a TCB */
 int *goro__tls_tid_word(void *tp);          /* glibc's tid in a TCB (nptl's clear_child_tid) */

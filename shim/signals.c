@@ -51,6 +51,8 @@ GORO_EXPORT int raise(int sig)
 static int setmask(int how, const sigset_t *set, sigset_t *oldset)
 {
 	struct g *gp = getg();
+	if (gp->nhframes) /* handlers left with siglongjmp */
+		goro__hframes_prune(gp, (uintptr_t)__builtin_frame_address(0), NULL);
 	uint64_t old = gp->sigmask;
 	if (set) {
 		uint64_t s = *(const uint64_t *)set, n;
