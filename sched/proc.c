@@ -711,12 +711,14 @@ static void sigstack_leave_then(struct g *gp)
 
 static inline void mcall(struct g *gp, void (*fn)(struct g *))
 {
-	struct m *mp = gp->m;
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
 	if (__builtin_expect(gp->nhframes != 0, 0))
 		goro__hframes_prune(gp, sp, NULL); /* handlers left with siglongjmp */
 	if (__builtin_expect(gp->nsigstacks != 0, 0))
 		goro__sigstack_reclaim(gp, sp);
+	/* Only now: a handler run at the system calls above may have parked
+	 * and moved the G to another M. */
+	struct m *mp = gp->m;
 	if (__builtin_expect(sp - (uintptr_t)mp->altstack < mp->altsize, 0)) {
 		mp->altfn = fn;
 		fn = sigstack_leave_then;
@@ -1192,6 +1194,7 @@ static void newg_reset(struct g *gp, const struct goro_newg *ng, struct g *self)
 	gp->cleanup = NULL;
 	a_store_rlx(&gp->sigpending, 0);
 	gp->sigqueued = 0;
+	gp->sigorig = 0;
 	gp->interrupted = false;
 	goro__park_done(gp);
 	a_store_rlx(&gp->sigtake, false);

@@ -207,6 +207,7 @@ struct g {
 	/* signals sent with pthread_kill, raised inside the G (shim/signals.c) */
 	_Atomic uint64_t sigpending;
 	uint64_t sigqueued;
+	uint64_t sigorig;       /* deferred process signals: their siginfo is saved (sched/signal.c) */
 	union sigval sigvalue[64];
 	uint64_t sigmask;       /* the G's signal mask (first word of sigset) */
 	_Atomic bool suspending; /* in sigsuspend/pause, with suspendmask */
@@ -574,6 +575,7 @@ void goro__preempt_init(void);
 void goro__preemptone(struct g *gp, struct m *mp);
 struct ucontext_t;
 bool goro__preempt_at(struct g *gp, struct ucontext_t *uc);
+bool goro__runtime_pc(uintptr_t pc); /* in libgoro's own text */
 bool goro__blocked_at(struct g *gp, struct ucontext_t *uc);
 /* Make gp, interrupted by a signal with context uc, call goro__asyncpreempt
  * which redoes system call nr (args in the context) through goro, then

@@ -436,6 +436,33 @@ static bool redirect(int sig, const siginfo_t *si)
 	return true;
 }
 
+/* A program handler may park, which a G may do only at the runtime's own
+ * points, never in the middle of runtime code (a lock held, its M cached in
+ * a local).  A signal that interrupts a running G there is recorded in the
+ * G instead and raised at its next such point (or by a nudge, which the
+ * kick arranges).  Not when goro raises a recorded one itself (raising), in
+ * a blocking call (the handler must end it with EINTR), or with
+ * SA_RESETHAND (the kernel has already reset the disposition). */
+static bool defer_in_runtime(struct g *gp, int sig, const siginfo_t *si, void *uc, const struct sigaction *a)
+{
+	if (gp->raising || gp->nop || !gp->m || gp == gp->m->g0 || !uc || (a->sa_flags & SA_RESETHAND) ||
+	    a_load_rlx(&gp->status) != G_RUNNING ||
+	    !goro__runtime_pc((uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP]))
+		return false;
+	uint64_t b = 1ULL << sig;
+	if (process_directed(si)) { /* its own siginfo when raised (goro_trampoline) */
+		redirect_info[sig] = *si;
+		a_fetch_or(&redirect_saved, b);
+		gp->sigorig |= b;
+	} else if (si->si_code == SI_QUEUE) {
+		gp->sigvalue[sig] = si->si_value;
+		gp->sigqueued |= b;
+	}
+	a_fetch_or(&gp->sigpending, b);
+	goro__sig_kick_later(gp);
+	return true;
+}
+
 static void goro_trampoline(int sig, siginfo_t *si, void *uc)
 {
 	/* On g0 or an idle M: the handler gets the M's own TLS, as it would
@@ -448,16 +475,23 @@ static void goro_trampoline(int sig, siginfo_t *si, void *uc)
 		return;
 	}
 	struct g *gp = getg();
+	struct sigaction a = prog_act[sig];
+	if (defer_in_runtime(gp, sig, si, uc, &a)) {
+		errno = saved;
+		goro__sig_leave(fs);
+		return;
+	}
 	siginfo_t mine;
 	uint64_t b = 1ULL << sig;
-	/* (raised by goro in G1 itself: a tgkill from this process) */
-	if (gp == &goro__g1 && si->si_code == SI_TKILL && si->si_pid == getpid() &&
+	/* (raised by goro in G1, or in a G that deferred it, itself: a tgkill
+	 * from this process) */
+	if ((gp == &goro__g1 || (gp->sigorig & b)) && si->si_code == SI_TKILL && si->si_pid == getpid() &&
 	    (a_load_acq(&redirect_saved) & b)) {
 		mine = redirect_info[sig]; /* the original, handed over */
 		a_fetch_and(&redirect_saved, ~b);
+		gp->sigorig &= ~b;
 		si = &mine;
 	}
-	struct sigaction a = prog_act[sig];
 	gp->sigran++;
 	if (!(a.sa_flags & SA_RESTART))
 		gp->sigran_nr++;
