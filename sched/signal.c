@@ -445,9 +445,12 @@ static bool redirect(int sig, const siginfo_t *si)
  * SA_RESETHAND (the kernel has already reset the disposition). */
 static bool defer_in_runtime(struct g *gp, int sig, const siginfo_t *si, void *uc, const struct sigaction *a)
 {
+	/* (G_RUNNABLE: a yield's direct switch, on the next G's stack before
+	 * that G is current) */
+	int st = a_load_rlx(&gp->status);
 	if (gp->raising || gp->nop || !gp->m || gp == gp->m->g0 || !uc || (a->sa_flags & SA_RESETHAND) ||
-	    a_load_rlx(&gp->status) != G_RUNNING ||
-	    !goro__runtime_pc((uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP]))
+	    (st != G_RUNNING && st != G_RUNNABLE) ||
+	    (gp->m->locks == 0 && !goro__runtime_pc((uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP])))
 		return false;
 	uint64_t b = 1ULL << sig;
 	if (process_directed(si)) { /* its own siginfo when raised (goro_trampoline) */
