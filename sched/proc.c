@@ -1168,10 +1168,19 @@ static struct g *newg_alloc(struct m *mp, struct p *pp, const struct goro_newg *
 	return gp;
 }
 
+/* A reused G's key values: none survives into its next life. */
+static void newg_keys_clear(struct g *gp)
+{
+	memset(gp->spec0, 0, sizeof gp->spec0);
+	for (size_t i = 1; i < GORO_KEYS_MAX / GORO_KEY_BLOCK; i++)
+		if (gp->spec[i])
+			memset(gp->spec[i], 0, sizeof(struct goro_keydata) * GORO_KEY_BLOCK);
+}
+
 /* Every per-thread field a reused G may still hold from its last life,
  * set as pthread_create leaves a new thread; what it inherits comes from
  * its creator `self` (name, signal mask, scheduling attributes). */
-static void newg_reset(struct g *gp, const struct goro_newg *ng, struct g *self)
+static void newg_reset(struct g *gp, const struct goro_newg *ng, struct g *self, bool reused)
 {
 	gp->start = ng->fn;
 	gp->arg = ng->arg;
@@ -1202,10 +1211,8 @@ static void newg_reset(struct g *gp, const struct goro_newg *ng, struct g *self)
 	gp->timer_idx = -1;
 	gp->cputime = 0;
 	gp->cpustart = 0;
-	memset(gp->spec0, 0, sizeof gp->spec0);
-	for (size_t i = 1; i < GORO_KEYS_MAX / GORO_KEY_BLOCK; i++)
-		if (gp->spec[i])
-			memset(gp->spec[i], 0, sizeof(struct goro_keydata) * GORO_KEY_BLOCK);
+	if (reused) /* a new G's block (or calloc) holds zeroes: no store to make */
+		newg_keys_clear(gp);
 	gp->spec[0] = gp->spec0;
 	memcpy(gp->name, self->name, sizeof gp->name);
 	gp->sigmask = self->sigmask; /* a new thread inherits its creator's mask */
@@ -1253,7 +1260,7 @@ struct g *goro__newproc(const struct goro_newg *ng, int *err)
 		*err = EAGAIN;
 		return NULL;
 	}
-	newg_reset(gp, ng, self);
+	newg_reset(gp, ng, self, reused);
 	if (ng->out)
 		*ng->out = (pthread_t)gp->tp; /* before the G can run, as nptl */
 	goro__tls_setup(gp, reused);
