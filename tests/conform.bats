@@ -78,3 +78,11 @@ load helpers
     GORO_PROCS=1 compare_native_goro conf_rt_order
   done
 }
+
+@test "conf_rt_wake: SCHED_FIFO threads waiting on one mutex take it by priority, ahead of SCHED_OTHER ones (the kernel's futex order, any number of CPUs) at GOMAXPROCS 1, 2, 4 (needs root)" {
+  [ "$(id -u)" -eq 0 ] || skip "SCHED_FIFO needs root (the suites run as root)"
+  local i
+  for i in 1 2 3; do
+    compare_native_goro conf_rt_wake
+  done
+}
