@@ -1032,11 +1032,19 @@ static bool gfits(const struct g *gp, const struct goro_newg *ng)
 	       gp->stack_mapsize == gblock_stack_bytes(ng) + page_up(ng->guard);
 }
 
-/* Unlink the first G of q (among its first `max`) that fits ng. */
+/* Unlink the first G of q (among its first `max`) that fits ng, if it was
+ * freed GORO_GFREE_MIN_AGE retirements ago: until then its id (its TCB
+ * address) still names the thread that was joined or detached, so a stale
+ * pthread_t says ESRCH instead of naming a new thread (docs/ARCHITECTURE.md,
+ * "The life of a G", Exit).  The lists are FIFO, in retirement order as
+ * near as matters: the first young G ends the search. */
 static struct g *gqueue_take_fit(struct gqueue *q, const struct goro_newg *ng, int max)
 {
+	uint64_t retired = a_load_rlx(&goro__sched.gretired);
 	struct g *prev = NULL;
 	for (struct g *gp = q->head; gp && max-- > 0; prev = gp, gp = gp->schedlink) {
+		if (retired - gp->retired < GORO_GFREE_MIN_AGE)
+			return NULL;
 		if (!gfits(gp, ng))
 			continue;
 		if (prev)
@@ -1085,6 +1093,7 @@ void goro__gfree(struct g *gp)
 {
 	if (gp == &goro__g1)
 		return; /* the main thread's stack and TCB belong to the kernel/ld.so */
+	gp->retired = a_fetch_add_rlx(&goro__sched.gretired, 1) + 1;
 	struct m *mp = getg()->m;
 	if (!mp || !mp->p) { /* a thread goro did not make joined it */
 		a_store_rlx(&gp->status, G_IDLE);
@@ -1154,6 +1163,8 @@ static struct g *newg_alloc(struct m *mp, struct p *pp, const struct goro_newg *
 		mp->locks--;
 	}
 	*reused = gp != NULL;
+	if (gp)
+		a_fetch_add_rlx(&goro__sched.greused, 1);
 	if (!gp) {
 		gp = ng->ustack ? newg_heap() : newg_block(ng);
 		if (!gp)
@@ -1450,7 +1461,7 @@ struct counter {
 	long long v;
 	bool live;
 };
-enum { NCOUNTERS = 28 };
+enum { NCOUNTERS = 29 };
 
 static void counters(struct counter c[NCOUNTERS])
 {
@@ -1491,6 +1502,7 @@ static void counters(struct counter c[NCOUNTERS])
 		{ "fsgsbase", goro__fsgsbase, false },
 		{ "stacks_scavenged", (long long)a_load_rlx(&goro__sched.gscavenged), false },
 		{ "ms_exited", (long long)goro__sched.nmexit, false },
+		{ "gs_reused", (long long)a_load_rlx(&goro__sched.greused), false },
 	};
 	memcpy(c, all, sizeof all);
 }

@@ -41,6 +41,7 @@
 #define GORO_IDLE_M_RESERVE 4     /* idle Ms kept beyond GOMAXPROCS; more exit (stopm) */
 #define GORO_G0_STACK (256UL * 1024)
 #define GORO_GFREE_LOCAL_MAX 64   /* Go: gfput moves half of 64 to global */
+#define GORO_GFREE_MIN_AGE 32     /* retirements after a G's before its id names a new thread (gfget) */
 #define GORO_SCAVENGE_IDLE_NS 1000000000LL /* a pooled G idle this long gives stack pages back */
 #define GORO_SCAVENGE_BATCH 128   /* Gs per goro__gscavenge pass */
 #define GORO_GFREE_LOCAL_STACK (256UL * 1024) /* bigger: freed to the global list */
@@ -139,6 +140,7 @@ struct g {
 	size_t stack_mapsize;
 	size_t guardsize;
 	int64_t gfree_when;        /* when it went onto the global free list */
+	uint64_t retired;          /* sched.gretired when it was freed (gfget's minimum age) */
 	bool scavenged;            /* its stack pages were given back since (goro__gscavenge) */
 
 	/* start */
@@ -397,6 +399,8 @@ struct schedt {
 	_Atomic int64_t maxgcount;
 	_Atomic uint64_t goidgen;
 	_Atomic uint64_t gcreated;
+	_Atomic uint64_t greused;    /* creates that took a pooled G (gfget) */
+	_Atomic uint64_t gretired;   /* Gs freed so far: a pooled G's age (goro__gfree) */
 	_Atomic uint64_t gscavenged; /* pooled Gs whose stack pages went back (goro__gscavenge) */
 	_Atomic int32_t tidgen;
 	_Atomic uint64_t nhandoff;   /* Ps retaken from system calls */
