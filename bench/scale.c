@@ -7,6 +7,9 @@
  * the condvar.  Then one broadcast, and every thread checks its __thread
  * value and is joined.  Reports, for THREADS=N (as "100k", "1m", ...):
  *   scale_N_create   seconds from the first create until all N are waiting
+ *   scale_N_create_cpu  CPU time (user + system, all threads) per thread over
+ *                    the same span, us: what the load of a shared host
+ *                    leaves alone, unlike the seconds
  *   scale_N_rss      resident memory per live thread, KiB (RSS growth / N)
  *   scale_N_wake     seconds for the broadcast and joining all N
  *   scale_N_alive    threads that were alive at once
@@ -109,6 +112,7 @@ int main(int argc, char **argv)
     label(lab, sizeof lab, n);
     long rss0 = rss_kib();
     target = n;
+    double c0 = bench_cpu_seconds();
     long long t0 = bench_now_ns();
     long have = create_all(t, n, stack_kib, max_s);
     pthread_mutex_lock(&mu);
@@ -116,6 +120,7 @@ int main(int argc, char **argv)
     while (arrived < have)
         pthread_cond_wait(&allin, &mu);
     long long t1 = bench_now_ns();
+    double c1 = bench_cpu_seconds();
     long rss1 = rss_kib();
     go = 1;
     pthread_cond_broadcast(&cv);
@@ -129,6 +134,7 @@ int main(int argc, char **argv)
     result(lab, "alive", (double)have, "threads");
     result(lab, "create", (double)(t1 - t0) / 1e9, "s");
     result(lab, "create_each", (double)(t1 - t0) / 1e3 / (double)have, "us");
+    result(lab, "create_cpu", (c1 - c0) * 1e6 / (double)have, "us");
     result(lab, "rss", (double)(rss1 - rss0) / (double)have, "KiB/thread");
     result(lab, "wake", (double)(t2 - t1) / 1e9, "s");
     if (atomic_load(&bad)) {

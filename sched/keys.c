@@ -13,6 +13,10 @@ static struct {
 	void (*_Atomic dtor)(void *);
 } keys[GORO_KEYS_MAX];
 
+/* 1 + the highest key ever created: no value sits above it, so an exiting
+ * G looks at no more slots than the program has keys (none in most). */
+static _Atomic unsigned keys_hiwater;
+
 static inline bool key_inuse(uint64_t seq) { return seq & 1; }
 
 int goro__key_create(pthread_key_t *key, void (*dtor)(void *))
@@ -23,6 +27,9 @@ int goro__key_create(pthread_key_t *key, void (*dtor)(void *))
 			continue;
 		if (a_cas(&keys[i].seq, &s, s + 1)) {
 			keys[i].dtor = dtor;
+			unsigned h = a_load_rlx(&keys_hiwater);
+			while (h < i + 1 && !a_cas(&keys_hiwater, &h, i + 1))
+				;
 			*key = i;
 			return 0;
 		}
@@ -87,7 +94,8 @@ void goro__keys_run_destructors(struct g *gp)
 {
 	for (int round = 0; round < GORO_DESTRUCTOR_ITERATIONS; round++) {
 		bool again = false;
-		for (pthread_key_t k = 0; k < GORO_KEYS_MAX; k++) {
+		pthread_key_t hi = a_load_acq(&keys_hiwater); /* a destructor may create keys */
+		for (pthread_key_t k = 0; k < hi; k++) {
 			if (k % GORO_KEY_BLOCK == 0 && k >= GORO_KEY_BLOCK && !gp->spec[k / GORO_KEY_BLOCK]) {
 				k += GORO_KEY_BLOCK - 1;
 				continue;

@@ -25,7 +25,10 @@
 
 GORO_HIDDEN uint64_t goro__xsave_size = 4096;
 GORO_HIDDEN int goro__signudge = SIGURG;
-static struct { uintptr_t lo, hi; } unsafe[MAX_UNSAFE];
+struct range {
+	uintptr_t lo, hi;
+};
+static struct range unsafe[MAX_UNSAFE];
 static int nunsafe;
 
 
@@ -41,6 +44,9 @@ static bool unsafe_object(const char *name)
 	return false;
 }
 
+/* libgoro's own text (goro__runtime_pc). */
+static uintptr_t self_lo, self_hi;
+
 static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	if (!info->dlpi_name || !unsafe_object(info->dlpi_name) || nunsafe >= MAX_UNSAFE)
@@ -49,12 +55,17 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) || nunsafe >= MAX_UNSAFE)
 			continue;
-		unsafe[nunsafe].lo = info->dlpi_addr + ph->p_vaddr;
-		unsafe[nunsafe].hi = unsafe[nunsafe].lo + ph->p_memsz;
-		nunsafe++;
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+		unsafe[nunsafe++] = (struct range){ lo, hi };
+		if ((uintptr_t)&goro__preempt_init - lo < hi - lo) {
+			self_lo = lo;
+			self_hi = hi;
+		}
 	}
 	return 0;
 }
+
+bool goro__runtime_pc(uintptr_t pc) { return pc - self_lo < self_hi - self_lo; }
 
 void goro__preempt_init(void)
 {

@@ -711,10 +711,14 @@ static void sigstack_leave_then(struct g *gp)
 
 static inline void mcall(struct g *gp, void (*fn)(struct g *))
 {
-	struct m *mp = gp->m;
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	if (__builtin_expect(gp->nhframes != 0, 0))
+		goro__hframes_prune(gp, sp, NULL); /* handlers left with siglongjmp */
 	if (__builtin_expect(gp->nsigstacks != 0, 0))
 		goro__sigstack_reclaim(gp, sp);
+	/* Only now: a handler run at the system calls above may have parked
+	 * and moved the G to another M. */
+	struct m *mp = gp->m;
 	if (__builtin_expect(sp - (uintptr_t)mp->altstack < mp->altsize, 0)) {
 		mp->altfn = fn;
 		fn = sigstack_leave_then;
@@ -889,7 +893,7 @@ void goro__gosched(void)
 	 * own queue, so a plain look at it is exact enough here: a stealer
 	 * can only make it emptier. */
 	if (a_load_rlx(&goro__sched.runqsize) > 0 && next_is_global(pp, pp->schedtick + 1) &&
-	    !goro__netpoll_waiters() && !gp->nsigstacks && !goro__on_sigstack(gp, (uintptr_t)&pp)) {
+	    !goro__netpoll_waiters() && !gp->nsigstacks && !gp->nhframes && !goro__on_sigstack(gp, (uintptr_t)&pp)) {
 		mp->locks++; /* no async preemption or signal re-entry meanwhile */
 		GORO_TRACE(TEV_GSTOP, gp, 0, gp->yieldreason ? gp->yieldreason : "yield");
 		a_store_rlx(&gp->ctxsaved, 0);
@@ -1028,11 +1032,19 @@ static bool gfits(const struct g *gp, const struct goro_newg *ng)
 	       gp->stack_mapsize == gblock_stack_bytes(ng) + page_up(ng->guard);
 }
 
-/* Unlink the first G of q (among its first `max`) that fits ng. */
+/* Unlink the first G of q (among its first `max`) that fits ng, if it was
+ * freed GORO_GFREE_MIN_AGE retirements ago: until then its id (its TCB
+ * address) still names the thread that was joined or detached, so a stale
+ * pthread_t says ESRCH instead of naming a new thread (docs/ARCHITECTURE.md,
+ * "The life of a G", Exit).  The lists are FIFO, in retirement order as
+ * near as matters: the first young G ends the search. */
 static struct g *gqueue_take_fit(struct gqueue *q, const struct goro_newg *ng, int max)
 {
+	uint64_t retired = a_load_rlx(&goro__sched.gretired);
 	struct g *prev = NULL;
 	for (struct g *gp = q->head; gp && max-- > 0; prev = gp, gp = gp->schedlink) {
+		if (retired - gp->retired < GORO_GFREE_MIN_AGE)
+			return NULL;
 		if (!gfits(gp, ng))
 			continue;
 		if (prev)
@@ -1081,6 +1093,7 @@ void goro__gfree(struct g *gp)
 {
 	if (gp == &goro__g1)
 		return; /* the main thread's stack and TCB belong to the kernel/ld.so */
+	gp->retired = a_fetch_add_rlx(&goro__sched.gretired, 1) + 1;
 	struct m *mp = getg()->m;
 	if (!mp || !mp->p) { /* a thread goro did not make joined it */
 		a_store_rlx(&gp->status, G_IDLE);
@@ -1150,6 +1163,8 @@ static struct g *newg_alloc(struct m *mp, struct p *pp, const struct goro_newg *
 		mp->locks--;
 	}
 	*reused = gp != NULL;
+	if (gp)
+		a_fetch_add_rlx(&goro__sched.greused, 1);
 	if (!gp) {
 		gp = ng->ustack ? newg_heap() : newg_block(ng);
 		if (!gp)
@@ -1164,10 +1179,19 @@ static struct g *newg_alloc(struct m *mp, struct p *pp, const struct goro_newg *
 	return gp;
 }
 
+/* A reused G's key values: none survives into its next life. */
+static void newg_keys_clear(struct g *gp)
+{
+	memset(gp->spec0, 0, sizeof gp->spec0);
+	for (size_t i = 1; i < GORO_KEYS_MAX / GORO_KEY_BLOCK; i++)
+		if (gp->spec[i])
+			memset(gp->spec[i], 0, sizeof(struct goro_keydata) * GORO_KEY_BLOCK);
+}
+
 /* Every per-thread field a reused G may still hold from its last life,
  * set as pthread_create leaves a new thread; what it inherits comes from
  * its creator `self` (name, signal mask, scheduling attributes). */
-static void newg_reset(struct g *gp, const struct goro_newg *ng, struct g *self)
+static void newg_reset(struct g *gp, const struct goro_newg *ng, struct g *self, bool reused)
 {
 	gp->start = ng->fn;
 	gp->arg = ng->arg;
@@ -1177,6 +1201,7 @@ static void newg_reset(struct g *gp, const struct goro_newg *ng, struct g *self)
 	gp->cleartid_set = false;
 	gp->altstack = (stack_t){ .ss_flags = SS_DISABLE }; /* a new thread has none */
 	gp->nsigstacks = 0;
+	gp->nhframes = 0;
 	gp->robust = NULL;
 	gp->detached = ng->detached;
 	gp->njoin = 0;
@@ -1189,6 +1214,7 @@ static void newg_reset(struct g *gp, const struct goro_newg *ng, struct g *self)
 	gp->cleanup = NULL;
 	a_store_rlx(&gp->sigpending, 0);
 	gp->sigqueued = 0;
+	gp->sigorig = 0;
 	gp->interrupted = false;
 	goro__park_done(gp);
 	a_store_rlx(&gp->sigtake, false);
@@ -1196,10 +1222,8 @@ static void newg_reset(struct g *gp, const struct goro_newg *ng, struct g *self)
 	gp->timer_idx = -1;
 	gp->cputime = 0;
 	gp->cpustart = 0;
-	memset(gp->spec0, 0, sizeof gp->spec0);
-	for (size_t i = 1; i < GORO_KEYS_MAX / GORO_KEY_BLOCK; i++)
-		if (gp->spec[i])
-			memset(gp->spec[i], 0, sizeof(struct goro_keydata) * GORO_KEY_BLOCK);
+	if (reused) /* a new G's block (or calloc) holds zeroes: no store to make */
+		newg_keys_clear(gp);
 	gp->spec[0] = gp->spec0;
 	memcpy(gp->name, self->name, sizeof gp->name);
 	gp->sigmask = self->sigmask; /* a new thread inherits its creator's mask */
@@ -1247,7 +1271,7 @@ struct g *goro__newproc(const struct goro_newg *ng, int *err)
 		*err = EAGAIN;
 		return NULL;
 	}
-	newg_reset(gp, ng, self);
+	newg_reset(gp, ng, self, reused);
 	if (ng->out)
 		*ng->out = (pthread_t)gp->tp; /* before the G can run, as nptl */
 	goro__tls_setup(gp, reused);
@@ -1277,6 +1301,7 @@ static void goexit0(struct g *gp)
 {
 	struct m *mp = gp->m;
 	GORO_TRACE(TEV_GSTOP, gp, 0, "exit");
+	gp->nhframes = 0;
 	if (gp->nsigstacks) /* pthread_exit from a handler that had moved */
 		goro__sigstack_reclaim(gp, 0);
 	cpu_out(gp);
@@ -1436,7 +1461,7 @@ struct counter {
 	long long v;
 	bool live;
 };
-enum { NCOUNTERS = 29 };
+enum { NCOUNTERS = 30 };
 
 static void counters(struct counter c[NCOUNTERS])
 {
@@ -1477,6 +1502,7 @@ static void counters(struct counter c[NCOUNTERS])
 		{ "fsgsbase", goro__fsgsbase, false },
 		{ "stacks_scavenged", (long long)a_load_rlx(&goro__sched.gscavenged), false },
 		{ "ms_exited", (long long)goro__sched.nmexit, false },
+		{ "gs_reused", (long long)a_load_rlx(&goro__sched.greused), false },
 		{ "declared_calls", (long long)a_load_rlx(&goro__sched.ndeclared), false },
 	};
 	memcpy(c, all, sizeof all);

@@ -41,6 +41,7 @@
 #define GORO_IDLE_M_RESERVE 4     /* idle Ms kept beyond GOMAXPROCS; more exit (stopm) */
 #define GORO_G0_STACK (256UL * 1024)
 #define GORO_GFREE_LOCAL_MAX 64   /* Go: gfput moves half of 64 to global */
+#define GORO_GFREE_MIN_AGE 32     /* retirements after a G's before its id names a new thread (gfget) */
 #define GORO_SCAVENGE_IDLE_NS 1000000000LL /* a pooled G idle this long gives stack pages back */
 #define GORO_SCAVENGE_BATCH 128   /* Gs per goro__gscavenge pass */
 #define GORO_GFREE_LOCAL_STACK (256UL * 1024) /* bigger: freed to the global list */
@@ -82,6 +83,14 @@ void goro__notesleep(struct goro_note *n);
  * Callee-saved state of a switched-out G (sched/asm_amd64.S knows the
  * offsets).  Go: gobuf. */
 #define GORO_NSIGSTACKS 4 /* signal stacks a G holds at once; beyond, it shares its M's */
+#define GORO_NHFRAMES 8   /* nested program handlers a G tracks; deeper ones are not */
+
+/* A program handler running in a G: its frame (live while the G's stack
+ * pointer is in [lo, sp)) and the G's mask before it. */
+struct goro_hframe {
+	uintptr_t sp, lo;
+	uint64_t prev;
+};
 
 struct goro_gctx {
 	uint64_t rsp, rbx, rbp, r12, r13, r14, r15; /* 0 .. 48 */
@@ -131,6 +140,7 @@ struct g {
 	size_t stack_mapsize;
 	size_t guardsize;
 	int64_t gfree_when;        /* when it went onto the global free list */
+	uint64_t retired;          /* sched.gretired when it was freed (gfget's minimum age) */
 	bool scavenged;            /* its stack pages were given back since (goro__gscavenge) */
 
 	/* start */
@@ -199,6 +209,7 @@ struct g {
 	/* signals sent with pthread_kill, raised inside the G (shim/signals.c) */
 	_Atomic uint64_t sigpending;
 	uint64_t sigqueued;
+	uint64_t sigorig;       /* deferred process signals: their siginfo is saved (sched/signal.c) */
 	union sigval sigvalue[64];
 	uint64_t sigmask;       /* the G's signal mask (first word of sigset) */
 	_Atomic bool suspending; /* in sigsuspend/pause, with suspendmask */
@@ -218,6 +229,10 @@ struct g {
 	 * (sched/signal.c, goro__sigstack_leave); unmapped once it is off. */
 	void *sigstacks[GORO_NSIGSTACKS];
 	int nsigstacks;
+	/* Program handlers running in the G, innermost last (sched/signal.c,
+	 * "handler frames"): while one runs, its mask is part of g->sigmask. */
+	struct goro_hframe hframes[GORO_NHFRAMES];
+	int nhframes;
 	int syscalldepth;       /* entersyscall nesting (system() -> waitpid) */
 	/* LockOSThread (Go: g.lockedm): the G runs only on this M. */
 	struct m *lockedm;
@@ -384,6 +399,8 @@ struct schedt {
 	_Atomic int64_t maxgcount;
 	_Atomic uint64_t goidgen;
 	_Atomic uint64_t gcreated;
+	_Atomic uint64_t greused;    /* creates that took a pooled G (gfget) */
+	_Atomic uint64_t gretired;   /* Gs freed so far: a pooled G's age (goro__gfree) */
 	_Atomic uint64_t gscavenged; /* pooled Gs whose stack pages went back (goro__gscavenge) */
 	_Atomic int32_t tidgen;
 	_Atomic uint64_t nhandoff;   /* Ps retaken from system calls */
@@ -563,6 +580,7 @@ void goro__preempt_init(void);
 void goro__preemptone(struct g *gp, struct m *mp);
 struct ucontext_t;
 bool goro__preempt_at(struct g *gp, struct ucontext_t *uc);
+bool goro__runtime_pc(uintptr_t pc); /* in libgoro's own text */
 bool goro__blocked_at(struct g *gp, struct ucontext_t *uc);
 /* Make gp, interrupted by a signal with context uc, call goro__asyncpreempt
  * which redoes system call nr (args in the context) through goro, then
@@ -883,6 +901,7 @@ void goro__tls_setup(struct g *gp, bool reused);
 bool goro__on_sigstack(const struct g *gp, uintptr_t sp);
 void goro__sigstack_leave(struct g *gp, struct m *mp);
 void goro__sigstack_reclaim(struct g *gp, uintptr_t sp);
+void goro__hframes_prune(struct g *gp, uintptr_t sp, const uint64_t *kmask);
 void goro__tls_robust_release(struct g *gp); /* at G exit: robust mutexes it holds */
 void *goro__tls_robust_head(void *tp);      /* glibc's robust list head in a TCB */
 int *goro__tls_tid_word(void *tp);          /* glibc's tid in a TCB (nptl's clear_child_tid) */

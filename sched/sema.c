@@ -130,6 +130,18 @@ static void node_replace(struct semaroot *r, struct g *t, struct g *nx)
 	t->waitleft = t->waitright = t->waitparent = NULL;
 }
 
+/* The waiter of t's FIFO that a real-time gp goes before: the first with
+ * a lower priority (every other G counts as lower), as the kernel queues a
+ * futex's waiters (a plist by priority, FIFO within one); NULL: the tail. */
+static struct g *rt_before(struct g *t, const struct g *gp)
+{
+	if (__builtin_expect(!goro__g_rt(gp), 1))
+		return NULL;
+	while (t && goro__g_rt(t) && t->sched_prio >= gp->sched_prio)
+		t = t->waitnext;
+	return t;
+}
+
 static void enqueue(struct semaroot *r, void *addr, struct g *gp)
 {
 	gp->waitaddr = addr;
@@ -139,6 +151,17 @@ static void enqueue(struct semaroot *r, void *addr, struct g *gp)
 	gp->waitenq = true;
 	struct g **slot, *parent;
 	struct g *t = find(r, addr, &slot, &parent);
+	struct g *at = t ? rt_before(t, gp) : NULL;
+	if (at) { /* at's place: the node's own when at is the node */
+		gp->waitnext = at;
+		gp->waitprev = at->waitprev;
+		if (at == t)
+			node_replace(r, t, gp);
+		else
+			at->waitprev->waitnext = gp;
+		at->waitprev = gp;
+		return;
+	}
 	if (t) {
 		gp->waitprev = t->waittail;
 		t->waittail->waitnext = gp;

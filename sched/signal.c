@@ -81,11 +81,13 @@ static void nudge_handler(int sig, siginfo_t *si, void *uc)
 	int saved = errno;
 	goro__setxid_handle();
 	if (gp && gp->m && gp->m->curg == gp) {
+		uint64_t ucmask;
+		memcpy(&ucmask, &((ucontext_t *)uc)->uc_sigmask, sizeof ucmask);
+		if (gp->nhframes && gp->m->locks == 0) /* handlers left with siglongjmp */
+			goro__hframes_prune(gp, (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RSP], &ucmask);
 		/* Inside runtime code (locks held) a handler must not run:
 		 * the scheduler or sysmon nudges again (goro__sig_drain). */
 		if (a_load_rlx(&gp->sigpending)) {
-			uint64_t ucmask;
-			memcpy(&ucmask, &((ucontext_t *)uc)->uc_sigmask, sizeof ucmask);
 			if (gp->m->locks == 0)
 				goro__sig_deliver_at_return(gp, ucmask);
 			else
@@ -222,16 +224,20 @@ void goro__signal_minit(struct m *mp)
  * allows the change), and the G unmaps it once it runs on no signal stack
  * (goro__sigstack_reclaim).  goro_trampoline makes sigreturn restore the
  * stack of the M it returns on, not of the one it came in on. */
-bool goro__on_sigstack(const struct g *gp, uintptr_t sp)
+/* The start of the signal stack (the M's, or one gp took along) sp is
+ * on, or 0. */
+static uintptr_t sigstack_base(const struct g *gp, uintptr_t sp)
 {
 	const struct m *mp = gp->m;
 	if (mp && sp - (uintptr_t)mp->altstack < mp->altsize)
-		return true;
+		return (uintptr_t)mp->altstack;
 	for (int i = 0; i < gp->nsigstacks; i++)
 		if (sp - (uintptr_t)gp->sigstacks[i] < ALTSTACK_SIZE)
-			return true;
-	return false;
+			return (uintptr_t)gp->sigstacks[i];
+	return 0;
 }
+
+bool goro__on_sigstack(const struct g *gp, uintptr_t sp) { return sigstack_base(gp, sp) != 0; }
 
 void goro__sigstack_leave(struct g *gp, struct m *mp)
 {
@@ -243,13 +249,95 @@ void goro__sigstack_leave(struct g *gp, struct m *mp)
 		gp->sigstacks[gp->nsigstacks++] = old;
 }
 
+/* Unmap the stacks gp took along that hold none of its frames: neither
+ * sp nor a live handler's frame (goro__hframes_prune first) is on them. */
 void goro__sigstack_reclaim(struct g *gp, uintptr_t sp)
 {
-	if (goro__on_sigstack(gp, sp))
+	int n = 0;
+	for (int i = 0; i < gp->nsigstacks; i++) {
+		uintptr_t b = (uintptr_t)gp->sigstacks[i];
+		bool used = sp - b < ALTSTACK_SIZE;
+		for (int j = 0; j < gp->nhframes && !used; j++)
+			used = gp->hframes[j].lo == b;
+		if (used)
+			gp->sigstacks[n++] = gp->sigstacks[i];
+		else
+			goro__sys2(SYS_munmap, b, ALTSTACK_SIZE);
+	}
+	gp->nsigstacks = n;
+}
+
+/* ---- handler frames --------------------------------------------------------
+ * Natively the kernel blocks a handler's sa_mask and its own signal while it
+ * runs.  Under goro it does so on the M, but the G may park in the handler
+ * and resume on another M with its recorded mask, where the next signal for
+ * it would nest (a sleeping handler, interrupted again and again, overflowed
+ * its stack).  So a handler's bits are part of g->sigmask while it runs (a
+ * signal sent meanwhile stays recorded in the G) and leave at its end.  A
+ * handler left with siglongjmp never reaches its end (glibc restores the
+ * kernel mask itself): each handler is recorded with its frame, and one the
+ * G's stack pointer has left (above it, or on another stack) is dropped at
+ * the G's next entry into the runtime, its mask read back from the kernel
+ * thread (goro__hframes_prune). */
+
+#define NEVER_BLOCKED (GORO_SIGBIT(SIGILL)) /* with the nudge: see goro__sigmask_apply */
+
+static uint64_t never_blocked(void) { return NEVER_BLOCKED | GORO_SIGBIT(goro__signudge); }
+
+/* The lowest address of the stack sp (a handler's frame) is on. */
+static uintptr_t frame_region(const struct g *gp, uintptr_t sp)
+{
+	uintptr_t b = sigstack_base(gp, sp);
+	if (b)
+		return b;
+	if (gp->stack_lo && sp - (uintptr_t)gp->stack_lo < (uintptr_t)gp->stack_hi - (uintptr_t)gp->stack_lo)
+		return (uintptr_t)gp->stack_lo;
+	return sp > (8UL << 20) ? sp - (8UL << 20) : 0; /* the main thread's stack: bounds unknown */
+}
+
+static void hframe_push(struct g *gp, uintptr_t sp, uint64_t bits)
+{
+	if (gp->nhframes == GORO_NHFRAMES)
 		return;
-	for (int i = 0; i < gp->nsigstacks; i++)
-		goro__sys2(SYS_munmap, gp->sigstacks[i], ALTSTACK_SIZE);
-	gp->nsigstacks = 0;
+	gp->hframes[gp->nhframes++] = (struct goro_hframe){ sp, frame_region(gp, sp), gp->sigmask };
+	gp->sigmask |= bits;
+	gp->m->sigmask |= bits; /* as the kernel thread has it now */
+}
+
+/* The handler whose frame is sp returns: sigreturn installs uc_sigmask on
+ * the kernel thread the G is on now, the G's mask from before or the one
+ * the handler wrote there. */
+static void hframe_pop(struct g *gp, uintptr_t sp, uint64_t *ucmask, uint64_t entrymask)
+{
+	int i = gp->nhframes - 1;
+	while (i >= 0 && gp->hframes[i].sp != sp)
+		i--;
+	if (i < 0)
+		return;
+	uint64_t prev = gp->hframes[i].prev, keep = never_blocked();
+	gp->nhframes = i;
+	gp->sigmask = *ucmask == entrymask ? prev : (*ucmask & ~keep) | (prev & keep);
+	*ucmask = gp->sigmask & ~keep;
+	gp->m->sigmask = gp->sigmask;
+	goro__sig_deliver_at_return(gp, gp->sigmask);
+}
+
+void goro__hframes_prune(struct g *gp, uintptr_t sp, const uint64_t *kmask)
+{
+	int n = gp->nhframes;
+	while (n > 0 && !(sp >= gp->hframes[n - 1].lo && sp < gp->hframes[n - 1].sp))
+		n--;
+	if (n == gp->nhframes)
+		return;
+	gp->nhframes = n;
+	/* kmask: the interrupted context's, from a handler's ucontext */
+	uint64_t k = 0, keep = never_blocked();
+	if (kmask)
+		k = *kmask;
+	else
+		goro__sys4(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &k, 8);
+	gp->sigmask = (k & ~keep) | (gp->sigmask & keep);
+	gp->m->sigmask = gp->sigmask;
 }
 
 /* A new signal stack for mp's kernel thread (the old one, if any, is left
@@ -348,6 +436,36 @@ static bool redirect(int sig, const siginfo_t *si)
 	return true;
 }
 
+/* A program handler may park, which a G may do only at the runtime's own
+ * points, never in the middle of runtime code (a lock held, its M cached in
+ * a local).  A signal that interrupts a running G there is recorded in the
+ * G instead and raised at its next such point (or by a nudge, which the
+ * kick arranges).  Not when goro raises a recorded one itself (raising), in
+ * a blocking call (the handler must end it with EINTR), or with
+ * SA_RESETHAND (the kernel has already reset the disposition). */
+static bool defer_in_runtime(struct g *gp, int sig, const siginfo_t *si, void *uc, const struct sigaction *a)
+{
+	/* (G_RUNNABLE: a yield's direct switch, on the next G's stack before
+	 * that G is current) */
+	int st = a_load_rlx(&gp->status);
+	if (gp->raising || gp->nop || !gp->m || gp == gp->m->g0 || !uc || (a->sa_flags & SA_RESETHAND) ||
+	    (st != G_RUNNING && st != G_RUNNABLE) ||
+	    (gp->m->locks == 0 && !goro__runtime_pc((uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP])))
+		return false;
+	uint64_t b = 1ULL << sig;
+	if (process_directed(si)) { /* its own siginfo when raised (goro_trampoline) */
+		redirect_info[sig] = *si;
+		a_fetch_or(&redirect_saved, b);
+		gp->sigorig |= b;
+	} else if (si->si_code == SI_QUEUE) {
+		gp->sigvalue[sig] = si->si_value;
+		gp->sigqueued |= b;
+	}
+	a_fetch_or(&gp->sigpending, b);
+	goro__sig_kick_later(gp);
+	return true;
+}
+
 static void goro_trampoline(int sig, siginfo_t *si, void *uc)
 {
 	/* On g0 or an idle M: the handler gets the M's own TLS, as it would
@@ -360,16 +478,23 @@ static void goro_trampoline(int sig, siginfo_t *si, void *uc)
 		return;
 	}
 	struct g *gp = getg();
+	struct sigaction a = prog_act[sig];
+	if (defer_in_runtime(gp, sig, si, uc, &a)) {
+		errno = saved;
+		goro__sig_leave(fs);
+		return;
+	}
 	siginfo_t mine;
 	uint64_t b = 1ULL << sig;
-	/* (raised by goro in G1 itself: a tgkill from this process) */
-	if (gp == &goro__g1 && si->si_code == SI_TKILL && si->si_pid == getpid() &&
+	/* (raised by goro in G1, or in a G that deferred it, itself: a tgkill
+	 * from this process) */
+	if ((gp == &goro__g1 || (gp->sigorig & b)) && si->si_code == SI_TKILL && si->si_pid == getpid() &&
 	    (a_load_acq(&redirect_saved) & b)) {
 		mine = redirect_info[sig]; /* the original, handed over */
 		a_fetch_and(&redirect_saved, ~b);
+		gp->sigorig &= ~b;
 		si = &mine;
 	}
-	struct sigaction a = prog_act[sig];
 	gp->sigran++;
 	if (!(a.sa_flags & SA_RESTART))
 		gp->sigran_nr++;
@@ -378,12 +503,25 @@ static void goro_trampoline(int sig, siginfo_t *si, void *uc)
 		a_fetch_and(&wrapped, ~b);
 	}
 	errno = saved;
+	bool isg = gp->m && gp != gp->m->g0 && !gp->nop && uc;
+	uintptr_t frame = (uintptr_t)__builtin_frame_address(0);
+	uint64_t *ucmask = isg ? (uint64_t *)&((ucontext_t *)uc)->uc_sigmask : NULL, entrymask = 0;
+	if (isg) {
+		uintptr_t isp = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RSP];
+		goro__hframes_prune(gp, isp, ucmask);
+		if (gp->nsigstacks)
+			goro__sigstack_reclaim(gp, isp);
+		entrymask = *ucmask;
+		hframe_push(gp, frame, *(uint64_t *)&a.sa_mask | (a.sa_flags & SA_NODEFER ? 0 : GORO_SIGBIT(sig)));
+	}
 	gp->inhandler++;
 	if (a.sa_flags & SA_SIGINFO)
 		a.sa_sigaction(sig, si, uc);
 	else if (is_caught(&a))
 		a.sa_handler(sig);
 	gp->inhandler--;
+	if (isg)
+		hframe_pop(gp, frame, ucmask, entrymask);
 	/* sigreturn sets the kernel thread's signal stack from uc_stack: the
 	 * G may have moved to another M in the handler. */
 	struct m *now = gp->m;

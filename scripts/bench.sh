@@ -197,6 +197,8 @@ if [[ ${BENCH_NO_GO:-0} != 1 ]] && command -v go >/dev/null 2>&1; then
             log "bench.sh: go build bench/go/$p.go failed (see $LOGS/$p.go-build.log)"
         fi
     done
+elif [[ ${BENCH_NO_GO:-0} != 1 ]]; then
+    log "bench.sh: go is not installed: the Go rows are skipped (Debian: apt-get install golang-go)"
 fi
 
 HAVE_TIMEOUT=1
@@ -582,7 +584,7 @@ real_table() {
     echo "- medians of $REPS runs each, interleaved; timeout ${TMO}s per run$([[ $QUICK == 1 ]] && echo '; BENCH_QUICK sizes')"
     if ((!HAVE_GO)); then
         if [[ ${BENCH_NO_GO:-0} == 1 ]]; then echo "- Go column absent: BENCH_NO_GO=1"
-        else echo "- Go column absent: go is not installed"; fi
+        else echo "- Go column absent: go is not installed (Debian: apt-get install golang-go; optional)"; fi
     fi
     [[ -z $GORO_NOTE ]] || echo "- $GORO_NOTE"
     echo

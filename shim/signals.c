@@ -11,14 +11,18 @@
 #include "sched/sys.h"
 #include "shim/shim.h"
 
+/* A thread joined or detached-and-exited (its G pooled) is not signalled
+ * and the call says 0, as glibc 2.36's exiting test in nptl/pthread_kill.c;
+ * its pooled G is not touched (docs/ARCHITECTURE.md, "The life of a G"). */
 static int send_to_thread(pthread_t t, int sig, const union sigval *val)
 {
-	struct g *gp = goro__g_of(t);
-	if (!gp)
+	bool gone;
+	struct g *gp = goro__g_live(t, &gone);
+	if (!gp && !gone)
 		return ESRCH;
 	if (sig < 0 || sig >= 64)
 		return EINVAL;
-	if (sig == 0)
+	if (sig == 0 || gone)
 		return 0;
 	return goro__sig_send(gp, sig, val);
 }
@@ -51,6 +55,8 @@ GORO_EXPORT int raise(int sig)
 static int setmask(int how, const sigset_t *set, sigset_t *oldset)
 {
 	struct g *gp = getg();
+	if (gp->nhframes) /* handlers left with siglongjmp */
+		goro__hframes_prune(gp, (uintptr_t)__builtin_frame_address(0), NULL);
 	uint64_t old = gp->sigmask;
 	if (set) {
 		uint64_t s = *(const uint64_t *)set, n;

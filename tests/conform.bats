@@ -11,6 +11,22 @@ load helpers
   compare_native_goro conf_stale
 }
 
+@test "conf_stale_gen: a joined or detached-and-exited thread's id names no thread created in the next 32 create+join rounds (goro only: glibc reuses at once) and says ESRCH meanwhile; pooled Gs are still recycled" {
+  compare_native_goro conf_stale_gen
+  local p
+  for p in $GORO_PROCS; do
+    # goro only, labelled: natively the next create takes the joined descriptor
+    GORO_STATS=1 goro_run "$p" conf_stale_gen 32
+    [ "$goro_status" -eq 0 ] || fail "GOMAXPROCS=$p: goro-only window check: exit status $(describe_status "$goro_status"); stderr: $(head -c 2000 "$GORO_ERR")"
+    local made reused
+    made=$(goro_stat gs_created)
+    reused=$(goro_stat gs_reused)
+    [ "$made" -ge 280 ] || fail "GOMAXPROCS=$p: gs_created=$made, expected >= 280"
+    [ $((made - reused)) -le 48 ] ||
+      fail "GOMAXPROCS=$p: $((made - reused)) new Gs for $made creates (gs_reused=$reused): the pool must recycle Gs older than the window (<= 48 new)"
+  done
+}
+
 @test "conf_destroy: mutex EBUSY while held; cond and barrier destroy wait for their waiters to leave; rwlock, spin, sem 0 (glibc 2.36)" {
   compare_native_goro conf_destroy
 }
@@ -60,5 +76,13 @@ load helpers
   local i
   for i in 1 2 3 4 5; do
     GORO_PROCS=1 compare_native_goro conf_rt_order
+  done
+}
+
+@test "conf_rt_wake: SCHED_FIFO threads waiting on one mutex take it by priority, ahead of SCHED_OTHER ones (the kernel's futex order, any number of CPUs) at GOMAXPROCS 1, 2, 4 (needs root)" {
+  [ "$(id -u)" -eq 0 ] || skip "SCHED_FIFO needs root (the suites run as root)"
+  local i
+  for i in 1 2 3; do
+    compare_native_goro conf_rt_wake
   done
 }

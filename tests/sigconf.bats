@@ -87,3 +87,9 @@ daemon_run() {
 @test "sig_longjmp: handlers left with siglongjmp (raise and pthread_kill to itself, 5 threads x 50 rounds): the signal is unblocked again and taken next round" {
   compare_native_goro sig_longjmp
 }
+
+@test "sig_handler_nest: pthread_kill while the thread's handler for it sleeps waits for the handler to return (one more run, never nested), 20 rounds" {
+  # (the same with SA_ONSTACK, `sig_handler_nest onstack`, still crashes
+  # now and then at GOMAXPROCS 2-4: issue 12's notes)
+  compare_native_goro sig_handler_nest
+}

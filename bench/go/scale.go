@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -32,6 +33,13 @@ func rssKiB() float64 {
 	}
 	res, _ := strconv.ParseFloat(f[1], 64)
 	return res * float64(os.Getpagesize()) / 1024
+}
+
+// CPU time (user + system, all threads) of this process, seconds.
+func cpuSeconds() float64 {
+	var r syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &r)
+	return float64(r.Utime.Sec+r.Stime.Sec) + float64(r.Utime.Usec+r.Stime.Usec)/1e6
 }
 
 func label(n int) string {
@@ -58,6 +66,7 @@ func main() {
 	var wg sync.WaitGroup
 
 	rss0 := rssKiB()
+	c0 := cpuSeconds()
 	t0 := time.Now()
 	stop := t0.Add(time.Duration(*maxS) * time.Second)
 	have := 0
@@ -88,6 +97,7 @@ func main() {
 		allin.Wait()
 	}
 	t1 := time.Now()
+	c1 := cpuSeconds()
 	rss1 := rssKiB()
 	goNow = true
 	cv.Broadcast()
@@ -104,6 +114,7 @@ func main() {
 	fmt.Printf("RESULT name=scale_%s_alive value=%d unit=threads\n", lab, have)
 	fmt.Printf("RESULT name=scale_%s_create value=%.3f unit=s\n", lab, create)
 	fmt.Printf("RESULT name=scale_%s_create_each value=%.3f unit=us\n", lab, create*1e6/float64(have))
+	fmt.Printf("RESULT name=scale_%s_create_cpu value=%.3f unit=us\n", lab, (c1-c0)*1e6/float64(have))
 	fmt.Printf("RESULT name=scale_%s_rss value=%.3f unit=KiB/thread\n", lab, per)
 	fmt.Printf("RESULT name=scale_%s_wake value=%.3f unit=s\n", lab, wake)
 	if bad != 0 {

@@ -18,7 +18,7 @@ PROGS_C := hello create_join keys once cancel detach thread_names stack_attr \
            stack_overflow switch_tls signal_handler_calls
 PROGS_C += host_fork_soak host_fds host_fd_limit host_setxid_fork host_cancel host_tid host_fork_signal
 PROGS_C += many_threads stack_burst
-PROGS_C += sig_daemon sig_wait_kill sig_cancel_wait sig_alarm_parked sig_kill_mutex sig_exit_handler sig_main_pref sig_rate sig_altstack sig_handler_sleep sig_longjmp
+PROGS_C += sig_daemon sig_wait_kill sig_cancel_wait sig_alarm_parked sig_kill_mutex sig_exit_handler sig_main_pref sig_rate sig_altstack sig_handler_sleep sig_longjmp sig_handler_nest
 
 PROGS_C += foreign_threads foreign_ptrace
 PROGS_C_BINS := $(PROGS_C:%=$(PROGS_DIR)/%)
@@ -137,6 +137,8 @@ $(PROGS_DIR)/rawfutex: tests/progs/rawfutex.c $(PROGS_DIR)/librawfutex.so
 
 # Conformance with glibc (tests/conform.bats): plain C programs, one source each.
 PROGS_CONF := conf_stale conf_destroy conf_fair conf_async_cancel conf_cpuclock conf_sched conf_idle_ms conf_pshared_cancel conf_rt_order
+PROGS_CONF += conf_stale_gen
+PROGS_CONF += conf_rt_wake
 PROGS_CONF_BINS := $(PROGS_CONF:%=$(PROGS_DIR)/%)
 PROGS += $(PROGS_CONF_BINS)
 
