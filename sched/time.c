@@ -264,24 +264,19 @@ enum goro_wake goro__park_until(goro_unlockf unlockf, void *arg, const char *rea
 	if (__builtin_expect(gp->nop || !goro__started, 0))
 		return goro__park_nop(gp, unlockf, arg, when); /* no P to park on */
 	struct m *mp = gp->m;
-	if (__builtin_expect(mp && gp == mp->g0, 0)) {
-		/* A program's signal handler on g0 (its M was between Gs):
-		 * there is no G to park, so the kernel thread blocks, as a
-		 * thread without a P does; wakers see `nop` meanwhile. */
+	/* No G to park: a program's signal handler on g0 (its M was between
+	 * Gs), or a G inside a declared blocking call, which has handed its P
+	 * off and must keep its M (shim/blocking_ffi.c).  The kernel thread
+	 * blocks, as a thread without a P does; wakers see `nop` meanwhile
+	 * (docs/ARCHITECTURE.md, "Handlers that park", "Declared blocking
+	 * calls"). */
+	bool insys = gp->syscalldepth > 0;
+	if (__builtin_expect((mp && gp == mp->g0) || insys, 0)) {
 		gp->nop = true;
 		enum goro_wake w = goro__park_nop(gp, unlockf, arg, when);
 		gp->nop = false;
-		return w;
-	}
-	if (__builtin_expect(gp->syscalldepth > 0, 0)) {
-		/* Inside a declared blocking call (shim/blocking_ffi.c) the G
-		 * has handed its P off and must keep its M: the kernel thread
-		 * blocks, as above, and the G is in its system call again
-		 * after (docs/ARCHITECTURE.md, "Declared blocking calls"). */
-		gp->nop = true;
-		enum goro_wake w = goro__park_nop(gp, unlockf, arg, when);
-		gp->nop = false;
-		a_store_rlx(&gp->status, G_SYSCALL);
+		if (insys) /* back in its system call */
+			a_store_rlx(&gp->status, G_SYSCALL);
 		return w;
 	}
 	if (when >= 0) {
