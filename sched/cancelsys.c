@@ -147,9 +147,10 @@ bool goro__cancel_at(struct g *gp, struct ucontext_t *uc)
 		r[REG_RIP] = (greg_t)(uintptr_t)goro__cancel_sys_cancelled;
 		return true;
 	}
-	/* libc's own call, in glibc's window, stopped at its `syscall` (or
-	 * just after it, ended by the nudge with EINTR: not restartable). */
-	if (kind == GORO_CANCELSYS_STUB || !goro__cancel_window(gp))
+	/* libc's own call, in glibc's window, or a declared call with '!'
+	 * (shim/blocking_ffi.c), stopped at its `syscall` (or just after it,
+	 * ended by the nudge with EINTR: not restartable). */
+	if (kind == GORO_CANCELSYS_STUB || (kind != GORO_CANCELSYS_DECL && !goro__cancel_window(gp)))
 		return false;
 	if (*(const uint16_t *)pc == 0x050f)
 		pc += 2;

@@ -677,7 +677,7 @@ void goro__setxid_fork(enum goro_fork_phase ph);  /* sched/setxid.c */
  * moves a G that a cancel waits for out of the call (goro__cancel_at), to
  * goro__cancel_exit, which the shim layer sets (it runs cleanup handlers
  * and ends the G with PTHREAD_CANCELED). */
-enum { GORO_CANCELSYS_STUB = 1, GORO_CANCELSYS_LIBC = 2 };
+enum { GORO_CANCELSYS_STUB = 1, GORO_CANCELSYS_LIBC = 2, GORO_CANCELSYS_DECL = 3 };
 #define GORO_SYS_CANCELLED (-4096L) /* goro__sys_cancelable: cancelled, the call not made */
 long goro__sys_cancelable(_Atomic int *pending, long nr, long a, long b, long c, long d, long e, long f);
 struct ucontext_t;

@@ -200,10 +200,25 @@ static void call_orig(const struct blk_entry *e, const union blk_val *a, union b
 		r->l = ((long (*)(REG_PARAMS))f)(REG_ARGS(i, d)); /* an int result is r->i: rax's low half */
 }
 
+/* A call declared with '!' is a cancellation point: a cancel while it
+ * waits in the kernel at a `syscall` of its own ends the G there, as one
+ * in glibc's window does (GORO_CANCELSYS_DECL, sched/cancelsys.c).  on:
+ * whether the G may be cancelled so.  A cancel that lands between the
+ * look below and the library's `syscall` acts at the next cancellation
+ * point (goro cannot look at the flag right before a foreign `syscall`). */
+static bool decl_cancelable(struct g *gp, bool on)
+{
+	if (on && (gp->cancel_state != PTHREAD_CANCEL_ENABLE || gp->exiting))
+		return false;
+	a_store_rel(&gp->cancelsys, on ? GORO_CANCELSYS_DECL : 0);
+	a_store_rel(&gp->cancelable, on);
+	return on;
+}
+
 /* The closure's body: the original with the P handed off, as an
  * interposed blocking system call (shim/shim.h goro__blocking6).  errno is
  * the call's: goro__exitsyscall preserves it.  A cancellation point only
- * when declared with '!': a pending cancel acts before the call. */
+ * when declared with '!'. */
 static void blk_call(void *data, va_alist al)
 {
 	const struct blk_entry *e = data;
@@ -212,8 +227,20 @@ static void blk_call(void *data, va_alist al)
 	if (e->cancel)
 		GORO_CANCEL_POINT();
 	a_fetch_add_rlx(&goro__sched.ndeclared, 1);
+	struct g *gp = getg();
+	bool c = e->cancel && goro__started && decl_cancelable(gp, true);
+	if (c) {
+		atomic_thread_fence(memory_order_seq_cst); /* pairs with pthread_cancel's */
+		if (goro__cancel_requested(gp)) { /* sent before the flag was seen */
+			decl_cancelable(gp, false);
+			GORO_CANCEL_POINT();
+			c = false;
+		}
+	}
 	goro__entersyscall();
 	call_orig(e, a, &r);
+	if (c)
+		decl_cancelable(gp, false);
 	goro__exitsyscall();
 	int saved = errno;
 	give_back(e, al, &r);

@@ -88,6 +88,19 @@ compare_declared() {
   assert_equal "$(cat "$GORO_OUT")" "cancelled: yes"
 }
 
+@test "a '!' entry is a cancellation point while it blocks: a cancel ends a vendor_wait blocked in its own syscall, as one ends read (native: read)" {
+  native_run blocking cancelwait libc
+  assert_equal "$native_status" 0
+  local p
+  for p in $GORO_PROCS; do
+    BLK='vendor_wait:int(int,ptr,int)!' GORO_STATS=1 with_spec goro_run "$p" blocking cancelwait vendor
+    assert_equal "$goro_status" 0
+    diff -u "$NATIVE_OUT" "$GORO_OUT" || fail "GOMAXPROCS=$p: a declared '!' call differs from native read"
+    assert_stat_eq declared_calls 1 "GOMAXPROCS=$p"
+    assert_stat_eq trapped_calls 0 "GOMAXPROCS=$p"
+  done
+}
+
 @test "GORO_DEBUG=blocking names the patched objects: the program and the dlopen'ed library" {
   GORO_DEBUG=blocking GORO_BLOCKING=$DECL goro_run 1 blocking values
   assert_equal "$goro_status" 0

@@ -8,6 +8,9 @@
  *                     pipe; a worker counts to ROUNDS and only then writes
  *   blocking spin     vendor_spin waits for a flag a worker sets
  *   blocking cancel   vendor_wait called with a cancel pending
+ *   blocking cancelwait R   a cancel while R blocks on an empty pipe: R is
+ *                     "libc" (read, a cancellation point) or "vendor"
+ *                     (vendor_wait, one when declared with '!')
  */
 #include <dlfcn.h>
 #include <limits.h>
@@ -140,6 +143,38 @@ static int cancel_mode(void)
 	return 0;
 }
 
+static int waiter_libc;
+
+static void *cancel_waiter(void *arg)
+{
+	char c;
+	(void)arg;
+	atomic_store(&entered, 1);
+	if (waiter_libc)
+		atomic_store(&returned, (int)read(pfd[0], &c, 1));
+	else
+		atomic_store(&returned, vendor_wait(pfd[0], &c, 1));
+	return NULL;
+}
+
+static int cancelwait_mode(const char *how)
+{
+	pthread_t t;
+	void *res = NULL;
+	waiter_libc = strcmp(how, "libc") == 0;
+	CHECK(pipe(pfd) == 0, "pipe");
+	CHECK_OK(pthread_create(&t, NULL, cancel_waiter, NULL));
+	while (!atomic_load(&entered))
+		sched_yield();
+	check_wait_blocked(); /* it sleeps in the kernel, in its read */
+	CHECK_OK(pthread_cancel(t));
+	CHECK_OK(pthread_join(t, &res));
+	if (atomic_load(&returned) != -2)
+		printf("the wait returned %d\n", atomic_load(&returned));
+	printf("cancelled while blocked: %s\n", res == PTHREAD_CANCELED ? "yes" : "no");
+	return 0;
+}
+
 static int spin_mode(void)
 {
 	pthread_t t;
@@ -163,6 +198,8 @@ int main(int argc, char **argv)
 		return spin_mode();
 	if (argc > 1 && strcmp(argv[1], "cancel") == 0)
 		return cancel_mode();
-	fprintf(stderr, "usage: blocking values | wait direct|plug|nested | spin | cancel\n");
+	if (argc > 2 && strcmp(argv[1], "cancelwait") == 0)
+		return cancelwait_mode(argv[2]);
+	fprintf(stderr, "usage: blocking values | wait direct|plug|nested | spin | cancel | cancelwait libc|vendor\n");
 	return 2;
 }
