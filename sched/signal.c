@@ -280,7 +280,7 @@ void goro__sigstack_reclaim(struct g *gp, uintptr_t sp)
  * the G's next entry into the runtime, its mask read back from the kernel
  * thread (goro__hframes_prune). */
 
-#define NEVER_BLOCKED (GORO_SIGBIT(SIGILL)) /* with the nudge: see goro__sigmask_apply */
+#define NEVER_BLOCKED (GORO_SIGBIT(SIGTRAP)) /* with the nudge: see goro__sigmask_apply */
 
 static uint64_t never_blocked(void) { return NEVER_BLOCKED | GORO_SIGBIT(goro__signudge); }
 

@@ -179,9 +179,9 @@ void goro__sigmask_apply(struct m *mp, uint64_t mask)
 {
 	/* The runtime's nudge stays deliverable on every M. */
 	uint64_t k = mask & ~GORO_SIGBIT(goro__signudge);
-	/* So does SIGILL, which raw call sites raise (sched/rawcall.c): the
+	/* So does SIGTRAP, which raw call sites raise (sched/rawcall.c): the
 	 * kernel kills a thread that has a synchronous signal blocked. */
-	k &= ~GORO_SIGBIT(SIGILL);
+	k &= ~GORO_SIGBIT(SIGTRAP);
 	goro__sys4(SYS_rt_sigprocmask, SIG_SETMASK, &k, NULL, 8);
 	mp->sigmask = mask;
 }

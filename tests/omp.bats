@@ -52,8 +52,9 @@ omp_case() {
   done
 }
 
-@test "rawfutex: the program's own SIGILL and SIGSYS handlers still run while goro traps" {
+@test "rawfutex: the program's own SIGTRAP, SIGILL and SIGSYS handlers still run while goro traps" {
   compare_native_goro rawfutex 4 300 sigsys
+  grep -q 'own SIGTRAP handler: ran' "$NATIVE_OUT"
   grep -q 'own SIGILL handler: ran' "$NATIVE_OUT"
   grep -q 'own SIGSYS handler: ran' "$NATIVE_OUT"
   GORO_STATS=1 goro_run 1 rawfutex 4 300 sigsys

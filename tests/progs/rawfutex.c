@@ -2,8 +2,8 @@
  * turn with a raw futex wait made inside librawfutex.so (inline `syscall`),
  * as OpenMP runtimes do.  Under goro those waits must park the thread, not
  * its kernel thread and P (tests/omp.bats).
- * Then, with "sigsys", the program catches a SIGILL and a SIGSYS of its
- * own (goro's trap handler must pass them on); with "fork", a child runs the ring again
+ * Then, with "sigsys", the program catches a SIGTRAP, a SIGILL and a
+ * SIGSYS of its own (goro's trap handler must pass them on); with "fork", a child runs the ring again
  * with new threads (the kernel does not keep the trap across fork).
  * Usage: rawfutex THREADS ROUNDS [sigsys|fork] */
 #include <pthread.h>
@@ -86,6 +86,7 @@ int main(int argc, char **argv)
 	long sum = run_ring();
 	printf("turn=%d sum=%ld\n", atomic_load(&turn), sum);
 	if (argc > 3 && strcmp(argv[3], "sigsys") == 0) {
+		own_handler(SIGTRAP, "SIGTRAP");
 		own_handler(SIGILL, "SIGILL");
 		own_handler(SIGSYS, "SIGSYS");
 	}
