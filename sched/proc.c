@@ -1633,18 +1633,28 @@ void goro__exitsyscall(void)
 	errno = saved;
 }
 
+/* Some P's own ring holds a G. */
+static bool any_runq(void)
+{
+	for (int32_t i = 0; i < goro__gomaxprocs; i++)
+		if (!goro__runqempty(&goro__allp[i]))
+			return true;
+	return false;
+}
+
 /* Give away a P retaken from a system call (Go: handoffp).  Runs on
- * sysmon, without a P. */
+ * sysmon, or on an M about to block, without a P.
+ *
+ * Go starts a spinning M here whenever no M spins and no P is idle, for a
+ * G another P's ring may hold.  goro parks the P and looks at the rings
+ * after npidle has risen instead (the delicate dance of the comment at the
+ * top: a G queued later finds the idle P in its wakep): a blocking wait
+ * with nothing to run (every OpenMP barrier wait at GOMAXPROCS=1) no
+ * longer wakes an M that finds nothing and parks again. */
 static void handoffp(struct p *pp)
 {
 	if (!goro__runqempty(pp) || a_load_rlx(&goro__sched.runqsize) > 0) {
 		startm(pp, false);
-		return;
-	}
-	int32_t zero = 0;
-	if (a_load_rlx(&goro__sched.nmspinning) + a_load_rlx(&goro__sched.npidle) == 0 &&
-	    a_cas(&goro__sched.nmspinning, &zero, 1)) {
-		startm(pp, true);
 		return;
 	}
 	goro__lock(&goro__sched.lock);
@@ -1653,10 +1663,10 @@ static void handoffp(struct p *pp)
 		startm(pp, false);
 		return;
 	}
-	pidleput(pp);
+	pidleput(pp); /* a seq_cst increment of npidle: before the look below */
 	goro__unlock(&goro__sched.lock);
-	if (goro__timers_pending() || goro__netpoll_waiters())
-		goro__wakep(); /* someone must sleep for them */
+	if (any_runq() || goro__timers_pending() || goro__netpoll_waiters())
+		goro__wakep(); /* someone must run them, or sleep for them */
 }
 
 /* sysmon, for a P in a system call: retake it once it has stayed in the
