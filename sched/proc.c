@@ -42,6 +42,7 @@ static struct g m0_g0;
 
 static void schedule(struct m *mp) __attribute__((noreturn));
 static void handoffp(struct p *pp);
+static struct p *takeover_p(void);
 static bool rt_policy(int policy);
 static void sched_unapply(struct m *mp);
 
@@ -400,8 +401,13 @@ static void startm(struct p *pp, bool spinning)
 /* Try to add one more spinning M if there are idle Ps (Go: wakep). */
 void goro__wakep(void)
 {
-	if (a_load_acq(&goro__sched.npidle) == 0)
+	if (a_load_acq(&goro__sched.npidle) == 0) {
+		/* A P a trapped wait kept is as good as idle. */
+		struct p *pp = a_load_rlx(&goro__sched.nmspinning) == 0 ? takeover_p() : NULL;
+		if (pp)
+			handoffp(pp);
 		return;
+	}
 	int32_t zero = 0;
 	if (a_load_rlx(&goro__sched.nmspinning) != 0 ||
 	    !a_cas(&goro__sched.nmspinning, &zero, 1))
@@ -496,6 +502,8 @@ static void idle_wait(struct m *mp)
 		goro__lock(&goro__sched.lock);
 		struct p *pp = pidleget();
 		goro__unlock(&goro__sched.lock);
+		if (!pp)
+			pp = takeover_p();
 		if (pp) {
 			acquirep(mp, pp);
 			return;
@@ -1461,7 +1469,7 @@ struct counter {
 	long long v;
 	bool live;
 };
-enum { NCOUNTERS = 30 };
+enum { NCOUNTERS = 31 };
 
 static void counters(struct counter c[NCOUNTERS])
 {
@@ -1495,6 +1503,7 @@ static void counters(struct counter c[NCOUNTERS])
 		{ "blocked_calls_redone", (long long)a_load_rlx(&goro__sched.nblockedm), false },
 		{ "trapped_calls", (long long)a_load_rlx(&goro__sched.ntrapped), false },
 		{ "trapped_waits", (long long)a_load_rlx(&goro__sched.ntrappedwait), false },
+		{ "p_takeovers", (long long)a_load_rlx(&goro__sched.ntakeover), false },
 		{ "timer_waits", (long long)a_load_rlx(&goro__sched.ntimerwait), false },
 		{ "timer_spins", (long long)a_load_rlx(&goro__sched.ntimerspin), false },
 		{ "timer_lead_ns", goro__timer_lead(), false },
@@ -1562,6 +1571,17 @@ void goro__entersyscall(void)
 	a_fetch_add_rlx(&goro__sched.nsyscall, 1);
 }
 
+/* The P of this M's system call, now, unless someone took it already. */
+static void handoff_now(struct p *pp)
+{
+	int32_t s = P_SYSCALL;
+	if (!a_cas(&pp->status, &s, P_IDLE))
+		return;
+	a_fetch_add_rlx(&goro__sched.nhandoff, 1);
+	GORO_TRACE(TEV_HANDOFF, NULL, pp->id, NULL);
+	handoffp(pp);
+}
+
 /* entersyscall, and the P handed to another M now rather than by sysmon:
  * the call will block (Go: entersyscallblock). */
 void goro__entersyscallblock(void)
@@ -1571,13 +1591,68 @@ void goro__entersyscallblock(void)
 	struct m *mp = gp->m;
 	if (!goro__started || !mp || gp->syscalldepth != 1 || !mp->oldp)
 		return;
+	handoff_now(mp->oldp);
+}
+
+/* ---- waits that keep their P ----------------------------------------------
+ *
+ * A trapped futex wait (sched/rawcall.c) blocks its M for as long as the
+ * program's own protocol says, often microseconds (an OpenMP barrier).
+ * Handing the P off before each wait costs an M wake-up, and coming back
+ * without it a park, where natively the kernel just runs the next thread.
+ * So the wait keeps its P in P_SYSCALL, marked (waittick), and whoever needs
+ * a P takes it over with the status CAS that decides ownership everywhere
+ * (exitsyscall, sysmon's retake): an M back from a system call that finds
+ * no idle P, wakep for a G readied while no P is idle, the timer waiter
+ * with a timer due.  The wait hands the P off at once when its ring or the
+ * global queue already holds a G; a G queued globally after that look is
+ * found by the queuer's own look at nwaitp (exitsyscall0: each side
+ * publishes, fences, then reads the other's). */
+
+static bool waiting_p(struct p *pp)
+{
+	return a_load_rlx(&pp->status) == P_SYSCALL && a_load_rlx(&pp->waittick) == pp->syscalltick;
+}
+
+/* A P kept by a trapped wait, taken: P_IDLE, no M.  NULL if none. */
+static struct p *takeover_p(void)
+{
+	if (a_load_acq(&goro__sched.nwaitp) == 0)
+		return NULL;
+	for (int32_t i = 0; i < goro__gomaxprocs; i++) {
+		struct p *pp = &goro__allp[i];
+		int32_t s = P_SYSCALL;
+		if (waiting_p(pp) && a_cas(&pp->status, &s, P_IDLE)) {
+			a_fetch_add_rlx(&goro__sched.ntakeover, 1);
+			GORO_TRACE(TEV_HANDOFF, NULL, pp->id, NULL);
+			return pp;
+		}
+	}
+	return NULL;
+}
+
+/* entersyscall for a futex wait: the P stays, for another M to take over
+ * when it needs one.  true: counted in nwaitp, for goro__exitsyscallwait. */
+bool goro__entersyscallwait(void)
+{
+	goro__entersyscall();
+	struct g *gp = getg();
+	struct m *mp = gp->m;
+	if (!goro__started || !mp || gp->syscalldepth != 1 || !mp->oldp)
+		return false;
 	struct p *pp = mp->oldp;
-	int32_t s = P_SYSCALL;
-	if (!a_cas(&pp->status, &s, P_IDLE))
-		return;
-	a_fetch_add_rlx(&goro__sched.nhandoff, 1);
-	GORO_TRACE(TEV_HANDOFF, NULL, pp->id, NULL);
-	handoffp(pp);
+	a_store_rlx(&pp->waittick, pp->syscalltick);
+	a_fetch_add(&goro__sched.nwaitp, 1); /* seq_cst: before the look below */
+	if (!goro__runqempty(pp) || a_load_rlx(&goro__sched.runqsize) > 0)
+		handoff_now(pp);
+	return true;
+}
+
+void goro__exitsyscallwait(bool kept)
+{
+	if (kept)
+		a_fetch_add(&goro__sched.nwaitp, -1);
+	goro__exitsyscall();
 }
 
 static void exitsyscall0(struct g *gp)
@@ -1595,6 +1670,12 @@ static void exitsyscall0(struct g *gp)
 		acquirep(mp, pp);
 		execute(mp, gp);
 	}
+	/* A wait that looked at the queue before gp was in it keeps its P:
+	 * take that over for gp ("Waits that keep their P"). */
+	atomic_thread_fence(memory_order_seq_cst);
+	struct p *wp = takeover_p();
+	if (wp)
+		handoffp(wp);
 	if (mp->lockedg)
 		stoplockedm(mp); /* the G is queued; whoever takes it wakes us */
 	stopm(mp);
@@ -1623,6 +1704,8 @@ void goro__exitsyscall(void)
 	goro__lock(&goro__sched.lock);
 	struct p *np = pidleget();
 	goro__unlock(&goro__sched.lock);
+	if (!np)
+		np = takeover_p();
 	if (np) {
 		acquirep(mp, np);
 		a_store_rlx(&gp->status, G_RUNNING);

@@ -246,17 +246,19 @@ bool goro__rawcall_sigaction(int sig, const struct sigaction *act, struct sigact
 }
 
 /* goro__asyncpreempt2, on the G: the trapped call, made through goro.  A
- * futex wait gives the P away at once: waiting is what the call is for. */
+ * futex wait keeps its P only until another M needs one (sched/proc.c,
+ * "waits that keep their P"): waiting is what the call is for. */
 long goro__rawcall_call(long nr, const long a[6])
 {
 	int cmd = (int)a[1] & FUTEX_CMD_MASK;
+	bool kept = false;
 	if (nr == SYS_futex && (cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET)) {
 		a_fetch_add_rlx(&goro__sched.ntrappedwait, 1);
-		goro__entersyscallblock();
+		kept = goro__entersyscallwait();
 	} else {
 		goro__entersyscall();
 	}
 	long r = goro__sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-	goro__exitsyscall();
+	goro__exitsyscallwait(kept);
 	return r;
 }

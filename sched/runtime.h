@@ -358,6 +358,9 @@ struct p {
 	int32_t gfreecnt;
 
 	uint32_t syscalltick;     /* incremented by every entersyscall */
+	/* == syscalltick while its M waits in a trapped futex wait that kept
+	 * the P (goro__entersyscallwait): another M may take it over. */
+	_Atomic uint32_t waittick;
 	struct goro_timers timers;
 
 	/* sysmon's view (Go: sysmontick) */
@@ -409,7 +412,9 @@ struct schedt {
 	_Atomic uint64_t nblockedm;  /* uninterposed blocking calls redone */
 	_Atomic uint64_t ntrapped;   /* raw system calls of foreign code trapped */
 	_Atomic uint64_t ndeclared;  /* declared blocking calls run (shim/blocking_ffi.c) */
-	_Atomic uint64_t ntrappedwait; /* their futex waits, made with the P handed off */
+	_Atomic uint64_t ntrappedwait; /* their futex waits */
+	_Atomic int32_t nwaitp;      /* Ms in such a wait that kept its P (upper bound of those Ps) */
+	_Atomic uint64_t ntakeover;  /* Ps taken over from such a wait */
 	_Atomic uint64_t nnetpollpark; /* Gs parked on the netpoller */
 	_Atomic uint64_t nsyscall;   /* blocking calls entered */
 	_Atomic uint64_t nforeign;   /* threads goro did not make, adopted (sched/foreign.c) */
@@ -708,7 +713,9 @@ void goro__setxid_handle(void); /* from the runtime signal's handler */
  * fast path; sysmon retakes it after ~20 us when other work waits (Go:
  * entersyscall/exitsyscall, retake, handoffp).  errno is preserved. */
 void goro__entersyscall(void);
-void goro__entersyscallblock(void); /* and hand the P off now */
+void goro__entersyscallblock(void);
+bool goro__entersyscallwait(void);
+void goro__exitsyscallwait(bool kept); /* and hand the P off now */
 void goro__exitsyscall(void);
 int64_t goro__sysmon_retake(int64_t now); /* returns Ps retaken+preempted */
 void goro__sysmon_wake(void);
