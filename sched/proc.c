@@ -1563,7 +1563,7 @@ void goro__entersyscall(void)
 	struct p *pp = mp->p;
 	GORO_TRACE(TEV_GSTOP, gp, 0, "syscall");
 	mp->oldp = pp;
-	pp->syscalltick++;
+	mp->syscalltick = ++pp->syscalltick;
 	mp->p = NULL;
 	pp->m = NULL;
 	a_store_rlx(&gp->status, G_SYSCALL);
@@ -1693,7 +1693,10 @@ void goro__exitsyscall(void)
 	mp->oldp = NULL;
 	int32_t s = P_SYSCALL;
 	if (a_cas(&pp->status, &s, P_IDLE)) {
-		/* Still ours (Go: exitsyscallfast). */
+		/* Still ours (Go: exitsyscallfast), or back in P_SYSCALL for
+		 * another M's wait: taken over from it. */
+		if (pp->syscalltick != mp->syscalltick && a_load_rlx(&pp->waittick) == pp->syscalltick)
+			a_fetch_add_rlx(&goro__sched.ntakeover, 1);
 		acquirep(mp, pp);
 		a_store_rlx(&gp->status, G_RUNNING);
 		GORO_TRACE(TEV_GSTART, gp, 0, NULL);

@@ -280,6 +280,7 @@ struct m {
 	struct p *p;            /* attached P, or NULL */
 	struct p *nextp;        /* P handed over by startm */
 	struct p *oldp;         /* P held when entering a system call */
+	uint32_t syscalltick;   /* oldp's syscalltick then: another M's call on it since, if it differs */
 	int64_t id;
 	int tid;                /* kernel tid */
 	bool spinning;          /* looking for work (Go: m.spinning) */

@@ -17,7 +17,8 @@ stat_at_least() {
 }
 
 # omp_case THREADS POLICY: omp_mix natively and under goro at every
-# GOMAXPROCS; at GOMAXPROCS=1 the waits were trapped and parked.
+# GOMAXPROCS; at GOMAXPROCS=1 the waits were trapped, and an M back from
+# one took over the P another wait kept (p_takeovers).
 omp_case() {
   export OMP_NUM_THREADS=$1 OMP_WAIT_POLICY=$2
   compare_native_goro omp_mix 60
@@ -25,6 +26,7 @@ omp_case() {
   cmp -s "$NATIVE_OUT" "$GORO_OUT" || fail "GOMAXPROCS=1 rerun differs: $(cat "$GORO_OUT")"
   stat_at_least trapped_calls 1
   stat_at_least trapped_waits 1
+  stat_at_least p_takeovers 1
 }
 
 @test "OpenMP (parallel for, reduction, barrier, critical, tasks): 4 threads, passive wait" {
@@ -49,6 +51,10 @@ omp_case() {
     GORO_STATS=1 goro_run "$p" rawfutex 4 2000
     cmp -s "$NATIVE_OUT" "$GORO_OUT" || fail "GOMAXPROCS=$p differs: $(cat "$GORO_OUT")"
     [ "$p" != 1 ] || stat_at_least trapped_waits 1000
+    # Each wait keeps its P; with fewer Ps than threads the woken thread's
+    # M takes it over rather than waiting for a hand-off (sched/proc.c,
+    # waits that keep their P).
+    [ "$p" -ge 4 ] || stat_at_least p_takeovers 100
   done
 }
 
