@@ -401,18 +401,20 @@ static void startm(struct p *pp, bool spinning)
 /* Try to add one more spinning M if there are idle Ps (Go: wakep). */
 void goro__wakep(void)
 {
-	if (a_load_acq(&goro__sched.npidle) == 0) {
-		/* A P a trapped wait kept is as good as idle. */
-		struct p *pp = a_load_rlx(&goro__sched.nmspinning) == 0 ? takeover_p() : NULL;
-		if (pp)
-			handoffp(pp);
+	/* With no P idle, one a trapped wait kept is as good. */
+	bool idle = a_load_acq(&goro__sched.npidle) > 0;
+	if (!idle && a_load_rlx(&goro__sched.nwaitp) == 0)
 		return;
-	}
 	int32_t zero = 0;
 	if (a_load_rlx(&goro__sched.nmspinning) != 0 ||
 	    !a_cas(&goro__sched.nmspinning, &zero, 1))
 		return;
-	startm(NULL, true);
+	struct p *pp = idle ? NULL : takeover_p();
+	if (!idle && !pp) {
+		a_fetch_add(&goro__sched.nmspinning, -1);
+		return;
+	}
+	startm(pp, true);
 }
 
 static void resetspinning(struct m *mp)
