@@ -1655,6 +1655,12 @@ void goro__exitsyscallwait(bool kept)
 	if (kept)
 		a_fetch_add(&goro__sched.nwaitp, -1);
 	goro__exitsyscall();
+	/* The G slept in the kernel: a new time slice for sysmon, as a
+	 * thread that blocks gets natively.  A G that keeps its P this way
+	 * hands it off at the next wait once another G is queued. */
+	struct m *mp = getg()->m;
+	if (kept && mp && mp->p)
+		mp->p->schedtick++;
 }
 
 static void exitsyscall0(struct g *gp)

@@ -17,8 +17,9 @@ stat_at_least() {
 }
 
 # omp_case THREADS POLICY: omp_mix natively and under goro at every
-# GOMAXPROCS; at GOMAXPROCS=1 the waits were trapped, and an M back from
-# one took over the P another wait kept (p_takeovers).
+# GOMAXPROCS; at GOMAXPROCS=1 the waits were trapped and parked.  (Whether
+# a wait's P is taken over or handed off depends on when the woken threads
+# come back: the rawfutex ring below counts the takeovers.)
 omp_case() {
   export OMP_NUM_THREADS=$1 OMP_WAIT_POLICY=$2
   compare_native_goro omp_mix 60
@@ -26,7 +27,6 @@ omp_case() {
   cmp -s "$NATIVE_OUT" "$GORO_OUT" || fail "GOMAXPROCS=1 rerun differs: $(cat "$GORO_OUT")"
   stat_at_least trapped_calls 1
   stat_at_least trapped_waits 1
-  stat_at_least p_takeovers 1
 }
 
 @test "OpenMP (parallel for, reduction, barrier, critical, tasks): 4 threads, passive wait" {
