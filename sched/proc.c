@@ -493,6 +493,16 @@ static bool stopspinning_recheck(struct m *mp)
 	return false;
 }
 
+/* An idle P, else one a trapped wait kept ("waits that keep their P"),
+ * now the caller's: P_IDLE, no M.  NULL if neither. */
+static struct p *idle_or_kept_p(void)
+{
+	goro__lock(&goro__sched.lock);
+	struct p *pp = pidleget();
+	goro__unlock(&goro__sched.lock);
+	return pp ? pp : takeover_p();
+}
+
 /* An M without a P and without work: wait as the timer waiter until a
  * timer is due (then take an idle P if there is one), or park until
  * startm hands it a P.  Meanwhile no program signal lands here. */
@@ -501,11 +511,7 @@ static void idle_wait(struct m *mp)
 	goro__sigmask_idle(mp);
 	bool waited = goro__timerwait(mp);
 	if (waited) {
-		goro__lock(&goro__sched.lock);
-		struct p *pp = pidleget();
-		goro__unlock(&goro__sched.lock);
-		if (!pp)
-			pp = takeover_p();
+		struct p *pp = idle_or_kept_p();
 		if (pp) {
 			acquirep(mp, pp);
 			return;
@@ -1712,11 +1718,7 @@ void goro__exitsyscall(void)
 	}
 	/* sysmon handed our P to another M: take an idle one, else queue
 	 * the G and park the M (Go: exitsyscallfast, exitsyscall0). */
-	goro__lock(&goro__sched.lock);
-	struct p *np = pidleget();
-	goro__unlock(&goro__sched.lock);
-	if (!np)
-		np = takeover_p();
+	struct p *np = idle_or_kept_p();
 	if (np) {
 		acquirep(mp, np);
 		a_store_rlx(&gp->status, G_RUNNING);
