@@ -706,6 +706,7 @@ static void sigstack_leave_then(struct g *gp)
 {
 	struct m *mp = gp->m;
 	goro__sigstack_leave(gp, mp);
+	goro__sys4(SYS_rt_sigprocmask, SIG_SETMASK, &mp->altmask, NULL, 8);
 	mp->altfn(gp);
 }
 
@@ -720,6 +721,12 @@ static inline void mcall(struct g *gp, void (*fn)(struct g *))
 	 * and moved the G to another M. */
 	struct m *mp = gp->m;
 	if (__builtin_expect(sp - (uintptr_t)mp->altstack < mp->altsize, 0)) {
+		/* Until the M has another signal stack, the kernel would put
+		 * a signal that comes on g0 at the top of this one, over the
+		 * G's frames (the handler's, the interrupted context's): none
+		 * may come before sigstack_leave_then. */
+		uint64_t all = ~0ULL;
+		goro__sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &mp->altmask, 8);
 		mp->altfn = fn;
 		fn = sigstack_leave_then;
 	}
@@ -1461,7 +1468,7 @@ struct counter {
 	long long v;
 	bool live;
 };
-enum { NCOUNTERS = 30 };
+enum { NCOUNTERS = 31 };
 
 static void counters(struct counter c[NCOUNTERS])
 {
@@ -1504,6 +1511,7 @@ static void counters(struct counter c[NCOUNTERS])
 		{ "ms_exited", (long long)goro__sched.nmexit, false },
 		{ "gs_reused", (long long)a_load_rlx(&goro__sched.greused), false },
 		{ "declared_calls", (long long)a_load_rlx(&goro__sched.ndeclared), false },
+		{ "sigstacks_taken", (long long)a_load_rlx(&goro__sched.nsigstacktaken), false },
 	};
 	memcpy(c, all, sizeof all);
 }

@@ -175,7 +175,10 @@ struct g {
 	 * caught signals blocked and unblock them inside the G (goro__park),
 	 * so the kernel runs the handler in the G's own TLS. */
 	_Atomic bool sigtake;
-	bool raising;           /* re-raising a recorded signal in itself (shim/signals.c) */
+	/* The signal goro re-raises in it now (sched/sigsend.c raise_here),
+	 * else 0.  The trampoline clears it as it takes that signal, so a
+	 * handler that parks leaves no exemption behind for the next one. */
+	int raising;
 	/* Program handlers running in the G (goro_trampoline): one that
 	 * leaves with pthread_exit leaves its mask on the kernel thread. */
 	int inhandler;
@@ -309,6 +312,7 @@ struct m {
 	void *altstack;         /* its signal stack (goro__signal_minit) */
 	size_t altsize;
 	void (*altfn)(struct g *); /* mcall's fn, after goro__sigstack_leave */
+	uint64_t altmask;          /* the kernel mask to put back after it */
 	void *stkmap;           /* its stack's mapping (goro__stackalloc) */
 	size_t stkmapsize;
 	void *exitbuf[5];
@@ -409,6 +413,7 @@ struct schedt {
 	_Atomic uint64_t nblockedm;  /* uninterposed blocking calls redone */
 	_Atomic uint64_t ntrapped;   /* raw system calls of foreign code trapped */
 	_Atomic uint64_t ndeclared;  /* declared blocking calls run (shim/blocking_ffi.c) */
+	_Atomic uint64_t nsigstacktaken; /* signal stacks a G took from its M (goro__sigstack_leave) */
 	_Atomic uint64_t ntrappedwait; /* their futex waits, made with the P handed off */
 	_Atomic uint64_t nnetpollpark; /* Gs parked on the netpoller */
 	_Atomic uint64_t nsyscall;   /* blocking calls entered */
