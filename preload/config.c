@@ -116,9 +116,12 @@ static void parse_fsgsbase(const char *v)
 {
 	if (strcmp(v, "off") == 0)
 		goro__cfg.fsgsbase_off = true;
+	else if (strcmp(v, "ldt") == 0)
+		goro__cfg.fsgsbase_ldt = true;
 	else if (strcmp(v, "auto") != 0)
-		bad("GORO_FSGSBASE", v, "auto (wrfsbase where the CPU and kernel allow it, the default) or "
-					"off (always the arch_prctl system call)");
+		bad("GORO_FSGSBASE", v, "auto (wrfsbase where the CPU and kernel allow it, else LDT segments, the "
+					"default), off (always the arch_prctl system call) or ldt (LDT segments, "
+					"as without FSGSBASE)");
 }
 
 static void parse_trap(const char *v)

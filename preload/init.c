@@ -46,7 +46,12 @@ void goro__ensure_init(void)
 		refuse(why);
 	/* The kernel allows wr{fs,gs}base in user mode when it says so in
 	 * AT_HWCAP2 (Linux >= 5.9 on a CPU with the feature). */
-	goro__fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0 && !goro__cfg.fsgsbase_off;
+	goro__fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0 && !goro__cfg.fsgsbase_off &&
+			 !goro__cfg.fsgsbase_ldt;
+	/* Without it, a G's %fs is a segment of the LDT where the kernel
+	 * allows one (sched/fsldt.c), arch_prctl otherwise. */
+	if (!goro__fsgsbase && !goro__cfg.fsgsbase_off)
+		(void)goro__ldt_init(goro__tls_area());
 	/* Each M keeps its struct m in the %gs base (sched/runtime.h getg),
 	 * which glibc on x86_64 never uses.  Something else that does (an
 	 * emulator, another runtime preloaded) would be overwritten. */

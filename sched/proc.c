@@ -1117,6 +1117,19 @@ void goro__gfree(struct g *gp)
 
 /* ---- creating and ending Gs ------------------------------------------- */
 
+/* Static TLS and TCB in a slot of the LDT arena, whose segment %fs takes
+ * on a switch without FSGSBASE (sched/fsldt.c), or NULL: none left. */
+static void *ldt_tls(void)
+{
+	void *top = goro__ldt_slot(), *low;
+	if (!top)
+		return NULL;
+	void *tp = goro__tls_alloc_at(top, &low);
+	if (tp && goro__ldt_bind(tp) != 0)
+		return NULL; /* (the slot stays unused: WRFS would load its selector) */
+	return tp;
+}
+
 /* A new G block: one mapping holds the guard and the stack, with the TCB
  * and static TLS at its top as nptl's allocate_stack puts them, and the
  * struct g just below them, so a thread that touches little of its stack
@@ -1128,8 +1141,9 @@ static struct g *newg_block(const struct goro_newg *ng)
 	struct goro_stack s;
 	if (goro__stackalloc_hot(&s, gblock_stack_bytes(ng), ng->guard, GBLOCK_G_BYTES + goro__tls_area() + 256))
 		return NULL;
-	void *low;
-	void *tp = goro__tls_alloc_at(s.hi, &low);
+	void *low = s.hi, *tp = ldt_tls();
+	if (!tp)
+		tp = goro__tls_alloc_at(s.hi, &low);
 	if (!tp) {
 		goro__stackfree(&s);
 		return NULL;
@@ -1468,18 +1482,20 @@ struct counter {
 	long long v;
 	bool live;
 };
-enum { NCOUNTERS = 31 };
+enum { NCOUNTERS = 32 };
 
 static void counters(struct counter c[NCOUNTERS])
 {
-	unsigned long long nswitch = 0, nsteal = 0, nglob = 0, fswrites = 0;
+	unsigned long long nswitch = 0, nsteal = 0, nglob = 0, fswrites = 0, fssys = 0;
 	for (int32_t i = 0; i < goro__gomaxprocs; i++) {
 		nswitch += goro__allp[i].nswitch;
 		nsteal += goro__allp[i].nsteal;
 		nglob += goro__allp[i].nglobtake;
 	}
-	for (struct m *mp = goro__sched.allm; mp; mp = mp->alllink)
+	for (struct m *mp = goro__sched.allm; mp; mp = mp->alllink) {
 		fswrites += mp->fswrites;
+		fssys += mp->fssyscalls;
+	}
 	const struct counter all[NCOUNTERS] = {
 		{ "gs_created", (long long)a_load_rlx(&goro__sched.gcreated), false },
 		{ "live_gs", (long long)a_load_rlx(&goro__sched.gcount), true },
@@ -1506,7 +1522,8 @@ static void counters(struct counter c[NCOUNTERS])
 		{ "timer_spins", (long long)a_load_rlx(&goro__sched.ntimerspin), false },
 		{ "timer_lead_ns", goro__timer_lead(), false },
 		{ "fs_writes", (long long)fswrites, false },
-		{ "fsgsbase", goro__fsgsbase, false },
+		{ "fsgsbase", goro__fsgsbase ? 1 : goro__ldt_size ? 2 : 0, false },
+		{ "fs_syscalls", (long long)fssys, false },
 		{ "stacks_scavenged", (long long)a_load_rlx(&goro__sched.gscavenged), false },
 		{ "ms_exited", (long long)goro__sched.nmexit, false },
 		{ "gs_reused", (long long)a_load_rlx(&goro__sched.greused), false },

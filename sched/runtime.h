@@ -278,6 +278,7 @@ struct m {
 	struct g *gcur;         /* %gs:8: the g this kernel thread runs now, g0 or a G */
 	void *fs;               /* %gs:16: the TCB last written to %fs here */
 	uint64_t fswrites;      /* %gs:24: %fs writes by this M (GORO_STATS fs_writes) */
+	uint64_t fssyscalls;    /* %gs:32: those made by arch_prctl (fs_syscalls) */
 	struct g *g0;           /* scheduler context */
 	struct g *curg;         /* G running on it, or NULL */
 	struct p *p;            /* attached P, or NULL */
@@ -320,8 +321,9 @@ struct m {
 };
 
 _Static_assert(offsetof(struct m, self) == GORO_M_SELF && offsetof(struct m, gcur) == GORO_M_GCUR &&
-		       offsetof(struct m, fs) == 16 && offsetof(struct m, fswrites) == 24,
-	       "sched/asm_amd64.S: M_GCUR, M_FS, M_FSWRITES");
+		       offsetof(struct m, fs) == 16 && offsetof(struct m, fswrites) == 24 &&
+		       offsetof(struct m, fssyscalls) == 32,
+	       "sched/asm_amd64.S: M_GCUR, M_FS, M_FSWRITES, M_FSSYSCALLS");
 _Static_assert(offsetof(struct g, tp) == 64, "sched/asm_amd64.S: goro__gogo reads gp->tp at 64");
 
 enum { P_IDLE, P_RUNNING, P_SYSCALL };
@@ -472,6 +474,13 @@ static inline struct m *getm(void)
 
 /* ---- asm (sched/asm_amd64.S) -------------------------------------------- */
 extern GORO_HIDDEN uint8_t goro__fsgsbase; /* use wr{fs,gs}base, else arch_prctl */
+/* %fs by LDT segment (sched/fsldt.c): the arena of TCBs that have one
+ * (size 0: none), read by WRFS. */
+extern GORO_HIDDEN uintptr_t goro__ldt_lo, goro__ldt_size;
+extern GORO_HIDDEN uint8_t goro__ldt_shift;
+bool goro__ldt_init(size_t area);
+void *goro__ldt_slot(void);
+int goro__ldt_bind(void *tp);
 /* Save the current context into *save, make g0 current and rsp g0top, call
  * fn(gp), all without touching %fs.  fn never returns; the G resumes when
  * goro__gogo(save). */
@@ -951,6 +960,7 @@ struct goro_config {
 	const char *locked;  /* GORO_LOCKED: start-routine globs, comma-separated */
 	bool preempt_off;  /* GORO_PREEMPT=off: no asynchronous preemption */
 	bool fsgsbase_off; /* GORO_FSGSBASE=off: %fs/%gs through arch_prctl */
+	bool fsgsbase_ldt; /* GORO_FSGSBASE=ldt: %fs by LDT segment, never wrfsbase */
 	bool trap_off;     /* GORO_TRAP=off: never trap raw system calls */
 	/* GORO_DEBUG, as Go's GODEBUG */
 	int64_t schedtrace_ms; /* schedtrace=N: scheduler summary every N ms */

@@ -62,19 +62,25 @@ GORO=$ROOT/scripts/goro
 # program, GOROENV/GOENV add environment to the goro/Go runs, SUFFIX is
 # appended to the variant's RESULT names so that they get rows of their own.
 # *_fsoff: the same switches with GORO_FSGSBASE=off (one arch_prctl per
-# switch, as on a host without FSGSBASE); arch_prctl: what one costs here.
+# switch); *_ldt: with GORO_FSGSBASE=ldt (a segment load per switch, the
+# default of a host without FSGSBASE; arch_prctl only to switch to main);
+# arch_prctl: what one call costs here.
 PROGRAMS=(create_join yield_pingpong cond_pingpong create_join_fsoff yield_pingpong_fsoff cond_pingpong_fsoff
+    create_join_ldt yield_pingpong_ldt cond_pingpong_ldt
     arch_prctl mutex_uncontended mutex_contention sleepers sleep_accuracy
     handoff_latency pipe_pingpong preempt preempt_off echo_1k echo_10k)
 declare -A ARGS BINARY GOROENV GOENV SUFFIX
 BINARY=([preempt_off]=preempt [echo_1k]=echo_server [echo_10k]=echo_server
     [mutex_uncontended]=mutex_contention [create_join_fsoff]=create_join
-    [yield_pingpong_fsoff]=yield_pingpong [cond_pingpong_fsoff]=cond_pingpong)
+    [yield_pingpong_fsoff]=yield_pingpong [cond_pingpong_fsoff]=cond_pingpong
+    [create_join_ldt]=create_join [yield_pingpong_ldt]=yield_pingpong [cond_pingpong_ldt]=cond_pingpong)
 GOROENV=([preempt_off]="GORO_PREEMPT=off" [create_join_fsoff]="GORO_FSGSBASE=off"
-    [yield_pingpong_fsoff]="GORO_FSGSBASE=off" [cond_pingpong_fsoff]="GORO_FSGSBASE=off")
+    [yield_pingpong_fsoff]="GORO_FSGSBASE=off" [cond_pingpong_fsoff]="GORO_FSGSBASE=off"
+    [create_join_ldt]="GORO_FSGSBASE=ldt" [yield_pingpong_ldt]="GORO_FSGSBASE=ldt"
+    [cond_pingpong_ldt]="GORO_FSGSBASE=ldt")
 GOENV=([preempt_off]="GODEBUG=asyncpreemptoff=1")
 SUFFIX=([preempt_off]=_preempt_off [create_join_fsoff]=_fsoff [yield_pingpong_fsoff]=_fsoff
-    [cond_pingpong_fsoff]=_fsoff)
+    [cond_pingpong_fsoff]=_fsoff [create_join_ldt]=_ldt [yield_pingpong_ldt]=_ldt [cond_pingpong_ldt]=_ldt)
 # 10,000 connections in one process need 20,000+ fds; below that hard limit
 # (which an unprivileged or capability-less root cannot raise) the clients run
 # in a second process (-P; the peak RSS is then the sum of both).
@@ -84,7 +90,8 @@ hardfd=$(ulimit -Hn)
 if [[ $QUICK == 1 ]]; then
     ARGS=([create_join]="-n 2000" [yield_pingpong]="-n 100000 -t 1"
         [cond_pingpong]="-n 20000 -t 1" [create_join_fsoff]="-n 2000" [yield_pingpong_fsoff]="-n 100000 -t 1"
-        [cond_pingpong_fsoff]="-n 20000 -t 1" [arch_prctl]="-n 20000" [mutex_contention]="-t 64 -n 10000"
+        [cond_pingpong_fsoff]="-n 20000 -t 1" [create_join_ldt]="-n 2000" [yield_pingpong_ldt]="-n 100000 -t 1"
+        [cond_pingpong_ldt]="-n 20000 -t 1" [arch_prctl]="-n 20000" [mutex_contention]="-t 64 -n 10000"
         [mutex_uncontended]="-t 1 -n 1000000"
         [sleepers]="-n 1000 -r 3 -m 10" [sleep_accuracy]="-n 500" [handoff_latency]="-n 500 -t 1"
         [pipe_pingpong]="-n 100000 -t 1" [preempt]="-n 10 -i 20000000"
@@ -93,7 +100,8 @@ if [[ $QUICK == 1 ]]; then
 else
     ARGS=([create_join]="-n 20000" [yield_pingpong]="-n 1000000 -t 2"
         [cond_pingpong]="-n 200000 -t 2" [create_join_fsoff]="-n 20000" [yield_pingpong_fsoff]="-n 1000000 -t 2"
-        [cond_pingpong_fsoff]="-n 200000 -t 2" [arch_prctl]="-n 200000" [mutex_contention]="-t 64 -n 100000"
+        [cond_pingpong_fsoff]="-n 200000 -t 2" [create_join_ldt]="-n 20000" [yield_pingpong_ldt]="-n 1000000 -t 2"
+        [cond_pingpong_ldt]="-n 200000 -t 2" [arch_prctl]="-n 200000" [mutex_contention]="-t 64 -n 100000"
         [mutex_uncontended]="-t 1 -n 20000000"
         [sleepers]="-n 10000 -r 10 -m 10" [sleep_accuracy]="-n 2000" [handoff_latency]="-n 5000 -t 2"
         [pipe_pingpong]="-n 1000000 -t 2" [preempt]="-n 40 -s 5 -w 4 -i 200000000"
@@ -526,18 +534,20 @@ for name in "${NAMES[@]}"; do
     rows+=("$(printf '| %s ' "${r[@]}")|")
 done
 
-fs_syscall_cost() { # the _fsoff rows in units of one arch_prctl of the same run
-    local c n m v
+fs_syscall_cost() { # the _fsoff and _ldt rows in units of one arch_prctl of the same run
+    local c n m v s
     c=${MED[arch_prctl|native]:-}
     [[ -n $c ]] || return 0
-    printf 'one arch_prctl(ARCH_SET_FS): %.0f ns here; with GORO_FSGSBASE=off, in those units:' "$c"
-    for n in create_join_seq yield_pingpong cond_pingpong; do
-        for m in "${PROCS[@]/#/goro-p}"; do
-            v=${MED[${n}_fsoff|$m]:-}
-            [[ -n $v ]] && awk -v v="$v" -v c="$c" -v n="$n" -v m="$m" 'BEGIN{ printf " %s %s %.2fx;", n, m, v/c }'
+    for s in fsoff ldt; do
+        printf 'one arch_prctl(ARCH_SET_FS): %.0f ns here; with GORO_FSGSBASE=%s, in those units:' "$c" "${s/fsoff/off}"
+        for n in create_join_seq yield_pingpong cond_pingpong; do
+            for m in "${PROCS[@]/#/goro-p}"; do
+                v=${MED[${n}_$s|$m]:-}
+                [[ -n $v ]] && awk -v v="$v" -v c="$c" -v n="$n" -v m="$m" 'BEGIN{ printf " %s %s %.2fx;", n, m, v/c }'
+            done
         done
+        echo
     done
-    echo
 }
 
 preempt_overhead() { # preempt_work_ms with preemption on vs off, same mode
