@@ -5,7 +5,8 @@
  * 5.9, hypervisors that hide it), arch_prctl(ARCH_SET_FS) is a system call
  * per switch, 1-5 us on a host with page-table isolation.  Loading %fs with
  * a selector costs a few ns instead: the CPU takes the base from the
- * descriptor, which modify_ldt writes once per G.  A descriptor's base has
+ * descriptor, which modify_ldt writes once per G block (pooled Gs keep
+ * theirs).  A descriptor's base has
  * 32 bits, so the TCBs that get one live in an arena below 4 GiB
  * (MAP_32BIT): slot i of the arena holds one G's static TLS and TCB, and
  * LDT entry i has that TCB as its base (sched/asm_amd64.S WRFS computes the
@@ -23,40 +24,49 @@
 #include "sched/runtime.h"
 #include "sched/sys.h"
 
-#define LDT_SLOTS 1024 /* of 8192 entries: each write copies the whole table */
+#define LDT_SLOTS 1024 /* of the 8,192 entries an LDT may have */
+#define LDT_EARLY 64   /* entries written at start-up, while no other thread exists */
 #define ARCH_SET_FS 0x1002
 
 GORO_HIDDEN uintptr_t goro__ldt_lo, goro__ldt_size; /* size 0: no LDT path */
 GORO_HIDDEN uint8_t goro__ldt_shift;                /* log2 of a slot's bytes */
 static _Atomic uint32_t ldt_next;                   /* slots handed out */
 
-/* LDT entry idx: a flat data segment whose base is base. */
-static int ldt_write(uint32_t idx, uintptr_t base)
+/* Slot i's top, and the TCB goro__tls_alloc_at makes there: its base. */
+static uintptr_t slot_top(uint32_t i) { return goro__ldt_lo + ((uintptr_t)(i + 1) << goro__ldt_shift); }
+static uintptr_t slot_tp(uint32_t i) { return (uintptr_t)goro__tls_tp_at((void *)slot_top(i)); }
+
+/* LDT entry i: a flat data segment based at slot i's TCB.  Each write
+ * copies the table and, once other threads run, interrupts every CPU that
+ * runs one (some us; tens on a loaded VM): written when a slot is first
+ * handed out, the first LDT_EARLY at start-up. */
+static int ldt_write(uint32_t i)
 {
-	struct user_desc d = { .entry_number = idx, .base_addr = (unsigned int)base, .limit = 0xfffff,
+	struct user_desc d = { .entry_number = i, .base_addr = (unsigned int)slot_tp(i), .limit = 0xfffff,
 			       .seg_32bit = 1, .limit_in_pages = 1, .useable = 1 };
 	return goro__sys3(SYS_modify_ldt, 1, &d, sizeof d) == 0 ? 0 : -1;
 }
 
-static uint16_t selector(uintptr_t tp) { return (uint16_t)((((tp - goro__ldt_lo) >> goro__ldt_shift) << 3) | 7); }
-
-/* Load the segment for tp (a self-pointing word) and read %fs:0 back, then
- * put the current base back: does this kernel honour LDT selectors? */
-static bool ldt_works(uintptr_t tp)
+/* Load slot 0's segment and read %fs:0 back (a self-pointer put there
+ * meanwhile), then put the current base back: does this kernel honour LDT
+ * selectors? */
+static bool ldt_works(void)
 {
+	uintptr_t tp = slot_tp(0), seen;
 	void *cur = goro__getfs();
-	uintptr_t seen;
-	uint16_t sel = selector(tp);
+	uint16_t sel = 7; /* entry 0 | LDT | RPL 3 */
 	uint64_t all = ~0ULL, old; /* no handler may run on the probe's TLS */
+	*(uintptr_t *)tp = tp;
 	goro__sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, 8);
 	__asm__ volatile("mov %1, %%fs\n\tmov %%fs:0, %0" : "=r"(seen) : "r"(sel) : "memory");
 	goro__sys2(SYS_arch_prctl, ARCH_SET_FS, cur);
 	goro__sys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
+	*(uintptr_t *)tp = 0; /* _dl_allocate_tls wants the slot zeroed */
 	return seen == tp && goro__getfs() == cur;
 }
 
-/* At start-up, on the main thread, before any other thread exists.  area:
- * the bytes of one G's static TLS and TCB (goro__tls_area). */
+/* At start-up, on the main thread, before goro starts a thread.  area: the
+ * bytes of one G's static TLS and TCB (goro__tls_area). */
 bool goro__ldt_init(size_t area)
 {
 	uint8_t shift = 12;
@@ -70,21 +80,16 @@ bool goro__ldt_init(size_t area)
 	if (r < 0 && r > -4096)
 		return false;
 	uintptr_t lo = (uintptr_t)r;
-	if (lo + size > (1ULL << 32)) {
-		goro__sys2(SYS_munmap, lo, size);
-		return false;
-	}
+	/* Small pages: a transparent huge page would be tried at the first
+	 * G's fault (zeroed, or compacted for) for 256 slots' TLS. */
+	goro__sys3(SYS_madvise, r, (long)size, MADV_NOHUGEPAGE);
 	goro__ldt_lo = lo;
 	goro__ldt_shift = shift;
-	/* The table is as long as its highest entry: write the last one first
-	 * (each write copies the table, so growing it one entry at a time
-	 * would cost a copy per G), as a probe that the kernel allows it. */
-	uintptr_t probe = lo + ((uintptr_t)(LDT_SLOTS - 1) << shift);
-	*(uintptr_t *)probe = probe;
-	bool ok = ldt_write(LDT_SLOTS - 1, probe) == 0 && ldt_works(probe);
-	*(uintptr_t *)probe = 0;
+	bool ok = lo + size <= (1ULL << 32) && ldt_write(0) == 0 && ldt_works();
+	for (uint32_t i = 1; ok && i < LDT_EARLY; i++)
+		ok = ldt_write(i) == 0;
 	if (!ok) { /* seccomp (a container's default profile), no CONFIG_MODIFY_LDT_SYSCALL */
-		goro__sys2(SYS_munmap, lo, size);
+		goro__sys2(SYS_munmap, r, (long)size);
 		goro__ldt_lo = 0;
 		return false;
 	}
@@ -92,20 +97,14 @@ bool goro__ldt_init(size_t area)
 	return true;
 }
 
-/* The top of a free slot for a new G's static TLS and TCB, or NULL. */
+/* The top of a free slot, its segment in place, for a new G's static TLS
+ * and TCB (goro__tls_alloc_at), or NULL: none left. */
 void *goro__ldt_slot(void)
 {
 	if (!goro__ldt_size || a_load_rlx(&ldt_next) >= LDT_SLOTS)
 		return NULL;
 	uint32_t i = a_fetch_add(&ldt_next, 1);
-	if (i >= LDT_SLOTS)
-		return NULL;
-	return (void *)(goro__ldt_lo + ((uintptr_t)(i + 1) << goro__ldt_shift));
-}
-
-/* Give tp's slot its segment, based at tp, before any switch to it. */
-int goro__ldt_bind(void *tp)
-{
-	uintptr_t t = (uintptr_t)tp;
-	return ldt_write((uint32_t)((t - goro__ldt_lo) >> goro__ldt_shift), t);
+	if (i >= LDT_SLOTS || (i >= LDT_EARLY && ldt_write(i) != 0))
+		return NULL; /* (a slot whose write failed stays unused) */
+	return (void *)slot_top(i);
 }

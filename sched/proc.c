@@ -1124,10 +1124,7 @@ static void *ldt_tls(void)
 	void *top = goro__ldt_slot(), *low;
 	if (!top)
 		return NULL;
-	void *tp = goro__tls_alloc_at(top, &low);
-	if (tp && goro__ldt_bind(tp) != 0)
-		return NULL; /* (the slot stays unused: WRFS would load its selector) */
-	return tp;
+	return goro__tls_alloc_at(top, &low);
 }
 
 /* A new G block: one mapping holds the guard and the stack, with the TCB

@@ -480,7 +480,6 @@ extern GORO_HIDDEN uintptr_t goro__ldt_lo, goro__ldt_size;
 extern GORO_HIDDEN uint8_t goro__ldt_shift;
 bool goro__ldt_init(size_t area);
 void *goro__ldt_slot(void);
-int goro__ldt_bind(void *tp);
 /* Save the current context into *save, make g0 current and rsp g0top, call
  * fn(gp), all without touching %fs.  fn never returns; the G resumes when
  * goro__gogo(save). */
@@ -910,6 +909,7 @@ int goro__tls_check(char *why, size_t whylen); /* start-up self-check */
 void *goro__tls_alloc(void);                   /* fresh TCB + static TLS */
 size_t goro__tls_area(void);                   /* bytes goro__tls_alloc_at needs */
 void *goro__tls_alloc_at(void *top, void **lowp); /* TCB + static TLS below top */
+void *goro__tls_tp_at(void *top);                 /* the TCB goro__tls_alloc_at(top) makes */
 void goro__tls_setup(struct g *gp, bool reused);
 /* A G leaving its M while on the M's signal stack (sched/signal.c). */
 bool goro__on_sigstack(const struct g *gp, uintptr_t sp);
