@@ -243,6 +243,12 @@ struct g {
 	/* A thread goro did not make, served without a P (sched/foreign.c):
 	 * its waits block its own kernel thread on `status` (sched/park.c). */
 	bool nop;
+	/* A real-time G (SCHED_FIFO/RR) runs kernel-scheduled: on its locked
+	 * M without a P, as in a system call that never ends (syscalldepth
+	 * 1, G_SYSCALL), so the kernel orders it by its policy, priority and
+	 * CPU mask (docs/ARCHITECTURE.md, "Real-time threads run
+	 * kernel-scheduled").  kdone: it left for good (it exits). */
+	bool ksched, kdone;
 	/* 0 while the G is on a run queue but still switching off its own
 	 * stack (goro__gswitch); execute waits for 1. */
 	_Atomic uint32_t ctxsaved;
@@ -264,7 +270,8 @@ struct g {
 	bool sched_explicit;
 	char name[16];
 	/* what sched_setaffinity and setpriority set for this G's tid
-	 * (shim/tid.c); recorded, not applied, as the policy above */
+	 * (shim/tid.c); the mask is applied to the M of a locked G
+	 * (goro__sched_apply), nice is recorded only */
 	bool affinity_set, nice_set;
 	int nice;
 	cpu_set_t affinity;
@@ -306,6 +313,10 @@ struct m {
 	 * inherited policy at start. */
 	bool rtapplied;
 	bool resetsched;
+	/* The same for a locked G's CPU mask: affapplied, its kernel thread
+	 * has one; resetaff, made by such an M: back to goro__sched.cpus. */
+	bool affapplied;
+	bool resetaff;
 	/* An idle M beyond the reserve exits (stopm -> mexit): it returns
 	 * from mstart through exitbuf (__builtin_setjmp), then, once its
 	 * kernel thread is gone, its stack is unmapped and the struct reused
@@ -397,6 +408,7 @@ struct schedt {
 	struct gqueue runq;      /* global run queue: real-time Gs first, by priority (sched/runq.c) */
 	_Atomic int32_t runqsize;
 	_Atomic int32_t nrt;     /* real-time Gs in it */
+	cpu_set_t cpus;          /* the process's CPUs at start-up: an M's mask when no locked G sets one */
 
 	struct gqueue gfree;     /* global G free list */
 	int32_t ngfree;
@@ -421,6 +433,7 @@ struct schedt {
 	_Atomic uint64_t nsyscall;   /* blocking calls entered */
 	_Atomic uint64_t nforeign;   /* threads goro did not make, adopted (sched/foreign.c) */
 	_Atomic uint64_t nnopwait;   /* waits served in the kernel, without a P */
+	_Atomic uint64_t nksched;    /* real-time Gs run kernel-scheduled, without a P */
 	_Atomic uint64_t nthreadas;  /* goro__thread_as calls: sysmon, debug threads, adoptions */
 	_Atomic uint64_t ntimerwait; /* timer waiter's waits that timed out */
 	_Atomic uint64_t ntimerspin; /* ... that came back early and spun */
@@ -545,10 +558,16 @@ void goro__spin_unlock(_Atomic uint32_t *l);
 uint32_t goro__fastrand(void);
 void goro__print_stats(void);
 void goro__lockosthread(void);
-/* Give gp's locked M's kernel thread gp's recorded policy and priority
- * (nothing for an unlocked G, which locks at its next run when it wants
- * a real-time policy).  0 or an errno value (sched_setscheduler's). */
+/* Give gp's locked M's kernel thread gp's recorded policy, priority and
+ * CPU mask (nothing for an unlocked G, which locks at its next run when it
+ * wants a real-time policy).  0 or an errno value (the kernel's). */
 int goro__sched_apply(struct g *gp);
+/* The calling G, locked and given a real-time policy, gives its P away and
+ * runs on kernel-scheduled; leave: it takes a P again (its policy dropped,
+ * or it exits).  docs/ARCHITECTURE.md, "Real-time threads run
+ * kernel-scheduled". */
+void goro__ksched_enter(void);
+void goro__ksched_leave(void);
 void goro__unlockosthread(void);
 extern GORO_HIDDEN _Atomic int32_t goro__nlocked; /* Gs locked to an M */
 void goro__schedtrace(bool detail);
@@ -569,6 +588,8 @@ struct goro_newg {
 	bool wantlock;          /* run locked to its own M */
 	bool sched_explicit;
 	int sched_policy, sched_prio;
+	bool affinity_set;      /* pthread_attr_setaffinity_np: affinity */
+	cpu_set_t affinity;
 	pthread_t *out;         /* written before the G can run, as nptl does */
 };
 struct g *goro__newproc(const struct goro_newg *ng, int *err);

@@ -5,9 +5,9 @@
  * it names, as natively on the thread: tgkill/tkill deliver to it (as
  * pthread_kill), sched_{get,set}affinity, pthread_{get,set}affinity_np,
  * sched_{get,set}scheduler, sched_{get,set}param and {get,set}priority
- * (PRIO_PROCESS) read and record its attributes.  Recorded, not applied:
- * every G is scheduled alike, as the policy of pthread_setschedparam.  A
- * tid that names no G (a kernel thread goro did not make, another
+ * (PRIO_PROCESS) read and set its attributes as pthread_setschedparam and
+ * pthread_setaffinity_np do (a real-time policy and a locked G's mask are
+ * its kernel thread's; nice is recorded only).  A tid that names no G (a kernel thread goro did not make, another
  * process's) goes to the kernel. */
 #include <errno.h>
 #include <limits.h>
@@ -159,15 +159,11 @@ static int set_affinity(struct g *gp, size_t size, const cpu_set_t *set)
 	gp->affinity_set = true;
 	/* The calling thread's own mask also binds its kernel thread, which
 	 * it keeps from now on (as a thread created with an affinity does):
-	 * the kernel then honours it, and an exec keeps it (taskset). */
-	if (gp == getg()) {
-		if (!gp->lockedm)
-			goro__lockosthread();
-		long k = goro__sys3(SYS_sched_setaffinity, 0, sizeof want, &want);
-		if (k < 0)
-			return (int)-k;
-	}
-	return 0;
+	 * the kernel then honours it, and an exec keeps it (taskset).  So
+	 * does a locked G's M (a real-time G's: the kernel places it). */
+	if (gp == getg())
+		goro__lockosthread();
+	return goro__sched_apply(gp);
 }
 
 GORO_EXPORT int sched_getaffinity(pid_t pid, size_t size, cpu_set_t *set)
@@ -245,11 +241,9 @@ GORO_EXPORT int sched_getscheduler(pid_t pid)
 static int set_sched(struct g *gp, bool keep, int policy, const struct sched_param *sp)
 {
 	int base = keep ? gp->sched_policy : policy & ~SCHED_RESET_ON_FORK, err = sched_check(base, sp);
-	if (err)
-		return fail(err);
-	gp->sched_policy = base;
-	gp->sched_prio = sp->sched_priority;
-	return 0;
+	if (!err)
+		err = goro__setsched(gp, base, sp->sched_priority);
+	return err ? fail(err) : 0;
 }
 
 GORO_EXPORT int sched_setscheduler(pid_t pid, int policy, const struct sched_param *sp)

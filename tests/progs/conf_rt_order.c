@@ -1,13 +1,14 @@
 /* Real-time threads run in priority order (issue 12, item 9; as root).
- * The program first pins itself to one CPU (a raw sched_setaffinity of the
- * calling kernel thread, which every thread made afterwards inherits).  Main raises itself to SCHED_FIFO 50,
+ * The program first pins itself to one CPU (syscall(SYS_sched_setaffinity)
+ * of the calling thread, which every thread made afterwards inherits).  Main raises itself to SCHED_FIFO 50,
  * creates four SCHED_FIFO threads with priorities 10, 30, 20, 40 (each
  * only notes its turn), then joins them: natively the kernel runs them by
  * priority once main blocks.  (Equal priorities are left out: the kernel
  * puts a thread whose priority glibc lowers from main's at the head of
  * its level, so natively the later of two runs first.)  Under goro
- * each runs locked on a kernel thread given its policy, and goro queues
- * real-time threads by priority (sched/runq.c). */
+ * each runs kernel-scheduled on a kernel thread of its own given its
+ * policy and mask (docs/ARCHITECTURE.md, "Real-time threads run
+ * kernel-scheduled"), at any GOMAXPROCS. */
 #include <pthread.h>
 #include <sched.h>
 #include "check.h"
@@ -33,8 +34,8 @@ int main(void)
     cpu_set_t one;
     CPU_ZERO(&one);
     CPU_SET(0, &one);
-    long r = check_raw3(SYS_sched_setaffinity, 0, sizeof one, (long)&one);
-    CHECK_EQ(0, r, "sched_setaffinity(CPU 0)");
+    long r = syscall(SYS_sched_setaffinity, 0, sizeof one, &one);
+    CHECK_EQ(0, r, "syscall(SYS_sched_setaffinity, CPU 0)");
     struct sched_param sp = { .sched_priority = 50 };
     CHECK_OK(pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp));
     pthread_t t[N];
