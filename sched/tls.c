@@ -274,6 +274,12 @@ int goro__tls_check_mthread(void *tp, void *stack, size_t size, char *why, size_
 		(void)snprintf(why, whylen, "struct pthread.stackblock is not at %#x", PD_STACKBLOCK);
 		return -1;
 	}
+	/* kstart (sched/proc.c) reads a new M's tid as soon as glibc's
+	 * pthread_create returns (docs/ARCHITECTURE.md, G28). */
+	if (goro__tls_tid(tp) <= 0) {
+		(void)snprintf(why, whylen, "struct pthread.tid (%#x) is not set when pthread_create returns", PD_TID);
+		return -1;
+	}
 	return 0;
 }
 
