@@ -98,6 +98,8 @@ GORO_EXPORT long syscall(long nr, ...)
 	case SYS_dup3:
 		return dup3((int)a, (int)b, (int)c);
 	/* a G's scheduling attributes (shim/tid.c), not its M's */
+	case SYS_sched_getaffinity:
+		return goro__getaffinity_syscall(a, b, c);
 	case SYS_sched_setaffinity:
 		return sched_setaffinity((pid_t)a, (size_t)b, (const cpu_set_t *)c);
 	case SYS_sched_setscheduler:

@@ -129,17 +129,32 @@ GORO_EXPORT int tgkill(pid_t tgid, pid_t tid, int sig)
 
 /* ---- CPU affinity ------------------------------------------------------------- */
 
-/* gp's mask into set (size bytes, the rest zeroed), as the kernel reports
- * a thread's: 0 or an errno value. */
-static int get_affinity(struct g *gp, size_t size, cpu_set_t *set)
+/* gp's mask into set as the system call reports a thread's: the bytes
+ * written, or -errno. */
+static long get_affinity_raw(struct g *gp, size_t size, cpu_set_t *set)
 {
 	long r = goro__sys3(SYS_sched_getaffinity, 0, size > INT_MAX ? INT_MAX : size, set);
+	if (r >= 0 && gp->affinity_set)
+		memcpy(set, &gp->affinity, (size_t)r < sizeof gp->affinity ? (size_t)r : sizeof gp->affinity);
+	return r;
+}
+
+/* The same, the rest of size zeroed, as glibc's: 0 or an errno value. */
+static int get_affinity(struct g *gp, size_t size, cpu_set_t *set)
+{
+	long r = get_affinity_raw(gp, size, set);
 	if (r < 0)
 		return (int)-r;
-	if (gp->affinity_set)
-		memcpy(set, &gp->affinity, (size_t)r < sizeof gp->affinity ? (size_t)r : sizeof gp->affinity);
 	memset((char *)set + r, 0, size - (size_t)r);
 	return 0;
+}
+
+/* syscall(SYS_sched_getaffinity, tid, size, set): the G's mask. */
+long goro__getaffinity_syscall(long tid, long size, long set)
+{
+	struct g *gp = goro__g_of_tid(tid);
+	long r = gp ? get_affinity_raw(gp, (size_t)size, (cpu_set_t *)set) : goro__sys3(SYS_sched_getaffinity, tid, size, set);
+	return goro__sys_ret(r);
 }
 
 /* Natively the mask the thread gets is the request within the CPUs the
