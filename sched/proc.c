@@ -58,12 +58,8 @@ void goro__spin_lock(_Atomic uint32_t *l)
 		uint32_t v = 0;
 		if (a_cas(l, &v, 1))
 			return;
-		for (int i = 0; a_load_rlx(l); i++) {
-			if (i < 100)
-				a_spin();
-			else
-				goro__sys0(SYS_sched_yield); /* holder preempted by the kernel */
-		}
+		for (int i = 0; a_load_rlx(l); i++)
+			goro__spin_wait(i);
 	}
 }
 

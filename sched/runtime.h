@@ -553,6 +553,10 @@ __attribute__((noreturn)) void goro__goexit(void);
 void goro__gmain(struct g *gp);
 void goro__wakep(void);
 struct g *goro__g_of(pthread_t t);  /* NULL if t is not a goro G */
+/* One round of a spin wait, the i-th: pause, later yield (sched/park.c). */
+#define GORO_SPIN_BEFORE_YIELD 100
+#define GORO_SPIN_RT_SLEEP_NS 20000 /* a real-time waiter's pause for a preempted lower thread */
+void goro__spin_wait(int i);
 void goro__spin_lock(_Atomic uint32_t *l);
 void goro__spin_unlock(_Atomic uint32_t *l);
 uint32_t goro__fastrand(void);
