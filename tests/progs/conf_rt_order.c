@@ -1,6 +1,7 @@
 /* Real-time threads run in priority order (issue 12, item 9; as root).
  * The program first pins itself to one CPU (syscall(SYS_sched_setaffinity)
- * of the calling thread, which every thread made afterwards inherits).  Main raises itself to SCHED_FIFO 50,
+ * of the calling thread, which every thread made afterwards inherits).  Main
+ * raises itself to SCHED_FIFO 50 (syscall(SYS_sched_setscheduler)),
  * creates four SCHED_FIFO threads with priorities 10, 30, 20, 40 (each
  * only notes its turn), then joins them: natively the kernel runs them by
  * priority once main blocks.  (Equal priorities are left out: the kernel
@@ -36,8 +37,9 @@ int main(void)
     CPU_SET(0, &one);
     long r = syscall(SYS_sched_setaffinity, 0, sizeof one, &one);
     CHECK_EQ(0, r, "syscall(SYS_sched_setaffinity, CPU 0)");
+    /* the raw system call's form: goro must see it as sched_setscheduler */
     struct sched_param sp = { .sched_priority = 50 };
-    CHECK_OK(pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp));
+    CHECK_EQ(0, syscall(SYS_sched_setscheduler, 0, SCHED_FIFO, &sp), "syscall(SYS_sched_setscheduler, FIFO 50)");
     pthread_t t[N];
     for (long i = 0; i < N; i++) {
         pthread_attr_t a;
