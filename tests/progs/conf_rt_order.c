@@ -40,6 +40,9 @@ int main(void)
     /* the raw system call's form: goro must see it as sched_setscheduler */
     struct sched_param sp = { .sched_priority = 50 };
     CHECK_EQ(0, syscall(SYS_sched_setscheduler, 0, SCHED_FIFO, &sp), "syscall(SYS_sched_setscheduler, FIFO 50)");
+    int policy;
+    CHECK_OK(pthread_getschedparam(pthread_self(), &policy, &sp));
+    printf("main: %s %d\n", policy == SCHED_FIFO ? "SCHED_FIFO" : "not SCHED_FIFO", sp.sched_priority);
     pthread_t t[N];
     for (long i = 0; i < N; i++) {
         pthread_attr_t a;
