@@ -102,6 +102,11 @@ GORO_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 	 * never set (nptl/pthread_attr_getaffinity.c): that is not a request. */
 	bool affinity = attr && pthread_attr_getaffinity_np(attr, sizeof cpus, &cpus) == 0 && affinity_asked(&cpus);
 	bool explicit = inherit == PTHREAD_EXPLICIT_SCHED;
+	/* nptl applies explicit attributes before the thread runs and fails
+	 * the create with their error (EPERM without the privilege). */
+	int err = explicit ? goro__sched_check(policy, &sp) : 0;
+	if (err)
+		return err;
 	struct goro_newg ng = {
 		.fn = fn, .arg = arg, .stacksize = stacksize, .guard = guard,
 		.ustack = ustack, .ustacksize = usize, .detached = detach == PTHREAD_CREATE_DETACHED,
@@ -111,7 +116,6 @@ GORO_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 		.affinity_set = affinity, .affinity = cpus,
 		.out = thread,
 	};
-	int err = 0;
 	return goro__newproc(&ng, &err) ? 0 : err;
 }
 

@@ -231,7 +231,7 @@ GORO_EXPORT int pthread_setaffinity_np(pthread_t t, size_t size, const cpu_set_t
 
 /* Whether policy/prio may be set, as the kernel decides for an
  * unprivileged thread (RLIMIT_RTPRIO); 0 or an errno value. */
-static int sched_check(int policy, const struct sched_param *sp)
+int goro__sched_check(int policy, const struct sched_param *sp)
 {
 	if (!sp)
 		return EINVAL;
@@ -255,7 +255,7 @@ GORO_EXPORT int sched_getscheduler(pid_t pid)
 /* sched_setscheduler, or sched_setparam (keep: the G's own policy stays). */
 static int set_sched(struct g *gp, bool keep, int policy, const struct sched_param *sp)
 {
-	int base = keep ? gp->sched_policy : policy & ~SCHED_RESET_ON_FORK, err = sched_check(base, sp);
+	int base = keep ? gp->sched_policy : policy & ~SCHED_RESET_ON_FORK, err = goro__sched_check(base, sp);
 	if (!err)
 		err = goro__setsched(gp, base, sp->sched_priority);
 	return err ? fail(err) : 0;

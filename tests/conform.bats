@@ -102,6 +102,13 @@ load helpers
   done
 }
 
+@test "conf_rt_eperm: without the privilege, pthread_create with an explicit SCHED_FIFO attr and pthread_setschedparam fail with EPERM as natively, at GOMAXPROCS 1, 2, 4 (starts as root)" {
+  [ "$(id -u)" -eq 0 ] || skip "drops privileges from root (the suites run as root)"
+  compare_native_goro conf_rt_eperm
+  grep -qx "create SCHED_FIFO 5: Operation not permitted" "$NATIVE_OUT" ||
+    fail "native run: the create was not refused: $(cat "$NATIVE_OUT")"
+}
+
 @test "conf_rt_wake: SCHED_FIFO threads waiting on one mutex take it by priority, ahead of SCHED_OTHER ones (the kernel's futex order, any number of CPUs) at GOMAXPROCS 1, 2, 4 (needs root)" {
   [ "$(id -u)" -eq 0 ] || skip "SCHED_FIFO needs root (the suites run as root)"
   local i
