@@ -48,10 +48,11 @@ void goro__ensure_init(void)
 	 * AT_HWCAP2 (Linux >= 5.9 on a CPU with the feature). */
 	goro__fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0 && !goro__cfg.fsgsbase_off &&
 			 !goro__cfg.fsgsbase_ldt;
-	/* Without it, a G's %fs is a segment of the LDT where the kernel
-	 * allows one (sched/fsldt.c), arch_prctl otherwise. */
-	if (!goro__fsgsbase && !goro__cfg.fsgsbase_off)
-		(void)goro__ldt_init(goro__tls_area());
+	/* A G's %fs may also be a segment of the LDT (sched/fsldt.c): without
+	 * wrfsbase where the kernel allows it, arch_prctl otherwise; with it,
+	 * for the first threads where a segment load is faster. */
+	if (!goro__cfg.fsgsbase_off && !goro__cfg.fsgsbase_noldt)
+		goro__ldt_want(goro__tls_area(), goro__fsgsbase);
 	/* Each M keeps its struct m in the %gs base (sched/runtime.h getg),
 	 * which glibc on x86_64 never uses.  Something else that does (an
 	 * emulator, another runtime preloaded) would be overwritten. */

@@ -1550,7 +1550,7 @@ static void counters(struct counter c[NCOUNTERS])
 		{ "timer_spins", (long long)a_load_rlx(&goro__sched.ntimerspin), false },
 		{ "timer_lead_ns", goro__timer_lead(), false },
 		{ "fs_writes", (long long)fswrites, false },
-		{ "fsgsbase", goro__fsgsbase ? 1 : goro__ldt_size ? 2 : 0, false },
+		{ "fsgsbase", (goro__fsgsbase ? 1 : 0) | (goro__ldt_size ? 2 : 0), false },
 		{ "fs_syscalls", (long long)fssys, false },
 		{ "stacks_scavenged", (long long)a_load_rlx(&goro__sched.gscavenged), false },
 		{ "ms_exited", (long long)goro__sched.nmexit, false },

@@ -491,7 +491,7 @@ extern GORO_HIDDEN uint8_t goro__fsgsbase; /* use wr{fs,gs}base, else arch_prctl
  * (size 0: none), read by WRFS. */
 extern GORO_HIDDEN uintptr_t goro__ldt_lo, goro__ldt_size;
 extern GORO_HIDDEN uint8_t goro__ldt_shift;
-bool goro__ldt_init(size_t area);
+void goro__ldt_want(size_t area, bool mixed);
 void *goro__ldt_slot(void);
 /* Save the current context into *save, make g0 current and rsp g0top, call
  * fn(gp), all without touching %fs.  fn never returns; the G resumes when
@@ -986,6 +986,7 @@ struct goro_config {
 	bool preempt_off;  /* GORO_PREEMPT=off: no asynchronous preemption */
 	bool fsgsbase_off; /* GORO_FSGSBASE=off: %fs/%gs through arch_prctl */
 	bool fsgsbase_ldt; /* GORO_FSGSBASE=ldt: %fs by LDT segment, never wrfsbase */
+	bool fsgsbase_noldt; /* GORO_FSGSBASE=wrfsbase: no LDT segment */
 	bool trap_off;     /* GORO_TRAP=off: never trap raw system calls */
 	/* GORO_DEBUG, as Go's GODEBUG */
 	int64_t schedtrace_ms; /* schedtrace=N: scheduler summary every N ms */
