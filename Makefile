@@ -70,9 +70,10 @@ UNIT_CFLAGS = -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -I. -Iinclude $(GLIB_CFLAG
               $(if $(SAN),-fsanitize=$(SAN) -fno-sanitize-recover=all)
 
 # test_tls also links the TLS code, goro__getfs (asm) and the real-symbol
-# table; tls.o defines goro__curg, so the stubs leave it out.
+# table (and the LDT arena the asm reads); tls.o defines goro__curg, so the
+# stubs leave it out.
 UNIT_TLS_OBJS := $(BUILD)/obj/sched/tls.o $(BUILD)/obj/sched/asm_amd64.o \
-                 $(BUILD)/obj/sched/real.o
+                 $(BUILD)/obj/sched/real.o $(BUILD)/obj/sched/fsldt.o
 $(BUILD)/unit/test_tls: $(UNIT_TLS_OBJS)
 $(BUILD)/unit/test_tls: UNIT_EXTRA = $(UNIT_TLS_OBJS)
 $(BUILD)/unit/test_tls: UNIT_DEFS = -DGORO_STUBS_WITH_TLS
@@ -98,7 +99,8 @@ BENCHES :=
 
 progs: $(PROGS) $(BENCHES)
 
-# Suites run a second time by `make test` with GORO_FSGSBASE=off.
+# Suites run again by `make test` with GORO_FSGSBASE=off and =ldt: the two
+# paths of a host without FSGSBASE (arch_prctl; LDT segments, its default).
 FSGS_OFF_SUITES = tests/core.bats tests/sync.bats tests/switch.bats tests/signals.bats \
                   tests/io.bats tests/preempt.bats tests/poll.bats
 
@@ -110,6 +112,8 @@ test:
 	bash scripts/run-tests.sh
 	@echo "== the core suites again with GORO_FSGSBASE=off (the arch_prctl path of hosts without FSGSBASE)"
 	GORO_FSGSBASE=off bash scripts/run-tests.sh $(FSGS_OFF_SUITES)
+	@echo "== the core suites again with GORO_FSGSBASE=ldt (LDT segments, the default of hosts without FSGSBASE)"
+	GORO_FSGSBASE=ldt bash scripts/run-tests.sh $(FSGS_OFF_SUITES)
 
 bench: all
 	bash scripts/bench.sh

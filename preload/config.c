@@ -116,9 +116,14 @@ static void parse_fsgsbase(const char *v)
 {
 	if (strcmp(v, "off") == 0)
 		goro__cfg.fsgsbase_off = true;
+	else if (strcmp(v, "ldt") == 0)
+		goro__cfg.fsgsbase_ldt = true;
+	else if (strcmp(v, "wrfsbase") == 0)
+		goro__cfg.fsgsbase_noldt = true;
 	else if (strcmp(v, "auto") != 0)
-		bad("GORO_FSGSBASE", v, "auto (wrfsbase where the CPU and kernel allow it, the default) or "
-					"off (always the arch_prctl system call)");
+		bad("GORO_FSGSBASE", v, "auto (LDT segments and wrfsbase, whichever is faster where the CPU and "
+					"kernel allow them, the default), off (always the arch_prctl system call), ldt "
+					"(LDT segments, as without FSGSBASE) or wrfsbase (never LDT segments)");
 }
 
 static void parse_trap(const char *v)

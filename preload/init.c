@@ -46,7 +46,13 @@ void goro__ensure_init(void)
 		refuse(why);
 	/* The kernel allows wr{fs,gs}base in user mode when it says so in
 	 * AT_HWCAP2 (Linux >= 5.9 on a CPU with the feature). */
-	goro__fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0 && !goro__cfg.fsgsbase_off;
+	goro__fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0 && !goro__cfg.fsgsbase_off &&
+			 !goro__cfg.fsgsbase_ldt;
+	/* A G's %fs may also be a segment of the LDT (sched/fsldt.c): without
+	 * wrfsbase where the kernel allows it, arch_prctl otherwise; with it,
+	 * for the first threads where a segment load is faster. */
+	if (!goro__cfg.fsgsbase_off && !goro__cfg.fsgsbase_noldt)
+		goro__ldt_want(goro__tls_area(), goro__fsgsbase);
 	/* Each M keeps its struct m in the %gs base (sched/runtime.h getg),
 	 * which glibc on x86_64 never uses.  Something else that does (an
 	 * emulator, another runtime preloaded) would be overwritten. */

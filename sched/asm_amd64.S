@@ -12,14 +12,33 @@
 #define M_GCUR	8
 #define M_FS	16
 #define M_FSWRITES 24
+#define M_FSSYSCALLS 32
 
-/* Write the %fs base = %rdi.  Clobbers rax, rcx, rdx, rsi, rdi, r11. */
-.macro WRFS
-	cmpb	$0, goro__fsgsbase(%rip)
-	je	1f
+/* Write the %fs base = %rdi: for a TCB in the LDT arena (sched/fsldt.c),
+ * load the selector of its slot, whose segment is based at it; else
+ * wrfsbase where allowed (it leaves the selector as it is: the kernel
+ * reloads both, selector first); else the arch_prctl system call (counted
+ * in the M with count=1), which zeroes the selector.  Clobbers rax, rcx,
+ * rdx, rsi, rdi, r11. */
+.macro WRFS count=0
+	mov	%rdi, %rax
+	sub	goro__ldt_lo(%rip), %rax
+	cmp	goro__ldt_size(%rip), %rax
+	jae	1f
+	movzbl	goro__ldt_shift(%rip), %ecx
+	shr	%cl, %rax
+	lea	7(,%rax,8), %eax	/* index << 3 | LDT | RPL 3 */
+	mov	%ax, %fs
+	jmp	2f
+1:	cmpb	$0, goro__fsgsbase(%rip)
+	je	4f
 	wrfsbase %rdi
 	jmp	2f
-1:	mov	%rdi, %rsi
+4:
+	.if \count
+	incq	%gs:M_FSSYSCALLS
+	.endif
+	mov	%rdi, %rsi
 	mov	$0x1002, %edi		/* ARCH_SET_FS */
 	mov	$158, %eax		/* SYS_arch_prctl */
 	syscall
@@ -37,7 +56,7 @@
 	je	3f
 	mov	%rdi, %gs:M_FS
 	incq	%gs:M_FSWRITES
-	WRFS
+	WRFS	1
 3:
 .endm
 

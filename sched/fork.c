@@ -78,7 +78,8 @@ static void child_ps(struct p *cur)
 		goro__sched.pidle = pp;
 		a_fetch_add(&goro__sched.npidle, 1);
 	}
-	a_store_rlx(&cur->status, P_RUNNING);
+	if (cur) /* none: a real-time G forked, kernel-scheduled (sched/proc.c) */
+		a_store_rlx(&cur->status, P_RUNNING);
 }
 
 /* The other threads are gone: their Gs can never run or be joined, and a

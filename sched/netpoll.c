@@ -150,7 +150,9 @@ int goro__netpoll_wait(int fd, enum goro_iomode mode, int64_t deadline, bool can
 {
 	struct g *gp = getg();
 	struct polldesc *pd = pd_of(fd);
-	if (!pd)
+	/* A kernel-scheduled G blocks in the kernel, which wakes it as its
+	 * priority says, not the netpoller's M (sched/proc.c, ksched). */
+	if (!pd || gp->ksched)
 		return GORO_POLL_FALLBACK;
 	struct g **slot = mode == GORO_IO_READ ? &pd->rg : &pd->wg;
 	goro__lock(&pd->lock);
@@ -320,7 +322,7 @@ static bool unlock_many(struct g *gp, void *arg)
 int goro__netpoll_wait_many(const struct goro_pollreq *req, int n, int64_t deadline, bool cancelable)
 {
 	struct g *gp = getg();
-	if (n <= 0 || n > GORO_POLL_MANY)
+	if (n <= 0 || n > GORO_POLL_MANY || gp->ksched)
 		return GORO_POLL_FALLBACK;
 	struct polldesc *pds[GORO_POLL_MANY] = { 0 }, *locked[GORO_POLL_MANY] = { 0 };
 	int nl = 0;

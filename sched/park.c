@@ -1,16 +1,37 @@
 /* Parking and waking a G: the wake-claim protocol every wait uses (Go:
  * the selectDone CAS of select, casgstatus's wait for _Gwaiting).  See
  * docs/ARCHITECTURE.md, "The life of a G". */
+#include <sched.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #include "sched/runtime.h"
 #include "sched/sys.h"
 
+void goro__spin_wait(int i)
+{
+	if (i < GORO_SPIN_BEFORE_YIELD) {
+		a_spin();
+		return;
+	}
+	/* The thread it waits for was preempted by the kernel.  A yield
+	 * gives its CPU back only to threads of the caller's own priority:
+	 * a real-time caller (a kernel-scheduled G) sleeps instead, so a
+	 * lower thread on its CPU can run. */
+	long pol = goro__sys1(SYS_sched_getscheduler, 0);
+	if (pol == SCHED_FIFO || pol == SCHED_RR) {
+		struct timespec ts = { 0, GORO_SPIN_RT_SLEEP_NS };
+		goro__sys2(SYS_nanosleep, &ts, NULL);
+	} else {
+		goro__sys0(SYS_sched_yield);
+	}
+}
+
 /* A claimed G may still be on its way into park_m: wait until it is parked. */
 void goro__wait_parked(struct g *gp)
 {
-	while (a_load_acq(&gp->status) != G_WAITING)
-		a_spin();
+	for (int i = 0; a_load_acq(&gp->status) != G_WAITING; i++)
+		goro__spin_wait(i);
 }
 
 /* ---- wake-up claims --------------------------------------------------------

@@ -45,6 +45,11 @@ static void handoffp(struct p *pp);
 static struct p *takeover_p(void);
 static bool rt_policy(int policy);
 static void sched_unapply(struct m *mp);
+static __attribute__((noreturn)) void kwaitstart(struct m *mp);
+static __attribute__((noreturn)) void kexecute(struct m *mp, struct g *gp);
+static bool kwant(const struct m *mp, const struct g *gp);
+static void kdetach(struct m *mp, struct g *gp);
+static bool kstart(struct g *gp, const struct goro_newg *ng);
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -54,12 +59,8 @@ void goro__spin_lock(_Atomic uint32_t *l)
 		uint32_t v = 0;
 		if (a_cas(l, &v, 1))
 			return;
-		for (int i = 0; a_load_rlx(l); i++) {
-			if (i < 100)
-				a_spin();
-			else
-				goro__sys0(SYS_sched_yield); /* holder preempted by the kernel */
-		}
+		for (int i = 0; a_load_rlx(l); i++)
+			goro__spin_wait(i);
 	}
 }
 
@@ -213,6 +214,8 @@ static void mstart1(struct g *g0)
 	struct m *mp = g0->m;
 	struct p *pp = mp->nextp;
 	mp->nextp = NULL;
+	if (!pp)
+		kwaitstart(mp); /* made for a real-time G (kstart) */
 	acquirep(mp, pp);
 	schedule(mp);
 }
@@ -229,7 +232,11 @@ static void *mstart(void *arg)
 	mp->sigmask = *(uint64_t *)&goro__idle_sigmask; /* newm started it so */
 	goro__curg = g0;
 	mp->tid = goro__gettid();
-	sched_unapply(mp); /* resetsched: not its creator's real-time policy (G28) */
+	/* resetsched/resetaff: not its creator's real-time policy or mask
+	 * (G28); an M made for a real-time G gets its G's from the creator
+	 * (kstart), which this must not undo. */
+	if (!mp->lockedg)
+		sched_unapply(mp);
 	goro__signal_minit(mp);
 	/* g0's scheduler frames live below this one; mcall restarts them at
 	 * g0top each time (Go: g0.sched.sp from mstart). */
@@ -315,8 +322,9 @@ static __attribute__((noreturn)) void mexit(struct m *mp)
 	__builtin_longjmp(mp->exitbuf, 1);
 }
 
-/* Start a new M that will acquire pp (Go: newm). */
-static void newm(struct p *pp, bool spinning)
+/* Start a new M that will acquire pp (Go: newm); or, with lockg, one
+ * without a P that waits until kstart has set it up to run lockg. */
+static struct m *newm(struct p *pp, bool spinning, struct g *lockg)
 {
 	goro__g0_libc(); /* malloc and nptl below use the caller's TLS */
 	struct m *mp = allocm();
@@ -334,6 +342,8 @@ static void newm(struct p *pp, bool spinning)
 	mp->nextp = pp;
 	mp->spinning = spinning;
 	mp->resetsched = getm()->rtapplied;
+	mp->resetaff = getm()->affapplied;
+	mp->lockedg = lockg;
 	pthread_attr_t attr;
 	goro__real.pthread_attr_init(&attr);
 	/* A stack of our own, not nptl's: after fork() nptl's child puts every
@@ -355,6 +365,9 @@ static void newm(struct p *pp, bool spinning)
 	goro__real.pthread_attr_destroy(&attr);
 	if (err)
 		goro__throw("cannot create an M (pthread_create: %s)", strerror(err));
+	if (lockg) /* kstart sets it up by tid before it runs anything */
+		mp->tid = goro__tls_tid((void *)mp->thread);
+	return mp;
 }
 
 /* Park the M until startm hands it a P (Go: stopm). */
@@ -369,6 +382,8 @@ static void stopm(struct m *mp)
 	goro__unlock(&goro__sched.lock);
 	goro__notesleep(&mp->park);
 	goro__noteclear(&mp->park);
+	if (!mp->nextp && mp->lockedg)
+		kexecute(mp, mp->lockedg); /* taken by kstart for a real-time G */
 	acquirep(mp, mp->nextp);
 	mp->nextp = NULL;
 }
@@ -390,7 +405,7 @@ static void startm(struct p *pp, bool spinning)
 	struct m *nmp = mget();
 	goro__unlock(&goro__sched.lock);
 	if (!nmp) {
-		newm(pp, spinning);
+		newm(pp, spinning, NULL);
 		return;
 	}
 	nmp->spinning = spinning;
@@ -602,7 +617,7 @@ static void wireg(struct m *mp, struct g *gp)
 		gp->lockedm = mp;
 		mp->lockedg = gp;
 		a_fetch_add(&goro__nlocked, 1);
-		if (rt_policy(gp->sched_policy))
+		if (rt_policy(gp->sched_policy) || gp->affinity_set)
 			goro__sched_apply(gp);
 	}
 	uint64_t mask = gp->sigmask;
@@ -615,11 +630,13 @@ static void wireg(struct m *mp, struct g *gp)
 	gp->m = mp;
 	cpu_in(gp);
 	a_store_rlx(&gp->status, G_RUNNING);
-	if (mp->p->inherit)
-		mp->p->inherit = false;
-	else
-		mp->p->schedtick++;
-	mp->p->nswitch++;
+	struct p *pp = mp->p; /* none for a kernel-scheduled G (kexecute) */
+	if (pp && pp->inherit)
+		pp->inherit = false;
+	else if (pp)
+		pp->schedtick++;
+	if (pp)
+		pp->nswitch++;
 	/* A G another M queued from its own stack may still be saving it. */
 	while (!a_load_acq(&gp->ctxsaved))
 		a_spin();
@@ -629,6 +646,8 @@ static void wireg(struct m *mp, struct g *gp)
 static __attribute__((noreturn)) void execute(struct m *mp, struct g *gp)
 {
 	wireg(mp, gp);
+	if (__builtin_expect(kwant(mp, gp), 0))
+		kdetach(mp, gp);
 	goro__gogo(&gp->ctx, gp);
 }
 
@@ -722,6 +741,7 @@ static void sigstack_leave_then(struct g *gp)
 {
 	struct m *mp = gp->m;
 	goro__sigstack_leave(gp, mp);
+	goro__sys4(SYS_rt_sigprocmask, SIG_SETMASK, &mp->altmask, NULL, 8);
 	mp->altfn(gp);
 }
 
@@ -736,6 +756,12 @@ static inline void mcall(struct g *gp, void (*fn)(struct g *))
 	 * and moved the G to another M. */
 	struct m *mp = gp->m;
 	if (__builtin_expect(sp - (uintptr_t)mp->altstack < mp->altsize, 0)) {
+		/* Until the M has another signal stack, the kernel would put
+		 * a signal that comes on g0 at the top of this one, over the
+		 * G's frames (the handler's, the interrupted context's): none
+		 * may come before sigstack_leave_then. */
+		uint64_t all = ~0ULL;
+		goro__sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &mp->altmask, 8);
 		mp->altfn = fn;
 		fn = sigstack_leave_then;
 	}
@@ -848,7 +874,7 @@ void goro__ready_timer(struct g *gp) { readyq(gp, false); }
 static bool next_is_global(struct p *pp, uint32_t tick)
 {
 	return goro__runqempty(pp) && !goro__timers_pending() && tick % GORO_GLOBRUNQ_TICK != 0 &&
-	       a_load_rlx(&goro__nlocked) == 0;
+	       a_load_rlx(&goro__nlocked) == 0 && a_load_rlx(&goro__sched.nrt) == 0;
 }
 
 static void gosched_m(struct g *gp)
@@ -899,6 +925,10 @@ void goro__preempt_park(void)
 void goro__gosched(void)
 {
 	struct g *gp = getg();
+	if (gp->ksched) { /* the kernel's yield, to its equals (SCHED_FIFO/RR) */
+		goro__sys0(SYS_sched_yield);
+		return;
+	}
 	if (!goro__can_preempt(gp))
 		return; /* a handler over a parked or syscalling G: a yield is only a hint */
 	struct m *mp = gp->m;
@@ -1126,6 +1156,16 @@ void goro__gfree(struct g *gp)
 
 /* ---- creating and ending Gs ------------------------------------------- */
 
+/* Static TLS and TCB in a slot of the LDT arena, whose segment %fs takes
+ * on a switch without FSGSBASE (sched/fsldt.c), or NULL: none left. */
+static void *ldt_tls(void)
+{
+	void *top = goro__ldt_slot(), *low;
+	if (!top)
+		return NULL;
+	return goro__tls_alloc_at(top, &low);
+}
+
 /* A new G block: one mapping holds the guard and the stack, with the TCB
  * and static TLS at its top as nptl's allocate_stack puts them, and the
  * struct g just below them, so a thread that touches little of its stack
@@ -1137,8 +1177,9 @@ static struct g *newg_block(const struct goro_newg *ng)
 	struct goro_stack s;
 	if (goro__stackalloc_hot(&s, gblock_stack_bytes(ng), ng->guard, GBLOCK_G_BYTES + goro__tls_area() + 256))
 		return NULL;
-	void *low;
-	void *tp = goro__tls_alloc_at(s.hi, &low);
+	void *low = s.hi, *tp = ldt_tls();
+	if (!tp)
+		tp = goro__tls_alloc_at(s.hi, &low);
 	if (!tp) {
 		goro__stackfree(&s);
 		return NULL;
@@ -1300,6 +1341,8 @@ struct g *goro__newproc(const struct goro_newg *ng, int *err)
 	a_fetch_add_rlx(&goro__sched.gcreated, 1);
 	GORO_TRACE(TEV_GCREATE, gp, (uintptr_t)ng->fn, NULL);
 	a_store_rlx(&gp->status, G_RUNNABLE);
+	if (kstart(gp, ng)) /* real-time: on a kernel thread of its own now */
+		return gp;
 	if (pp) {
 		mp->locks++;
 		goro__runqput(pp, gp, true);
@@ -1367,6 +1410,10 @@ void goro__goexit(void)
 		gp->inhandler = 0;
 		gp->m->sigmask = UINT64_MAX;
 	}
+	if (gp->ksched) { /* goexit0 needs a P */
+		gp->kdone = true;
+		goro__ksched_leave();
+	}
 	mcall(gp, goexit0);
 	__builtin_unreachable();
 }
@@ -1419,6 +1466,8 @@ static void m0init(struct m *m0, struct g *g1)
 void goro__schedinit(int32_t procs)
 {
 	goro__gomaxprocs = procs;
+	if (goro__sys3(SYS_sched_getaffinity, 0, sizeof goro__sched.cpus, &goro__sched.cpus) < 0)
+		memset(&goro__sched.cpus, 0xff, sizeof goro__sched.cpus);
 	goro__allp = calloc((size_t)procs, sizeof(struct p));
 	if (!goro__allp)
 		goro__throw("out of memory");
@@ -1477,18 +1526,20 @@ struct counter {
 	long long v;
 	bool live;
 };
-enum { NCOUNTERS = 31 };
+enum { NCOUNTERS = 34 };
 
 static void counters(struct counter c[NCOUNTERS])
 {
-	unsigned long long nswitch = 0, nsteal = 0, nglob = 0, fswrites = 0;
+	unsigned long long nswitch = 0, nsteal = 0, nglob = 0, fswrites = 0, fssys = 0;
 	for (int32_t i = 0; i < goro__gomaxprocs; i++) {
 		nswitch += goro__allp[i].nswitch;
 		nsteal += goro__allp[i].nsteal;
 		nglob += goro__allp[i].nglobtake;
 	}
-	for (struct m *mp = goro__sched.allm; mp; mp = mp->alllink)
+	for (struct m *mp = goro__sched.allm; mp; mp = mp->alllink) {
 		fswrites += mp->fswrites;
+		fssys += mp->fssyscalls;
+	}
 	const struct counter all[NCOUNTERS] = {
 		{ "gs_created", (long long)a_load_rlx(&goro__sched.gcreated), false },
 		{ "live_gs", (long long)a_load_rlx(&goro__sched.gcount), true },
@@ -1516,11 +1567,14 @@ static void counters(struct counter c[NCOUNTERS])
 		{ "timer_spins", (long long)a_load_rlx(&goro__sched.ntimerspin), false },
 		{ "timer_lead_ns", goro__timer_lead(), false },
 		{ "fs_writes", (long long)fswrites, false },
-		{ "fsgsbase", goro__fsgsbase, false },
+		{ "fsgsbase", (goro__fsgsbase ? 1 : 0) | (goro__ldt_size ? 2 : 0), false },
+		{ "fs_syscalls", (long long)fssys, false },
 		{ "stacks_scavenged", (long long)a_load_rlx(&goro__sched.gscavenged), false },
 		{ "ms_exited", (long long)goro__sched.nmexit, false },
 		{ "gs_reused", (long long)a_load_rlx(&goro__sched.greused), false },
 		{ "declared_calls", (long long)a_load_rlx(&goro__sched.ndeclared), false },
+		{ "sigstacks_taken", (long long)a_load_rlx(&goro__sched.nsigstacktaken), false },
+		{ "ksched", (long long)a_load_rlx(&goro__sched.nksched), false },
 	};
 	memcpy(c, all, sizeof all);
 }
@@ -1696,6 +1750,22 @@ static void exitsyscall0(struct g *gp)
 	schedule(mp);
 }
 
+/* A G out of its system call whose P sysmon handed to another M (or a
+ * kernel-scheduled G that had none): take an idle P, else one a trapped
+ * wait kept, else queue the G and park the M (Go: exitsyscallfast,
+ * exitsyscall0). */
+static void exitsyscall_slow(struct g *gp, struct m *mp)
+{
+	struct p *np = idle_or_kept_p();
+	if (np) {
+		acquirep(mp, np);
+		a_store_rlx(&gp->status, G_RUNNING);
+		GORO_TRACE(TEV_GSTART, gp, 0, NULL);
+	} else {
+		mcall(gp, exitsyscall0);
+	}
+}
+
 void goro__exitsyscall(void)
 {
 	struct g *gp = getg();
@@ -1716,16 +1786,7 @@ void goro__exitsyscall(void)
 		GORO_TRACE(TEV_GSTART, gp, 0, NULL);
 		return;
 	}
-	/* sysmon handed our P to another M: take an idle one, else queue
-	 * the G and park the M (Go: exitsyscallfast, exitsyscall0). */
-	struct p *np = idle_or_kept_p();
-	if (np) {
-		acquirep(mp, np);
-		a_store_rlx(&gp->status, G_RUNNING);
-		GORO_TRACE(TEV_GSTART, gp, 0, NULL);
-	} else {
-		mcall(gp, exitsyscall0);
-	}
+	exitsyscall_slow(gp, mp);
 	errno = saved;
 }
 
@@ -1991,34 +2052,154 @@ bool goro__all_asleep(void)
 /* ---- LockOSThread (Go: LockOSThread / UnlockOSThread) ------------------- */
 
 /* ---- real-time policies on locked Ms -------------------------------------
- * A G with SCHED_FIFO/RR runs locked to an M of its own (wireg); the policy
- * is that M's kernel thread's: applied when the G locks and at every later
- * change, dropped (SCHED_OTHER) when the G unlocks or exits, before the M
- * runs anything else; an M such an M makes does not inherit it (mstart). */
+ * A G with SCHED_FIFO/RR runs locked to an M of its own, kernel-scheduled:
+ * without a P, as a G in a system call that never ends, so the kernel
+ * orders it against every other thread by the policy, priority and CPU
+ * mask goro applies to that M's kernel thread, exactly as natively
+ * (docs/ARCHITECTURE.md, "Real-time threads run kernel-scheduled").  The
+ * policy and a locked G's mask are applied when the G locks and at every
+ * later change, dropped (SCHED_OTHER, the process's CPUs) when it unlocks
+ * or exits, before the M runs anything else; an M such an M makes does not
+ * inherit them (mstart). */
 static bool rt_policy(int policy) { return policy == SCHED_FIFO || policy == SCHED_RR; }
+
+static long sched_set(int tid, int policy, int prio)
+{
+	struct sched_param sp = { .sched_priority = prio };
+	return goro__sys3(SYS_sched_setscheduler, tid, policy, &sp);
+}
 
 int goro__sched_apply(struct g *gp)
 {
 	struct m *mp = gp->lockedm;
 	if (!mp)
 		return 0;
-	struct sched_param sp = { .sched_priority = gp->sched_prio };
-	long r = goro__sys3(SYS_sched_setscheduler, mp == getm() ? 0 : mp->tid, gp->sched_policy, &sp);
-	if (r < 0)
-		return (int)-r;
-	mp->rtapplied = rt_policy(gp->sched_policy);
+	int tid = mp == getm() ? 0 : mp->tid;
+	if (rt_policy(gp->sched_policy) || mp->rtapplied || mp->resetsched) {
+		long r = sched_set(tid, gp->sched_policy, gp->sched_prio);
+		if (r < 0)
+			return (int)-r;
+		mp->rtapplied = rt_policy(gp->sched_policy);
+		mp->resetsched = false;
+	}
+	if (gp->affinity_set || mp->affapplied || mp->resetaff) {
+		const cpu_set_t *set = gp->affinity_set ? &gp->affinity : &goro__sched.cpus;
+		long r = goro__sys3(SYS_sched_setaffinity, tid, sizeof *set, set);
+		if (r < 0)
+			return (int)-r;
+		mp->affapplied = gp->affinity_set;
+		mp->resetaff = false;
+	}
 	return 0;
 }
 
 /* On mp's own kernel thread. */
 static void sched_unapply(struct m *mp)
 {
-	if (!mp->rtapplied && !mp->resetsched)
+	if (mp->rtapplied || mp->resetsched)
+		sched_set(0, SCHED_OTHER, 0);
+	if (mp->affapplied || mp->resetaff)
+		goro__sys3(SYS_sched_setaffinity, 0, sizeof goro__sched.cpus, &goro__sched.cpus);
+	mp->rtapplied = mp->resetsched = false;
+	mp->affapplied = mp->resetaff = false;
+}
+
+/* ---- kernel-scheduled Gs ---------------------------------------------------
+ * Such a G has syscalldepth 1 and status G_SYSCALL while it runs: every
+ * wait blocks its kernel thread (goro__park_until's "in a system call"
+ * path, goro__park_nop), its wakers wake that thread through the claim
+ * protocol, its I/O blocks in the kernel (the netpoller's fallback), a G
+ * it readies goes to the global queue, as from a thread without a P. */
+
+/* gp, wired on mp (its locked M), should run kernel-scheduled. */
+static bool kwant(const struct m *mp, const struct g *gp)
+{
+	return rt_policy(gp->sched_policy) && !gp->ksched && !gp->kdone && gp->syscalldepth == 0 &&
+	       gp->lockedm == mp;
+}
+
+static void kmark(struct g *gp)
+{
+	gp->ksched = true;
+	gp->syscalldepth = 1;
+	a_store_rlx(&gp->status, G_SYSCALL);
+	a_fetch_add_rlx(&goro__sched.nksched, 1);
+}
+
+/* gp, just wired on mp with a P: give the P away (Go: handoffp). */
+static void kdetach(struct m *mp, struct g *gp)
+{
+	kmark(gp);
+	handoffp(releasep(mp));
+}
+
+/* Run mp's locked G without a P. */
+static __attribute__((noreturn)) void kexecute(struct m *mp, struct g *gp)
+{
+	wireg(mp, gp);
+	kmark(gp);
+	goro__gogo(&gp->ctx, gp);
+}
+
+/* A new M made for a real-time G: wait until kstart has applied its
+ * policy and mask, then run it. */
+static __attribute__((noreturn)) void kwaitstart(struct m *mp)
+{
+	goro__notesleep(&mp->park);
+	goro__noteclear(&mp->park);
+	kexecute(mp, mp->lockedg);
+}
+
+/* newproc: the attr's CPU mask; a real-time G then gets a kernel thread of
+ * its own at once (an idle M, else a new one), its policy and mask applied
+ * by tid before it runs and before pthread_create returns, as nptl applies
+ * them to a new thread it holds stopped (G28).  true: gp is started. */
+static bool kstart(struct g *gp, const struct goro_newg *ng)
+{
+	if (ng->affinity_set) {
+		gp->affinity = ng->affinity;
+		gp->affinity_set = true;
+	}
+	gp->ksched = gp->kdone = false; /* a pooled G's last life */
+	if (!rt_policy(gp->sched_policy))
+		return false;
+	goro__lock(&goro__sched.lock);
+	struct m *mp = mget();
+	goro__unlock(&goro__sched.lock);
+	if (mp)
+		mp->lockedg = gp;
+	else
+		mp = newm(NULL, false, gp);
+	gp->wantlock = false;
+	gp->lockedm = mp;
+	a_fetch_add(&goro__nlocked, 1);
+	int e = goro__sched_apply(gp);
+	if (e)
+		goro__errorf("goro: cannot give a new thread its real-time policy %d, priority %d: %s\n",
+			     gp->sched_policy, gp->sched_prio, strerror(e));
+	goro__notewakeup(&mp->park);
+	return true;
+}
+
+void goro__ksched_enter(void)
+{
+	struct g *gp = getg();
+	struct m *mp = gp->m;
+	if (!goro__started || !mp || mp->curg != gp || !mp->p || !kwant(mp, gp))
 		return;
-	struct sched_param sp = { .sched_priority = 0 };
-	goro__sys3(SYS_sched_setscheduler, 0, SCHED_OTHER, &sp);
-	mp->rtapplied = false;
-	mp->resetsched = false;
+	mp->locks++; /* no preemption between the mark and the hand-off */
+	kdetach(mp, gp);
+	mp->locks--;
+}
+
+void goro__ksched_leave(void)
+{
+	struct g *gp = getg();
+	if (!gp->ksched || gp->syscalldepth != 1)
+		return; /* not kernel-scheduled, or inside a call of its own */
+	gp->ksched = false;
+	gp->syscalldepth = 0;
+	exitsyscall_slow(gp, gp->m);
 }
 
 void goro__lockosthread(void)

@@ -10,8 +10,8 @@
  * after) a `syscall` instruction outside libc, ld.so and goro, sysmon
  * turns that one instruction into `int3` (its first byte, 0f -> cc).  From
  * then on the call at that site raises SIGTRAP; the handler has the G make
- * it through goro, with the P handed off at once for a futex wait (Go:
- * entersyscallblock).  The call still happens in the kernel, so every wake
+ * it through goro, a futex wait keeping its P only until another M needs
+ * one (sched/proc.c).  The call still happens in the kernel, so every wake
  * reaches it, and only the sites seen blocking are changed: the many wakes
  * elsewhere run natively.  Each site has a trampoline (`syscall`, then a
  * jump back) where calls that must run in place are made natively (clone,

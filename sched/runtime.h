@@ -175,7 +175,10 @@ struct g {
 	 * caught signals blocked and unblock them inside the G (goro__park),
 	 * so the kernel runs the handler in the G's own TLS. */
 	_Atomic bool sigtake;
-	bool raising;           /* re-raising a recorded signal in itself (shim/signals.c) */
+	/* The signal goro re-raises in it now (sched/sigsend.c raise_here),
+	 * else 0.  The trampoline clears it as it takes that signal, so a
+	 * handler that parks leaves no exemption behind for the next one. */
+	int raising;
 	/* Program handlers running in the G (goro_trampoline): one that
 	 * leaves with pthread_exit leaves its mask on the kernel thread. */
 	int inhandler;
@@ -240,6 +243,12 @@ struct g {
 	/* A thread goro did not make, served without a P (sched/foreign.c):
 	 * its waits block its own kernel thread on `status` (sched/park.c). */
 	bool nop;
+	/* A real-time G (SCHED_FIFO/RR) runs kernel-scheduled: on its locked
+	 * M without a P, as in a system call that never ends (syscalldepth
+	 * 1, G_SYSCALL), so the kernel orders it by its policy, priority and
+	 * CPU mask (docs/ARCHITECTURE.md, "Real-time threads run
+	 * kernel-scheduled").  kdone: it left for good (it exits). */
+	bool ksched, kdone;
 	/* 0 while the G is on a run queue but still switching off its own
 	 * stack (goro__gswitch); execute waits for 1. */
 	_Atomic uint32_t ctxsaved;
@@ -261,7 +270,8 @@ struct g {
 	bool sched_explicit;
 	char name[16];
 	/* what sched_setaffinity and setpriority set for this G's tid
-	 * (shim/tid.c); recorded, not applied, as the policy above */
+	 * (shim/tid.c); the mask is applied to the M of a locked G
+	 * (goro__sched_apply), nice is recorded only */
 	bool affinity_set, nice_set;
 	int nice;
 	cpu_set_t affinity;
@@ -275,6 +285,7 @@ struct m {
 	struct g *gcur;         /* %gs:8: the g this kernel thread runs now, g0 or a G */
 	void *fs;               /* %gs:16: the TCB last written to %fs here */
 	uint64_t fswrites;      /* %gs:24: %fs writes by this M (GORO_STATS fs_writes) */
+	uint64_t fssyscalls;    /* %gs:32: those made by arch_prctl (fs_syscalls) */
 	struct g *g0;           /* scheduler context */
 	struct g *curg;         /* G running on it, or NULL */
 	struct p *p;            /* attached P, or NULL */
@@ -303,6 +314,10 @@ struct m {
 	 * inherited policy at start. */
 	bool rtapplied;
 	bool resetsched;
+	/* The same for a locked G's CPU mask: affapplied, its kernel thread
+	 * has one; resetaff, made by such an M: back to goro__sched.cpus. */
+	bool affapplied;
+	bool resetaff;
 	/* An idle M beyond the reserve exits (stopm -> mexit): it returns
 	 * from mstart through exitbuf (__builtin_setjmp), then, once its
 	 * kernel thread is gone, its stack is unmapped and the struct reused
@@ -310,6 +325,7 @@ struct m {
 	void *altstack;         /* its signal stack (goro__signal_minit) */
 	size_t altsize;
 	void (*altfn)(struct g *); /* mcall's fn, after goro__sigstack_leave */
+	uint64_t altmask;          /* the kernel mask to put back after it */
 	void *stkmap;           /* its stack's mapping (goro__stackalloc) */
 	size_t stkmapsize;
 	void *exitbuf[5];
@@ -317,8 +333,9 @@ struct m {
 };
 
 _Static_assert(offsetof(struct m, self) == GORO_M_SELF && offsetof(struct m, gcur) == GORO_M_GCUR &&
-		       offsetof(struct m, fs) == 16 && offsetof(struct m, fswrites) == 24,
-	       "sched/asm_amd64.S: M_GCUR, M_FS, M_FSWRITES");
+		       offsetof(struct m, fs) == 16 && offsetof(struct m, fswrites) == 24 &&
+		       offsetof(struct m, fssyscalls) == 32,
+	       "sched/asm_amd64.S: M_GCUR, M_FS, M_FSWRITES, M_FSSYSCALLS");
 _Static_assert(offsetof(struct g, tp) == 64, "sched/asm_amd64.S: goro__gogo reads gp->tp at 64");
 
 enum { P_IDLE, P_RUNNING, P_SYSCALL };
@@ -395,6 +412,7 @@ struct schedt {
 	struct gqueue runq;      /* global run queue: real-time Gs first, by priority (sched/runq.c) */
 	_Atomic int32_t runqsize;
 	_Atomic int32_t nrt;     /* real-time Gs in it */
+	cpu_set_t cpus;          /* the process's CPUs at start-up: an M's mask when no locked G sets one */
 
 	struct gqueue gfree;     /* global G free list */
 	int32_t ngfree;
@@ -413,6 +431,7 @@ struct schedt {
 	_Atomic uint64_t nblockedm;  /* uninterposed blocking calls redone */
 	_Atomic uint64_t ntrapped;   /* raw system calls of foreign code trapped */
 	_Atomic uint64_t ndeclared;  /* declared blocking calls run (shim/blocking_ffi.c) */
+	_Atomic uint64_t nsigstacktaken; /* signal stacks a G took from its M (goro__sigstack_leave) */
 	_Atomic uint64_t ntrappedwait; /* their futex waits */
 	_Atomic int32_t nwaitp;      /* Ms in such a wait that kept its P (upper bound of those Ps) */
 	_Atomic uint64_t ntakeover;  /* Ps taken over from such a wait */
@@ -420,6 +439,7 @@ struct schedt {
 	_Atomic uint64_t nsyscall;   /* blocking calls entered */
 	_Atomic uint64_t nforeign;   /* threads goro did not make, adopted (sched/foreign.c) */
 	_Atomic uint64_t nnopwait;   /* waits served in the kernel, without a P */
+	_Atomic uint64_t nksched;    /* real-time Gs run kernel-scheduled, without a P */
 	_Atomic uint64_t nthreadas;  /* goro__thread_as calls: sysmon, debug threads, adoptions */
 	_Atomic uint64_t ntimerwait; /* timer waiter's waits that timed out */
 	_Atomic uint64_t ntimerspin; /* ... that came back early and spun */
@@ -473,6 +493,12 @@ static inline struct m *getm(void)
 
 /* ---- asm (sched/asm_amd64.S) -------------------------------------------- */
 extern GORO_HIDDEN uint8_t goro__fsgsbase; /* use wr{fs,gs}base, else arch_prctl */
+/* %fs by LDT segment (sched/fsldt.c): the arena of TCBs that have one
+ * (size 0: none), read by WRFS. */
+extern GORO_HIDDEN uintptr_t goro__ldt_lo, goro__ldt_size;
+extern GORO_HIDDEN uint8_t goro__ldt_shift;
+void goro__ldt_want(size_t area, bool mixed);
+void *goro__ldt_slot(void);
 /* Save the current context into *save, make g0 current and rsp g0top, call
  * fn(gp), all without touching %fs.  fn never returns; the G resumes when
  * goro__gogo(save). */
@@ -533,15 +559,25 @@ __attribute__((noreturn)) void goro__goexit(void);
 void goro__gmain(struct g *gp);
 void goro__wakep(void);
 struct g *goro__g_of(pthread_t t);  /* NULL if t is not a goro G */
+/* One round of a spin wait, the i-th: pause, later yield (sched/park.c). */
+#define GORO_SPIN_BEFORE_YIELD 100
+#define GORO_SPIN_RT_SLEEP_NS 20000 /* a real-time waiter's pause for a preempted lower thread */
+void goro__spin_wait(int i);
 void goro__spin_lock(_Atomic uint32_t *l);
 void goro__spin_unlock(_Atomic uint32_t *l);
 uint32_t goro__fastrand(void);
 void goro__print_stats(void);
 void goro__lockosthread(void);
-/* Give gp's locked M's kernel thread gp's recorded policy and priority
- * (nothing for an unlocked G, which locks at its next run when it wants
- * a real-time policy).  0 or an errno value (sched_setscheduler's). */
+/* Give gp's locked M's kernel thread gp's recorded policy, priority and
+ * CPU mask (nothing for an unlocked G, which locks at its next run when it
+ * wants a real-time policy).  0 or an errno value (the kernel's). */
 int goro__sched_apply(struct g *gp);
+/* The calling G, locked and given a real-time policy, gives its P away and
+ * runs on kernel-scheduled; leave: it takes a P again (its policy dropped,
+ * or it exits).  docs/ARCHITECTURE.md, "Real-time threads run
+ * kernel-scheduled". */
+void goro__ksched_enter(void);
+void goro__ksched_leave(void);
 void goro__unlockosthread(void);
 extern GORO_HIDDEN _Atomic int32_t goro__nlocked; /* Gs locked to an M */
 void goro__schedtrace(bool detail);
@@ -562,6 +598,8 @@ struct goro_newg {
 	bool wantlock;          /* run locked to its own M */
 	bool sched_explicit;
 	int sched_policy, sched_prio;
+	bool affinity_set;      /* pthread_attr_setaffinity_np: affinity */
+	cpu_set_t affinity;
 	pthread_t *out;         /* written before the G can run, as nptl does */
 };
 struct g *goro__newproc(const struct goro_newg *ng, int *err);
@@ -904,6 +942,7 @@ int goro__tls_check(char *why, size_t whylen); /* start-up self-check */
 void *goro__tls_alloc(void);                   /* fresh TCB + static TLS */
 size_t goro__tls_area(void);                   /* bytes goro__tls_alloc_at needs */
 void *goro__tls_alloc_at(void *top, void **lowp); /* TCB + static TLS below top */
+void *goro__tls_tp_at(void *top);                 /* the TCB goro__tls_alloc_at(top) makes */
 void goro__tls_setup(struct g *gp, bool reused);
 /* A G leaving its M while on the M's signal stack (sched/signal.c). */
 bool goro__on_sigstack(const struct g *gp, uintptr_t sp);
@@ -954,6 +993,8 @@ struct goro_config {
 	const char *locked;  /* GORO_LOCKED: start-routine globs, comma-separated */
 	bool preempt_off;  /* GORO_PREEMPT=off: no asynchronous preemption */
 	bool fsgsbase_off; /* GORO_FSGSBASE=off: %fs/%gs through arch_prctl */
+	bool fsgsbase_ldt; /* GORO_FSGSBASE=ldt: %fs by LDT segment, never wrfsbase */
+	bool fsgsbase_noldt; /* GORO_FSGSBASE=wrfsbase: no LDT segment */
 	bool trap_off;     /* GORO_TRAP=off: never trap raw system calls */
 	/* GORO_DEBUG, as Go's GODEBUG */
 	int64_t schedtrace_ms; /* schedtrace=N: scheduler summary every N ms */

@@ -245,8 +245,10 @@ void goro__sigstack_leave(struct g *gp, struct m *mp)
 	if (gp->nsigstacks == GORO_NSIGSTACKS)
 		return;
 	sigstack_new(mp);
-	if (mp->altstack != old)
+	if (mp->altstack != old) {
 		gp->sigstacks[gp->nsigstacks++] = old;
+		a_fetch_add_rlx(&goro__sched.nsigstacktaken, 1);
+	}
 }
 
 /* Unmap the stacks gp took along that hold none of its frames: neither
@@ -417,10 +419,10 @@ static bool process_directed(const siginfo_t *si)
 }
 
 /* Hand sig to G1 if the kernel would have given it to the main thread. */
-static bool redirect(int sig, const siginfo_t *si)
+static bool redirect(int sig, const siginfo_t *si, bool raised)
 {
 	struct g *gp = getg(), *g1 = &goro__g1;
-	if (gp == g1 || gp->raising || !process_directed(si))
+	if (gp == g1 || raised || !process_directed(si))
 		return false;
 	int st = a_load_acq(&g1->status);
 	if (st == G_DEAD || st == G_IDLE || (g1->sigmask & (1ULL << (sig - 1))))
@@ -440,15 +442,16 @@ static bool redirect(int sig, const siginfo_t *si)
  * points, never in the middle of runtime code (a lock held, its M cached in
  * a local).  A signal that interrupts a running G there is recorded in the
  * G instead and raised at its next such point (or by a nudge, which the
- * kick arranges).  Not when goro raises a recorded one itself (raising), in
+ * kick arranges).  Not when goro raises a recorded one itself (`raised`), in
  * a blocking call (the handler must end it with EINTR), or with
  * SA_RESETHAND (the kernel has already reset the disposition). */
-static bool defer_in_runtime(struct g *gp, int sig, const siginfo_t *si, void *uc, const struct sigaction *a)
+static bool defer_in_runtime(struct g *gp, int sig, const siginfo_t *si, void *uc, const struct sigaction *a,
+			     bool raised)
 {
 	/* (G_RUNNABLE: a yield's direct switch, on the next G's stack before
 	 * that G is current) */
 	int st = a_load_rlx(&gp->status);
-	if (gp->raising || gp->nop || !gp->m || gp == gp->m->g0 || !uc || (a->sa_flags & SA_RESETHAND) ||
+	if (raised || gp->nop || !gp->m || gp == gp->m->g0 || !uc || (a->sa_flags & SA_RESETHAND) ||
 	    (st != G_RUNNING && st != G_RUNNABLE) ||
 	    (gp->m->locks == 0 && !goro__runtime_pc((uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP])))
 		return false;
@@ -472,14 +475,21 @@ static void goro_trampoline(int sig, siginfo_t *si, void *uc)
 	 * have on a kernel thread of its own. */
 	void *fs = goro__sig_enter();
 	int saved = errno;
-	if (redirect(sig, si)) {
+	struct g *gp = getg();
+	/* Goro's own raise of sig in gp (sched/sigsend.c): taken here, at
+	 * once.  Only this one: were the mark left while the handler parks,
+	 * a later signal would run in the middle of the runtime (a G being
+	 * switched in, still on g0's stack) and resume there on another M. */
+	bool raised = gp->raising == sig;
+	if (raised)
+		gp->raising = 0;
+	if (redirect(sig, si, raised)) {
 		errno = saved;
 		goro__sig_leave(fs);
 		return;
 	}
-	struct g *gp = getg();
 	struct sigaction a = prog_act[sig];
-	if (defer_in_runtime(gp, sig, si, uc, &a)) {
+	if (defer_in_runtime(gp, sig, si, uc, &a, raised)) {
 		errno = saved;
 		goro__sig_leave(fs);
 		return;

@@ -29,8 +29,8 @@ static int raise_here(int sig, const union sigval *val, bool defer)
 	int tid = gp->m ? gp->m->tid : goro__gettid();
 	long pid = goro__sys0(SYS_getpid);
 	long r;
-	bool was = gp->raising;
-	gp->raising = true; /* the trampoline runs it here, not elsewhere */
+	int was = gp->raising;
+	gp->raising = sig; /* the trampoline runs it here, not elsewhere */
 	if (val) {
 		siginfo_t si;
 		memset(&si, 0, sizeof si);

@@ -277,6 +277,8 @@ enum goro_wake goro__park_until(goro_unlockf unlockf, void *arg, const char *rea
 		gp->nop = false;
 		if (insys) /* back in its system call */
 			a_store_rlx(&gp->status, G_SYSCALL);
+		if (gp->ksched && !goro__g_rt(gp))
+			goro__ksched_leave(); /* another thread dropped its real-time policy */
 		return w;
 	}
 	if (when >= 0) {

@@ -274,6 +274,12 @@ int goro__tls_check_mthread(void *tp, void *stack, size_t size, char *why, size_
 		(void)snprintf(why, whylen, "struct pthread.stackblock is not at %#x", PD_STACKBLOCK);
 		return -1;
 	}
+	/* kstart (sched/proc.c) reads a new M's tid as soon as glibc's
+	 * pthread_create returns (docs/ARCHITECTURE.md, G28). */
+	if (goro__tls_tid(tp) <= 0) {
+		(void)snprintf(why, whylen, "struct pthread.tid (%#x) is not set when pthread_create returns", PD_TID);
+		return -1;
+	}
 	return 0;
 }
 
@@ -295,9 +301,14 @@ size_t goro__tls_area(void) { return tls_static_size + tls_static_align; }
  * NULL; *lowp: the lowest byte of the static TLS, where the stack may end. */
 void *goro__tls_alloc_at(void *top, void **lowp)
 {
-	uintptr_t tp = ((uintptr_t)top - PD_SIZEOF) & ~(uintptr_t)(tls_static_align - 1);
-	*lowp = (char *)tp + PD_SIZEOF - tls_static_size;
-	return dl_allocate_tls((void *)tp);
+	char *tp = goro__tls_tp_at(top);
+	*lowp = tp + PD_SIZEOF - tls_static_size;
+	return dl_allocate_tls(tp);
+}
+
+void *goro__tls_tp_at(void *top)
+{
+	return (void *)(((uintptr_t)top - PD_SIZEOF) & ~(uintptr_t)(tls_static_align - 1));
 }
 
 /* A reused TCB keeps libc's own TLS (malloc's tcache would otherwise leak:

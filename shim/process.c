@@ -4,6 +4,7 @@
  * wait family are cancellation points a cancel interrupts. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -96,6 +97,19 @@ GORO_EXPORT long syscall(long nr, ...)
 		return dup2((int)a, (int)b);
 	case SYS_dup3:
 		return dup3((int)a, (int)b, (int)c);
+	/* a G's scheduling attributes (shim/tid.c), not its M's */
+	case SYS_sched_getaffinity:
+		return goro__getaffinity_syscall(a, b, c);
+	case SYS_sched_setaffinity:
+		return sched_setaffinity((pid_t)a, (size_t)b, (const cpu_set_t *)c);
+	case SYS_sched_setscheduler:
+		return sched_setscheduler((pid_t)a, (int)b, (const struct sched_param *)c);
+	case SYS_sched_setparam:
+		return sched_setparam((pid_t)a, (const struct sched_param *)b);
+	case SYS_sched_getscheduler:
+		return sched_getscheduler((pid_t)a);
+	case SYS_sched_getparam:
+		return sched_getparam((pid_t)a, (struct sched_param *)b);
 	case SYS_getpid:
 	case SYS_clone:
 	case SYS_clone3:

@@ -58,6 +58,11 @@ long goro__set_tid_address(int *p);
 long goro__sigaltstack(const stack_t *ss, stack_t *old);
 long goro__robust_list(long nr, long a, long b, long c);
 int goro__setname(struct g *gp, const char *name, bool truncate);
+/* pthread_setschedparam's core (shim/threads.c): 0 or an errno value. */
+int goro__setsched(struct g *gp, int policy, int prio);
+/* May the caller set policy/priority (shim/tid.c)?  0 or an errno value. */
+int goro__sched_check(int policy, const struct sched_param *sp);
+long goro__getaffinity_syscall(long tid, long size, long set); /* shim/tid.c */
 long goro__blocking_cancel6(long nr, long a, long b, long c, long d, long e, long f);
 
 /* A cancellation point: act on a pending deferred cancel. */

@@ -102,15 +102,20 @@ GORO_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 	 * never set (nptl/pthread_attr_getaffinity.c): that is not a request. */
 	bool affinity = attr && pthread_attr_getaffinity_np(attr, sizeof cpus, &cpus) == 0 && affinity_asked(&cpus);
 	bool explicit = inherit == PTHREAD_EXPLICIT_SCHED;
+	/* nptl applies explicit attributes before the thread runs and fails
+	 * the create with their error (EPERM without the privilege). */
+	int err = explicit ? goro__sched_check(policy, &sp) : 0;
+	if (err)
+		return err;
 	struct goro_newg ng = {
 		.fn = fn, .arg = arg, .stacksize = stacksize, .guard = guard,
 		.ustack = ustack, .ustacksize = usize, .detached = detach == PTHREAD_CREATE_DETACHED,
 		.wantlock = locked_by_config(fn) || affinity ||
 			    (explicit && (policy == SCHED_FIFO || policy == SCHED_RR)),
 		.sched_explicit = explicit, .sched_policy = policy, .sched_prio = sp.sched_priority,
+		.affinity_set = affinity, .affinity = cpus,
 		.out = thread,
 	};
-	int err = 0;
 	return goro__newproc(&ng, &err) ? 0 : err;
 }
 
@@ -290,9 +295,12 @@ GORO_EXPORT int pthread_getschedparam(pthread_t t, int *policy, struct sched_par
 
 /* Record gp's policy and apply it to its kernel thread: a locked G's M
  * at once (goro__sched_apply); a real-time policy locks the caller itself
- * now, another G at its next run.  EINVAL for a priority outside the
- * policy's range, as sched_setscheduler; its errno otherwise. */
-static int setsched(struct g *gp, int policy, int prio)
+ * now, another G at its next run.  A real-time caller then runs on
+ * kernel-scheduled, without a P; one that drops it takes a P again
+ * (docs/ARCHITECTURE.md, "Real-time threads run kernel-scheduled").
+ * EINVAL for a priority outside the policy's range, as
+ * sched_setscheduler; its errno otherwise. */
+int goro__setsched(struct g *gp, int policy, int prio)
 {
 	int lo = sched_get_priority_min(policy), hi = sched_get_priority_max(policy);
 	if (lo < 0 || prio < lo || prio > hi)
@@ -311,6 +319,10 @@ static int setsched(struct g *gp, int policy, int prio)
 	}
 	if (rt && !gp->lockedm)
 		gp->wantlock = true;
+	if (gp == getg() && rt)
+		goro__ksched_enter();
+	else if (gp == getg())
+		goro__ksched_leave();
 	return 0;
 }
 
@@ -319,7 +331,7 @@ GORO_EXPORT int pthread_setschedparam(pthread_t t, int policy, const struct sche
 	struct g *gp = goro__g_live(t, NULL);
 	if (!gp)
 		return ESRCH;
-	return setsched(gp, policy, param->sched_priority);
+	return goro__setsched(gp, policy, param->sched_priority);
 }
 
 /* glibc's uses the kernel tid (ESRCH for a G's fake one, G15). */
@@ -328,7 +340,7 @@ GORO_EXPORT int pthread_setschedprio(pthread_t t, int prio)
 	struct g *gp = goro__g_live(t, NULL);
 	if (!gp)
 		return ESRCH;
-	return setsched(gp, gp->sched_policy, prio);
+	return goro__setsched(gp, gp->sched_policy, prio);
 }
 
 /* A thread's name (comm): kept in the G.  The main thread's is also the

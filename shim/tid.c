@@ -5,9 +5,9 @@
  * it names, as natively on the thread: tgkill/tkill deliver to it (as
  * pthread_kill), sched_{get,set}affinity, pthread_{get,set}affinity_np,
  * sched_{get,set}scheduler, sched_{get,set}param and {get,set}priority
- * (PRIO_PROCESS) read and record its attributes.  Recorded, not applied:
- * every G is scheduled alike, as the policy of pthread_setschedparam.  A
- * tid that names no G (a kernel thread goro did not make, another
+ * (PRIO_PROCESS) read and set its attributes as pthread_setschedparam and
+ * pthread_setaffinity_np do (a real-time policy and a locked G's mask are
+ * its kernel thread's; nice is recorded only).  A tid that names no G (a kernel thread goro did not make, another
  * process's) goes to the kernel. */
 #include <errno.h>
 #include <limits.h>
@@ -129,17 +129,32 @@ GORO_EXPORT int tgkill(pid_t tgid, pid_t tid, int sig)
 
 /* ---- CPU affinity ------------------------------------------------------------- */
 
-/* gp's mask into set (size bytes, the rest zeroed), as the kernel reports
- * a thread's: 0 or an errno value. */
-static int get_affinity(struct g *gp, size_t size, cpu_set_t *set)
+/* gp's mask into set as the system call reports a thread's: the bytes
+ * written, or -errno. */
+static long get_affinity_raw(struct g *gp, size_t size, cpu_set_t *set)
 {
 	long r = goro__sys3(SYS_sched_getaffinity, 0, size > INT_MAX ? INT_MAX : size, set);
+	if (r >= 0 && gp->affinity_set)
+		memcpy(set, &gp->affinity, (size_t)r < sizeof gp->affinity ? (size_t)r : sizeof gp->affinity);
+	return r;
+}
+
+/* The same, the rest of size zeroed, as glibc's: 0 or an errno value. */
+static int get_affinity(struct g *gp, size_t size, cpu_set_t *set)
+{
+	long r = get_affinity_raw(gp, size, set);
 	if (r < 0)
 		return (int)-r;
-	if (gp->affinity_set)
-		memcpy(set, &gp->affinity, (size_t)r < sizeof gp->affinity ? (size_t)r : sizeof gp->affinity);
 	memset((char *)set + r, 0, size - (size_t)r);
 	return 0;
+}
+
+/* syscall(SYS_sched_getaffinity, tid, size, set): the G's mask. */
+long goro__getaffinity_syscall(long tid, long size, long set)
+{
+	struct g *gp = goro__g_of_tid(tid);
+	long r = gp ? get_affinity_raw(gp, (size_t)size, (cpu_set_t *)set) : goro__sys3(SYS_sched_getaffinity, tid, size, set);
+	return goro__sys_ret(r);
 }
 
 /* Natively the mask the thread gets is the request within the CPUs the
@@ -159,15 +174,11 @@ static int set_affinity(struct g *gp, size_t size, const cpu_set_t *set)
 	gp->affinity_set = true;
 	/* The calling thread's own mask also binds its kernel thread, which
 	 * it keeps from now on (as a thread created with an affinity does):
-	 * the kernel then honours it, and an exec keeps it (taskset). */
-	if (gp == getg()) {
-		if (!gp->lockedm)
-			goro__lockosthread();
-		long k = goro__sys3(SYS_sched_setaffinity, 0, sizeof want, &want);
-		if (k < 0)
-			return (int)-k;
-	}
-	return 0;
+	 * the kernel then honours it, and an exec keeps it (taskset).  So
+	 * does a locked G's M (a real-time G's: the kernel places it). */
+	if (gp == getg())
+		goro__lockosthread();
+	return goro__sched_apply(gp);
 }
 
 GORO_EXPORT int sched_getaffinity(pid_t pid, size_t size, cpu_set_t *set)
@@ -220,7 +231,7 @@ GORO_EXPORT int pthread_setaffinity_np(pthread_t t, size_t size, const cpu_set_t
 
 /* Whether policy/prio may be set, as the kernel decides for an
  * unprivileged thread (RLIMIT_RTPRIO); 0 or an errno value. */
-static int sched_check(int policy, const struct sched_param *sp)
+int goro__sched_check(int policy, const struct sched_param *sp)
 {
 	if (!sp)
 		return EINVAL;
@@ -244,12 +255,10 @@ GORO_EXPORT int sched_getscheduler(pid_t pid)
 /* sched_setscheduler, or sched_setparam (keep: the G's own policy stays). */
 static int set_sched(struct g *gp, bool keep, int policy, const struct sched_param *sp)
 {
-	int base = keep ? gp->sched_policy : policy & ~SCHED_RESET_ON_FORK, err = sched_check(base, sp);
-	if (err)
-		return fail(err);
-	gp->sched_policy = base;
-	gp->sched_prio = sp->sched_priority;
-	return 0;
+	int base = keep ? gp->sched_policy : policy & ~SCHED_RESET_ON_FORK, err = goro__sched_check(base, sp);
+	if (!err)
+		err = goro__setsched(gp, base, sp->sched_priority);
+	return err ? fail(err) : 0;
 }
 
 GORO_EXPORT int sched_setscheduler(pid_t pid, int policy, const struct sched_param *sp)

@@ -208,6 +208,6 @@ fuzz() {
   fuzz GORO_TRAP "${COMMON_BAD[@]}" on AUTO Off " auto" "auto " 1 0 -- auto off
 }
 
-@test "fuzz GORO_FSGSBASE: only auto and off" {
-  fuzz GORO_FSGSBASE "${COMMON_BAD[@]}" on AUTO Off " auto" "auto " 1 0 -- auto off
+@test "fuzz GORO_FSGSBASE: only auto, off, ldt and wrfsbase" {
+  fuzz GORO_FSGSBASE "${COMMON_BAD[@]}" on AUTO Off " auto" "auto " 1 0 LDT WRFSBASE -- auto off ldt wrfsbase
 }

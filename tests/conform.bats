@@ -72,15 +72,41 @@ load helpers
   compare_native_goro conf_pshared_cancel
 }
 
-# GOMAXPROCS=1 only: with several Ps an M that took a higher real-time G may
-# still be overtaken by another M's lower one before its policy applies
-# (docs/ARCHITECTURE.md, "Locked Ms for real-time policies and affinity").
-@test "conf_rt_order: GOMAXPROCS=1, one CPU: SCHED_FIFO threads created by a SCHED_FIFO 50 main run in priority order once it blocks (needs root)" {
+# Real-time threads run kernel-scheduled: on kernel threads of their own
+# given their policy, priority and CPU mask, without a P, so the kernel
+# orders them as natively at any GOMAXPROCS (docs/ARCHITECTURE.md,
+# "Real-time threads run kernel-scheduled").  The program pins itself
+# through syscall(SYS_sched_setaffinity), which goro must see.
+@test "conf_rt_order: one CPU: SCHED_FIFO threads created by a SCHED_FIFO 50 main run in priority order once it blocks, at GOMAXPROCS 1, 2, 4 (needs root)" {
   [ "$(id -u)" -eq 0 ] || skip "SCHED_FIFO needs root (the suites run as root)"
   local i
   for i in 1 2 3 4 5; do
-    GORO_PROCS=1 compare_native_goro conf_rt_order
+    compare_native_goro conf_rt_order
+    assert_stat_ge ksched 5 "main and its four SCHED_FIFO threads (the last GOMAXPROCS)"
   done
+}
+
+# Natively H, readied on L's CPU by a thread on another CPU, preempts L at
+# once; L's spin count stands still while H runs.  Under goro the kernel
+# does it too: both kernel threads have their policies and the mask main
+# set; the helper's M has the helper's own CPU (its attr's affinity).
+@test "conf_rt_preempt: a SCHED_FIFO 20 thread readied while a SCHED_FIFO 10 one spins on the same CPU preempts it, at GOMAXPROCS 1, 2, 4 (needs root, two CPUs)" {
+  [ "$(id -u)" -eq 0 ] || skip "SCHED_FIFO needs root (the suites run as root)"
+  [ "$(nproc)" -ge 2 ] || skip "needs two CPUs"
+  local i
+  for i in 1 2 3 4 5; do
+    compare_native_goro conf_rt_preempt
+    grep -qx "L's count stood still while H ran: yes" "$NATIVE_OUT" ||
+      fail "native run: H did not preempt L: $(cat "$NATIVE_OUT")"
+    assert_stat_ge ksched 3 "main, L and H (the last GOMAXPROCS)"
+  done
+}
+
+@test "conf_rt_eperm: without the privilege, pthread_create with an explicit SCHED_FIFO attr and pthread_setschedparam fail with EPERM as natively, at GOMAXPROCS 1, 2, 4 (starts as root)" {
+  [ "$(id -u)" -eq 0 ] || skip "drops privileges from root (the suites run as root)"
+  compare_native_goro conf_rt_eperm
+  grep -qx "create SCHED_FIFO 5: Operation not permitted" "$NATIVE_OUT" ||
+    fail "native run: the create was not refused: $(cat "$NATIVE_OUT")"
 }
 
 @test "conf_rt_wake: SCHED_FIFO threads waiting on one mutex take it by priority, ahead of SCHED_OTHER ones (the kernel's futex order, any number of CPUs) at GOMAXPROCS 1, 2, 4 (needs root)" {

@@ -139,6 +139,8 @@ $(PROGS_DIR)/rawfutex: tests/progs/rawfutex.c $(PROGS_DIR)/librawfutex.so
 PROGS_CONF := conf_stale conf_destroy conf_fair conf_async_cancel conf_cpuclock conf_sched conf_idle_ms conf_pshared_cancel conf_rt_order
 PROGS_CONF += conf_stale_gen
 PROGS_CONF += conf_rt_wake
+PROGS_CONF += conf_rt_preempt
+PROGS_CONF += conf_rt_eperm
 PROGS_CONF_BINS := $(PROGS_CONF:%=$(PROGS_DIR)/%)
 PROGS += $(PROGS_CONF_BINS)
 
