@@ -228,6 +228,11 @@ int goro__netpoll(int64_t ns)
 		n = goro__sys6(SYS_epoll_pwait, epfd, (long)evs, NEVENTS, -1, 0, 8);
 	} else {
 		struct timespec ts = { ns / 1000000000LL, ns % 1000000000LL };
+		if (ns > 0) { /* the runtime's timed wait: the deadline itself (goro__signal_minit) */
+			struct m *mp = getm();
+			if (mp->timerslack != 1)
+				goro__slack_set(mp, 1);
+		}
 		n = goro__sys6(SYS_epoll_pwait2, epfd, (long)evs, NEVENTS, (long)&ts, 0, 8);
 		if (n == -ENOSYS) /* kernel < 5.11: millisecond timeout */
 			n = goro__sys6(SYS_epoll_pwait, epfd, (long)evs, NEVENTS,

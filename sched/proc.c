@@ -1284,6 +1284,7 @@ static void newg_reset(struct g *gp, const struct goro_newg *ng, struct g *self,
 	gp->spec[0] = gp->spec0;
 	memcpy(gp->name, self->name, sizeof gp->name);
 	gp->sigmask = self->sigmask; /* a new thread inherits its creator's mask */
+	gp->timerslack = self->timerslack; /* and timer slack */
 	gp->wantlock = ng->wantlock;
 	gp->lockedm = NULL;
 	gp->sched_explicit = ng->sched_explicit;
@@ -1615,6 +1616,7 @@ void goro__entersyscall(void)
 	struct m *mp = gp->m;
 	if (!goro__started || !mp || mp->curg != gp)
 		return;
+	goro__slack_g(mp, gp); /* its kernel waits get its own timer slack */
 	/* Nested (system() waits through waitpid): the outer call owns it. */
 	if (gp->syscalldepth++ > 0 || !mp->p)
 		return;

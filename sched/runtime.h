@@ -274,6 +274,9 @@ struct g {
 	 * (goro__sched_apply), nice is recorded only */
 	bool affinity_set, nice_set;
 	int nice;
+	/* Its PR_SET_TIMERSLACK (shim/tid.c), 0 for the process's default: the
+	 * slack its own kernel waits get (goro__slack_g). */
+	uint64_t timerslack;
 	cpu_set_t affinity;
 };
 
@@ -326,6 +329,7 @@ struct m {
 	size_t altsize;
 	void (*altfn)(struct g *); /* mcall's fn, after goro__sigstack_leave */
 	uint64_t altmask;          /* the kernel mask to put back after it */
+	uint64_t timerslack;       /* the kernel thread's timer slack now (goro__slack_g) */
 	void *stkmap;           /* its stack's mapping (goro__stackalloc) */
 	size_t stkmapsize;
 	void *exitbuf[5];
@@ -751,6 +755,18 @@ void goro__setxid_handle(void); /* from the runtime signal's handler */
  * Around a call that may block in the kernel: the M keeps its P on the
  * fast path; sysmon retakes it after ~20 us when other work waits (Go:
  * entersyscall/exitsyscall, retake, handoffp).  errno is preserved. */
+/* Timer slack (sched/time.c): the kernel thread of an M takes 1 ns for the
+ * runtime's own timed waits and the G's slack (the process's default: 50 us
+ * unless set) for the G's kernel calls, as natively; switched only when it
+ * differs. */
+extern GORO_HIDDEN uint64_t goro__timerslack0;
+void goro__slack_set(struct m *mp, uint64_t ns);
+static inline void goro__slack_g(struct m *mp, const struct g *gp)
+{
+	uint64_t want = gp->timerslack ? gp->timerslack : goro__timerslack0;
+	if (__builtin_expect(mp->timerslack != want, 0))
+		goro__slack_set(mp, want);
+}
 void goro__entersyscall(void);
 void goro__entersyscallblock(void);
 bool goro__entersyscallwait(void);

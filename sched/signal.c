@@ -211,7 +211,9 @@ void goro__signal_minit(struct m *mp)
 	 * timeout the kernel stretches by the thread's timer slack (50 us by
 	 * default): a usleep(50) would take ~110 us.  1 ns asks for the
 	 * deadline itself; coalescing happens in goro's own timer heap. */
-	goro__sys2(SYS_prctl, PR_SET_TIMERSLACK, 1);
+	if (!goro__timerslack0) /* the first M: the main thread's, the process's default */
+		goro__timerslack0 = (uint64_t)goro__sys2(SYS_prctl, PR_GET_TIMERSLACK, 0);
+	goro__slack_set(mp, 1);
 	sigstack_new(mp);
 }
 

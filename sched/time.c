@@ -8,9 +8,24 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "sched/runtime.h"
 #include "sched/sys.h"
+
+/* The process's timer slack as the main thread had it (50 us by default):
+ * a G's kernel calls get it, or the G's own, as a thread's natively; only
+ * the runtime's timed waits take 1 ns (goro__signal_minit).  Without it a
+ * raw futex wait of 5 us ended before a waker in another process could
+ * reach it, where natively the slack stretched it to ~55 us (stress-ng's
+ * futex stressor backed off for 250 ms at a time). */
+GORO_HIDDEN uint64_t goro__timerslack0;
+
+void goro__slack_set(struct m *mp, uint64_t ns)
+{
+	goro__sys2(SYS_prctl, PR_SET_TIMERSLACK, (long)ns);
+	mp->timerslack = ns;
+}
 
 static _Atomic int64_t ntimers;        /* timers in all heaps */
 /* The timer waiter: the one idle M that blocks in the netpoller until the

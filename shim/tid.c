@@ -103,6 +103,11 @@ GORO_EXPORT int prctl(int option, ...)
 			return 0;
 		case PR_SET_NAME:
 			return goro__setname(gp, (const char *)a2, true);
+		case PR_SET_TIMERSLACK: /* the G's, applied to its kernel calls (goro__slack_g) */
+			gp->timerslack = a2;
+			return 0;
+		case PR_GET_TIMERSLACK:
+			return (int)(gp->timerslack ? gp->timerslack : goro__timerslack0);
 		case PR_GET_NAME:
 			if (gp->name[0]) {
 				memcpy((char *)a2, gp->name, sizeof gp->name);

@@ -116,3 +116,7 @@ load helpers
     compare_native_goro conf_rt_wake
   done
 }
+
+@test "conf_timerslack: timer slack is per thread (inherited at create, PR_SET/PR_GET_TIMERSLACK on the thread alone, 0 resets it), never the runtime's 1 ns" {
+  compare_native_goro conf_timerslack
+}

@@ -141,6 +141,7 @@ PROGS_CONF += conf_stale_gen
 PROGS_CONF += conf_rt_wake
 PROGS_CONF += conf_rt_preempt
 PROGS_CONF += conf_rt_eperm
+PROGS_CONF += conf_timerslack
 PROGS_CONF_BINS := $(PROGS_CONF:%=$(PROGS_DIR)/%)
 PROGS += $(PROGS_CONF_BINS)
 
