@@ -39,7 +39,7 @@ sleepers_wall() {
   sed -n 's/^sleepers_wall_ms=\([0-9][0-9]*\)$/\1/p' "$1"
 }
 
-@test "sync_sleepers: 1,000 sleepers park on timers (ms_created <= GOMAXPROCS + 2; wall time at most 2x native's), the idle M waits for them in the netpoller" {
+@test "sync_sleepers: 1,000 sleepers park on timers (ms_created <= 2 x GOMAXPROCS + 2, not one per sleeper; wall time at most 2x native's), the idle M waits for them in the netpoller" {
   for p in $GORO_PROCS; do
     # The wall time of the 1,000 sleepers is compared with that of the
     # native run just before (1,000 kernel threads: goro takes ~0.3x on a
@@ -62,8 +62,11 @@ $(head -c 2000 "$GORO_ERR")"
       if [ "$gs" -lt 1000 ]; then
         fail "GOMAXPROCS=$p: gs_created: expected >= 1000, saw $gs"
       fi
-      if [ "$ms" -gt $((p + 2)) ]; then
-        fail "GOMAXPROCS=$p: ms_created: expected <= $((p + 2)), saw $ms"
+      # Kernel threads scale with GOMAXPROCS, not with the sleepers: one
+      # per P, sysmon's, and the Ms that hand-offs and spinning start on
+      # the way (5-7 at GOMAXPROCS=4 for 1,000 sleepers and for 8,000)
+      if [ "$ms" -gt $((2 * p + 2)) ]; then
+        fail "GOMAXPROCS=$p: ms_created: expected <= $((2 * p + 2)), saw $ms"
       fi
       if [ "$waits" -lt 1 ]; then
         fail "GOMAXPROCS=$p: timer_waits: expected the timer sleeper's timed waits, saw $waits"
