@@ -35,7 +35,7 @@ static int nunsafe;
 static bool unsafe_object(const char *name)
 {
 	static const char *const prefixes[] = { "libc.so", "ld-linux", "libgcc_s.so", "linux-vdso",
-						"libgoro", "libpthread.so", "libdl.so", NULL };
+						"libpthread.so", "libdl.so", NULL };
 	const char *base = strrchr(name, '/');
 	base = base ? base + 1 : name;
 	for (int i = 0; prefixes[i]; i++)
@@ -47,20 +47,23 @@ static bool unsafe_object(const char *name)
 /* libgoro's own text (goro__runtime_pc). */
 static uintptr_t self_lo, self_hi;
 
+/* goro's own text is found by address, not by name: the library may be
+ * preloaded under any file name. */
 static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
-	if (!info->dlpi_name || !unsafe_object(info->dlpi_name) || nunsafe >= MAX_UNSAFE)
-		return 0;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
+	bool named = info->dlpi_name && unsafe_object(info->dlpi_name);
+	for (int i = 0; i < info->dlpi_phnum && nunsafe < MAX_UNSAFE; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) || nunsafe >= MAX_UNSAFE)
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
 			continue;
 		uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
-		unsafe[nunsafe++] = (struct range){ lo, hi };
-		if ((uintptr_t)&goro__preempt_init - lo < hi - lo) {
+		bool self = (uintptr_t)&goro__preempt_init - lo < hi - lo;
+		if (self) {
 			self_lo = lo;
 			self_hi = hi;
 		}
+		if (named || self)
+			unsafe[nunsafe++] = (struct range){ lo, hi };
 	}
 	return 0;
 }
@@ -103,8 +106,10 @@ bool goro__preempt_at(struct g *gp, struct ucontext_t *uc)
 		return false;
 	greg_t *r = uc->uc_mcontext.gregs;
 	uintptr_t pc = (uintptr_t)r[REG_RIP];
-	if (!goro__foreign_pc(pc))
+	if (!goro__foreign_pc(pc)) {
+		a_fetch_add_rlx(&goro__sched.npreemptdefer, 1);
 		return false;
+	}
 	uintptr_t sp = (uintptr_t)r[REG_RSP] - RED_ZONE - 8;
 	if (sp - goro__xsave_size - 512 < (uintptr_t)gp->stack_lo && gp->stack_map)
 		return false; /* too close to the guard: leave it to the next call */

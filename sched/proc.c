@@ -1527,7 +1527,7 @@ struct counter {
 	long long v;
 	bool live;
 };
-enum { NCOUNTERS = 34 };
+enum { NCOUNTERS = 35 };
 
 static void counters(struct counter c[NCOUNTERS])
 {
@@ -1559,6 +1559,7 @@ static void counters(struct counter c[NCOUNTERS])
 		{ "handoffs", (long long)a_load_rlx(&goro__sched.nhandoff), false },
 		{ "preempt_requests", (long long)a_load_rlx(&goro__sched.npreempt), false },
 		{ "async_preemptions", (long long)a_load_rlx(&goro__sched.nasyncpreempt), false },
+		{ "preempt_deferred", (long long)a_load_rlx(&goro__sched.npreemptdefer), false },
 		{ "netpoll_parks", (long long)a_load_rlx(&goro__sched.nnetpollpark), false },
 		{ "blocked_calls_redone", (long long)a_load_rlx(&goro__sched.nblockedm), false },
 		{ "trapped_calls", (long long)a_load_rlx(&goro__sched.ntrapped), false },

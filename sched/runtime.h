@@ -432,6 +432,7 @@ struct schedt {
 	_Atomic uint64_t nhandoff;   /* Ps retaken from system calls */
 	_Atomic uint64_t npreempt;   /* preemption requests by sysmon */
 	_Atomic uint64_t nasyncpreempt; /* Gs preempted by the signal */
+	_Atomic uint64_t npreemptdefer; /* nudges that found a flagged G where it cannot stop */
 	_Atomic uint64_t nblockedm;  /* uninterposed blocking calls redone */
 	_Atomic uint64_t ntrapped;   /* raw system calls of foreign code trapped */
 	_Atomic uint64_t ndeclared;  /* declared blocking calls run (shim/blocking_ffi.c) */

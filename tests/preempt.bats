@@ -43,6 +43,32 @@ load helpers
   grep -q 'GORO_PREEMPT=off' "$err" || fail "stderr: $(cat "$err")"
 }
 
+@test "preempt_cond: a nudge that lands in goro's own code waits for the next call, whatever the library's file name" {
+  require_goro
+  require_prog preempt_cond
+  # Found by address, not by name: a copy under another name must not let
+  # preemption stop a thread inside the runtime (it hung or crashed).
+  local lib="$BATS_TEST_TMPDIR/runtime-copy.so"
+  cp "$GORO_LIB" "$lib"
+  GORO_LIB="$lib" compare_native_goro preempt_cond 100000
+  # At GOMAXPROCS=1 the woken thread inherits the time slice, so sysmon
+  # keeps asking, and nearly all the time is goro's: some nudges must have
+  # been deferred (with goro's code taken for the program's, none were).
+  # Most requests are taken at a call before any signal lands, so up to 5
+  # runs, each of which must succeed.
+  local i n=0 err="$BATS_TEST_TMPDIR/err1"
+  for i in 1 2 3 4 5; do
+    run --separate-stderr timeout "$GORO_TEST_TIMEOUT" env LD_PRELOAD="$lib" GOMAXPROCS=1 GORO_STATS=1 \
+      "$PROGS_DIR/preempt_cond" 200000
+    assert_success
+    assert_output "cond ping-pong: 200000 rounds each"
+    printf '%s\n' "$stderr" > "$err"
+    n=$(goro_stat preempt_deferred "$err")
+    [ "${n:-0}" -ge 1 ] && break
+  done
+  [ "${n:-0}" -ge 1 ] || fail "preempt_deferred=$n in 5 runs; stderr: $(cat "$err")"
+}
+
 @test "GORO_PREEMPT: a signal name is accepted, a bad value refused" {
   require_goro
   require_prog spin_flag
