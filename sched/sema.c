@@ -323,8 +323,12 @@ void goro__addrrequeue(void *from, void *to)
 	goro__unlock(&rf->lock);
 	if (rf != rt)
 		goro__unlock(&rt->lock);
-	if (first)
+	if (first) {
+		/* It wakes as the mutex's: it must take the word as 2 for the
+		 * others moved behind it (shim/cond.c). */
+		first->waitaddr = to;
 		goro__ready_claimed(first);
+	}
 }
 
 /* ---- async-signal-safe wake (sem_post) --------------------------------- */

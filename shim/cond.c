@@ -62,7 +62,11 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk, const
 	if (a_fetch_add(C_NWAIT(c), -1) == 1 && (a_load_acq(C_WREFS(c)) & WREFS_DESTROY))
 		goro__addrwake((void *)C_NWAIT(c), 1 << 30);
 
-	goro__mutex_lock_slow(m, -1, true);
+	/* Woken off the mutex's queue (a broadcast's requeue), or not by the
+	 * event: the word goes to 2, as others may wait behind it unseen.
+	 * Woken straight off the condvar: an ordinary lock, so that the
+	 * holder's next unlock wakes nobody. */
+	goro__mutex_lock_slow(m, -1, w != GORO_WAKE_EVENT || gp->waitaddr != (void *)C_SEQ(c));
 	m->__data.__owner = gp->tid;
 	m->__data.__count = count; /* 0 unless recursive */
 	m->__data.__nusers++;

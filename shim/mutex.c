@@ -38,8 +38,8 @@ static bool lock_is_contended(void *addr, void *arg)
 int goro__mutex_lock_slow(pthread_mutex_t *m, int64_t deadline, bool waiter)
 {
 	_Atomic int *l = M_LOCK(m);
-	/* A former cond waiter must take the word as 2: others may have been
-	 * requeued onto the mutex behind it. */
+	/* A cond waiter woken off the mutex's queue (waiter) must take the
+	 * word as 2: others may have been requeued behind it. */
 	for (int i = 0; !waiter && i < MUTEX_SPIN; i++) {
 		int z = 0;
 		if (a_load_rlx(l) == 0 && a_cas(l, &z, 1))
