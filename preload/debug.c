@@ -548,8 +548,9 @@ static void *listener(void *arg)
  * GORO_DEBUG_ADDR, bind and listen (errors exit with status 2 before main),
  * then start the listener thread.  The variable is taken out of the
  * environment: child processes run under goro too (LD_PRELOAD is
- * inherited), and the address is this process's. */
-void goro__debug_start(void)
+ * inherited), and the address is this process's.  Never inlined:
+ * tests/debug.bats finds the debug code in a build by this symbol. */
+__attribute__((noinline)) void goro__debug_start(void)
 {
 	static char val[256];
 	const char *env = getenv("GORO_DEBUG_ADDR");

@@ -140,8 +140,8 @@ static bool next_is_ours(const struct link_map *from, const char *name)
 
 /* goro's function to return instead of glibc's, or NULL: the stub then
  * runs glibc's own lookup. */
-GORO_HIDDEN void *goro__dl_pick(void *handle, const char *name, void *caller);
-GORO_HIDDEN void *goro__dl_pick(void *handle, const char *name, void *caller)
+GORO_HIDDEN __attribute__((used)) void *goro__dl_pick(void *handle, const char *name, void *caller);
+GORO_HIDDEN __attribute__((used)) void *goro__dl_pick(void *handle, const char *name, void *caller)
 {
 	goro__glibc_dl_init(); /* the stubs' jump targets */
 	void *declared = name && (handle == RTLD_DEFAULT || handle == RTLD_NEXT) ? goro__blocking_wrapper(name) : NULL;
