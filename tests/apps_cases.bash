@@ -434,6 +434,37 @@ mariadb_sql() {
 # The four tables of sysbench's oltp tests, as a list for SQL.
 SBTEST_TABLES="sbtest.sbtest1, sbtest.sbtest2, sbtest.sbtest3, sbtest.sbtest4"
 
+# mariadb_start: the subject server on a copy of the data folder that
+# apps_setup made, on $W/my.sock and a free port (server_start polls it),
+# with an empty database sbtest.
+mariadb_start() {
+  local port
+  port=$(free_port)
+  cp -r "$APPS_DATA/mariadb" "$W/db" || return 1
+  server_start mariadb "$port" /usr/sbin/mariadbd "${MARIADB_OPTS[@]}" --datadir="$W/db" \
+    --socket="$W/my.sock" --port="$port" --bind-address=127.0.0.1 --pid-file="$W/my.pid" \
+    --tmpdir="$W" --skip-log-bin --innodb-flush-log-at-trx-commit=2
+  mariadb_sql 'CREATE DATABASE sbtest'
+  echo "create database: exit $?"
+}
+
+# mariadb_sysbench ARGS...: sysbench oltp_read_write (a client: native) on
+# 4 tables of MARIADB_ROWS rows (default 2000), seeded.
+mariadb_sysbench() {
+  timeout "$GORO_TEST_TIMEOUT" sysbench --rand-seed=42 --db-driver=mysql \
+    --mysql-socket="$W/my.sock" --mysql-user=root --mysql-db=sbtest --tables=4 \
+    --table-size="${MARIADB_ROWS:-2000}" oltp_read_write "$@"
+}
+
+# mariadb_stop: shuts the server down the way its documentation says and
+# waits for its exit; under goro its connection threads must have parked
+# in the netpoller.
+mariadb_stop() {
+  timeout "$GORO_TEST_TIMEOUT" mariadb-admin --no-defaults --socket="$W/my.sock" -uroot shutdown
+  echo "mariadb-admin shutdown: exit $?"
+  server_stop mariadb '' netpoll_parks
+}
+
 # MariaDB under sysbench oltp_read_write: 8 client connections, each with
 # its server thread, on 4 tables of 2000 rows.  What is compared: sysbench's
 # exit statuses; the tables' checksums after a seeded run on one connection
@@ -442,21 +473,10 @@ SBTEST_TABLES="sbtest.sbtest1, sbtest.sbtest2, sbtest.sbtest3, sbtest.sbtest4"
 # of a run on 8 connections and the tables' row counts and CHECK TABLE after
 # it (which rows those transactions change depends on the interleaving,
 # natively too); the server's exit status after mariadb-admin shutdown.
-# Under goro, the server's connection threads must have parked in the
-# netpoller.
 case_mariadb() {
-  local port t fill=""
-  port=$(free_port)
-  cp -r "$APPS_DATA/mariadb" "$W/db" || return 1
-  server_start mariadb "$port" /usr/sbin/mariadbd "${MARIADB_OPTS[@]}" --datadir="$W/db" \
-    --socket="$W/my.sock" --port="$port" --bind-address=127.0.0.1 --pid-file="$W/my.pid" \
-    --tmpdir="$W" --skip-log-bin --innodb-flush-log-at-trx-commit=2
-  mariadb_sql 'CREATE DATABASE sbtest'
-  echo "create database: exit $?"
-  local sb=(timeout "$GORO_TEST_TIMEOUT" sysbench --rand-seed=42 --db-driver=mysql
-    --mysql-socket="$W/my.sock" --mysql-user=root --mysql-db=sbtest --tables=4
-    --table-size=2000 oltp_read_write)
-  "${sb[@]}" --threads=4 prepare >"$W/prepare.txt" 2>&1
+  local t fill=""
+  mariadb_start || return 1
+  mariadb_sysbench --threads=4 prepare >"$W/prepare.txt" 2>&1
   echo "sysbench prepare: exit $?"
   for t in 1 2 3 4; do
     fill+="UPDATE sbtest.sbtest$t SET k = id % 97 + 1, c = RPAD(CONCAT('c', id), 120, '-x'),"
@@ -464,19 +484,17 @@ case_mariadb() {
   done
   mariadb_sql "$fill"
   echo "rewrite the rows: exit $?"
-  "${sb[@]}" --threads=1 --time=0 --events=300 run >"$W/run1.txt" 2>&1
+  mariadb_sysbench --threads=1 --time=0 --events=300 run >"$W/run1.txt" 2>&1
   echo "sysbench run, 1 connection: exit $?"
   sysbench_report "$W/run1.txt"
   grep -E '^ *(read|write|other|total):' "$W/run1.txt" | sed 's/  */ /g'
   mariadb_sql "CHECKSUM TABLE $SBTEST_TABLES"
-  "${sb[@]}" --threads=8 --time=0 --events=2000 run >"$W/run8.txt" 2>&1
+  mariadb_sysbench --threads=8 --time=0 --events=2000 run >"$W/run8.txt" 2>&1
   echo "sysbench run, 8 connections: exit $?"
   sysbench_report "$W/run8.txt"
   for t in 1 2 3 4; do mariadb_sql "SELECT 'sbtest$t', COUNT(*) FROM sbtest.sbtest$t"; done
   mariadb_sql "CHECK TABLE $SBTEST_TABLES"
-  timeout "$GORO_TEST_TIMEOUT" mariadb-admin --no-defaults --socket="$W/my.sock" -uroot shutdown
-  echo "mariadb-admin shutdown: exit $?"
-  server_stop mariadb '' netpoll_parks
+  mariadb_stop
 }
 
 # --- a ptrace tool ------------------------------------------------------------
