@@ -123,6 +123,10 @@ fi
 
 mkdir -p -- "$OUTD/data"
 [[ -s $OUTD/data/input.txt ]] || { log "bench-apps.sh: making the inputs in $OUTD/data"; apps_setup "$OUTD/data"; }
+# inputs made before the mariadb case existed lack its data folder
+if [[ ! -d $OUTD/data/mariadb ]] && command -v mariadb-install-db >/dev/null; then
+    apps_mariadb_datadir "$OUTD/data/mariadb"
+fi
 
 median() { # median VALUES... -> the median
     printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{
