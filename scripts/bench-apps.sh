@@ -19,6 +19,8 @@
 #   BENCH_APPS_PENDING=1    also the cases tests/apps.bats keeps pending
 #                           (they fail or hang on main: each costs timeouts)
 #   BENCH_TIMEOUT=60        seconds before one subject is called hung
+#   BENCH_APPS_TPS_TIME=20  seconds of each timed sysbench oltp_read_write run
+#                           (the MariaDB throughput table, after the matrix)
 #   BUILD=build             build folder (results in $BUILD/bench/apps.md)
 #   GORO_LIB                the library (default $BUILD/libgoro.so)
 
@@ -37,6 +39,8 @@ export GORO_TEST_TIMEOUT=${BENCH_TIMEOUT:-60}
 
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || { echo "bench-apps.sh: BENCH_APPS_REPS='$REPS' is not a positive integer" >&2; exit 2; }
 [[ $PROCS =~ ^[1-9][0-9]*$ ]] || { echo "bench-apps.sh: BENCH_APPS_PROCS='$PROCS' is not a positive integer" >&2; exit 2; }
+TPS_TIME=${BENCH_APPS_TPS_TIME:-20}
+[[ $TPS_TIME =~ ^[1-9][0-9]*$ ]] || { echo "bench-apps.sh: BENCH_APPS_TPS_TIME='$TPS_TIME' is not a positive number of seconds" >&2; exit 2; }
 
 # The cases and their subjects need tests/helpers.bash, written for bats:
 # its `load`s (bats-support, bats-assert) are not used here; the BATS_ and
@@ -52,7 +56,7 @@ source "$ROOT/tests/apps_cases.bash"
 # The cases in the order of tests/apps.bats; PENDING as its pending group.
 CASES=(pigz lbzip2 zstd xz sort rg fd make git python node java omp
     sysbench_threads sysbench_mutex sysbench_memory memcached nginx
-    pbzip2 redis stress_ng ffmpeg)
+    pbzip2 redis stress_ng ffmpeg mariadb strace)
 PENDING=()
 
 # one CASE MODE: runs case_CASE in MODE with a fresh working folder; its
@@ -69,6 +73,34 @@ one() {
     [[ -s $W/noproof ]] && s=3
     rm -rf -- "$APPS_WORK"
     return "$s"
+}
+
+# tps MODE: one time-based sysbench oltp_read_write run (8 connections, 4
+# tables of 10k rows, TPS_TIME seconds) against MariaDB in MODE; prints its
+# transactions per second, or FAILED when a step failed.  Its steps' output
+# in $OUTD/tps.MODE.out.
+tps() {
+    local mode=$1 rate
+    APPS_DATA=$OUTD/data
+    APPS_WORK=$OUTD/work.tps.$mode
+    rm -rf -- "$APPS_WORK"
+    mkdir -p -- "$APPS_WORK"
+    set_mode "$mode"
+    {
+        mariadb_start
+        MARIADB_ROWS=10000 mariadb_sysbench --threads=4 prepare >"$W/prepare.txt" 2>&1
+        echo "sysbench prepare: exit $?"
+        MARIADB_ROWS=10000 mariadb_sysbench --threads=8 --time="$TPS_TIME" --events=0 run >"$W/run.txt" 2>&1
+        echo "sysbench run: exit $?"
+        mariadb_stop
+    } >"$OUTD/tps.$mode.out" 2>&1
+    rate=$(sed -n 's/^ *transactions: *[0-9]* *(\([0-9.]*\) per sec.)/\1/p' "$W/run.txt")
+    if grep -q 'exit [1-9]\|never listened\|hung' "$OUTD/tps.$mode.out" || [[ -s $W/noproof || -z $rate ]]; then
+        echo FAILED
+    else
+        echo "$rate"
+    fi
+    rm -rf -- "$APPS_WORK"
 }
 
 if [[ ${1:-} == one ]]; then
@@ -91,6 +123,10 @@ fi
 
 mkdir -p -- "$OUTD/data"
 [[ -s $OUTD/data/input.txt ]] || { log "bench-apps.sh: making the inputs in $OUTD/data"; apps_setup "$OUTD/data"; }
+# inputs made before the mariadb case existed lack its data folder
+if [[ ! -d $OUTD/data/mariadb ]] && command -v mariadb-install-db >/dev/null; then
+    apps_mariadb_datadir "$OUTD/data/mariadb"
+fi
 
 median() { # median VALUES... -> the median
     printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{
@@ -137,6 +173,26 @@ for c in "${CASES[@]}"; do
     log "  ${rows[-1]}"
 done
 
+# MariaDB's throughput (issue 11's target: goro within 1.2x of native)
+tps_rows=()
+if [[ " ${CASES[*]} " == *" mariadb "* ]]; then
+    log "bench-apps.sh: MariaDB oltp_read_write, ${TPS_TIME}s runs, native and goro p=$PROCS x $REPS, interleaved"
+    nat=() gor=()
+    for ((r = 1; r <= REPS; r++)); do
+        nat+=("$(tps native)")
+        gor+=("$(tps "$PROCS")")
+        log "  run $r: native ${nat[-1]} tps, goro ${gor[-1]} tps"
+    done
+    if [[ " ${nat[*]} ${gor[*]} " == *" FAILED "* ]]; then
+        tps_rows+=("| oltp_read_write, 8 connections, 4 x 10k rows | - | - | - | a run FAILED ($OUTD/tps.*.out) |")
+    else
+        n=$(median "${nat[@]}") g=$(median "${gor[@]}")
+        tps_rows+=("$(awk -v n="$n" -v g="$g" -v a="${nat[*]}" -v b="${gor[*]}" 'BEGIN{
+            printf "| oltp_read_write, 8 connections, 4 x 10k rows | %.0f | %.0f | %.2fx | %s / %s |",
+                n, g, (g > 0 ? n/g : 0), a, b}')")
+    fi
+fi
+
 cpu=$(awk -F: '/^model name/{sub(/^[ \t]+/, "", $2); print $2; exit}' /proc/cpuinfo 2>/dev/null)
 {
     echo "Compatibility matrix (tests/apps.bats), wall time in seconds of each case"
@@ -148,5 +204,14 @@ cpu=$(awk -F: '/^model name/{sub(/^[ \t]+/, "", $2); print $2; exit}' /proc/cpui
     printf '%s\n' "${rows[@]}"
     if [[ ${BENCH_APPS_PENDING:-0} != 1 ]] && ((${#PENDING[@]} > 0)); then
         printf '| %s | - | - | - | pending: fails on main (BENCH_APPS_PENDING=1 times it) |\n' "${PENDING[@]}"
+    fi
+    if ((${#tps_rows[@]} > 0)); then
+        echo
+        echo "MariaDB 10.11 under sysbench oltp_read_write (${TPS_TIME}s runs), transactions per second,"
+        echo "medians of $REPS interleaved runs; native/goro above 1.2 misses issue 11's target."
+        echo
+        echo "| load | native tps | goro p=$PROCS tps | native/goro | runs (native / goro) |"
+        echo "|---|---|---|---|---|"
+        printf '%s\n' "${tps_rows[@]}"
     fi
 } | tee "$OUT"

@@ -15,7 +15,8 @@ PKGS=(
   file binutils                                      # ELF inspection in tests
   python3 time                                       # trace summary, debug tests, compare
   lbzip2 pbzip2 ripgrep fd-find sysbench memcached libmemcached-tools redis-server redis-tools nginx-light apache2-utils curl stress-ng ffmpeg nodejs openjdk-17-jdk-headless  # tests/apps.bats: the compatibility matrix
-  strace                                             # tests/foreign.bats: a ptrace tool under goro
+  strace                                             # tests/foreign.bats, tests/apps.bats: a ptrace tool under goro
+  mariadb-server mariadb-client                      # tests/apps.bats: MariaDB under sysbench oltp_read_write
 )
 
 missing=()

@@ -230,3 +230,18 @@ teardown() {
   need ffmpeg ffmpeg
   app_matrix case_ffmpeg
 }
+
+# --- a database server under its benchmark, a ptrace tool ---------------------------
+
+@test "apps: mariadbd serves sysbench oltp_read_write (8 connections) and shuts down as natively" {
+  need /usr/sbin/mariadbd mariadb-server
+  need mariadb mariadb-client
+  need sysbench sysbench
+  app_matrix case_mariadb
+}
+
+@test "apps: strace -f (-c, -o) traces pigz -p 4 as natively" {
+  need strace strace
+  need pigz pigz
+  app_matrix case_strace
+}

@@ -23,6 +23,28 @@ apps_setup() {
     mkdir -p "$d/java"
     javac -d "$d/java" "$GORO_ROOT/tests/progs/AppThreads.java"
   fi
+  if command -v mariadb-install-db >/dev/null; then
+    apps_mariadb_datadir "$d/mariadb"
+  fi
+}
+
+# MariaDB's options for mariadb-install-db and the server alike: no
+# configuration file but these (--no-defaults must come first), small
+# buffers and logs so that it starts in a moment, root as its user.
+MARIADB_OPTS=(--no-defaults --user=root --innodb-buffer-pool-size=16M --innodb-log-file-size=8M)
+
+# apps_mariadb_datadir DIR: a fresh MariaDB data folder (the system
+# tables; root logs in without a password over the unix socket), made
+# natively once: case_mariadb starts its servers on copies.
+apps_mariadb_datadir() {
+  local dir
+  dir=$(realpath -m -- "$1") # the server resolves a relative one from its basedir
+  if ! mariadb-install-db "${MARIADB_OPTS[@]}" --datadir="$dir" --skip-test-db \
+    --auth-root-authentication-method=normal >"$dir.log" 2>&1; then
+    echo "mariadb-install-db failed; its output:" >&2
+    cat "$dir.log" >&2
+    rm -rf "$dir"
+  fi
 }
 
 # apps_make_project DIR: 8 C sources and a Makefile that builds a program
@@ -91,34 +113,44 @@ set_mode() {
   fi
 }
 
-# proof NAME: under goro, the run of subject NAME must have left goro's
-# stats line (or, with NOSTATS=1, ld.so's record of libgoro's initializer);
-# a missing proof is written to $W/noproof.
+# proof NAME [COUNTER...]: under goro, the run of subject NAME must have
+# left goro's stats line (or, with NOSTATS=1, ld.so's record of libgoro's
+# initializer), with each COUNTER at least 1 (the path the case is about
+# ran); a missing proof is written to $W/noproof.
 proof() {
-  local name=$1
+  local name=$1 c v
+  shift
   [ "$MODE" = native ] && return 0
   if [ "${NOSTATS:-0}" = 1 ]; then
     grep -qh "calling init: $GORO_LIB\$" "$W/$name.ld".* 2>/dev/null ||
       echo "$name: ld.so never ran libgoro's initializer" >>"$W/noproof"
-  else
-    grep -q '^goro: stats: ' "$W/$name.err" ||
-      echo "$name: no 'goro: stats:' line on its stderr" >>"$W/noproof"
+    return 0
   fi
+  if ! grep -q '^goro: stats: ' "$W/$name.err"; then
+    echo "$name: no 'goro: stats:' line on its stderr" >>"$W/noproof"
+    return 0
+  fi
+  for c in "$@"; do
+    v=$(goro_stat "$c" "$W/$name.err") || v=missing
+    [ "$v" != missing ] && [ "$v" -ge 1 ] ||
+      echo "$name: goro's counter $c is $v, expected >= 1" >>"$W/noproof"
+  done
 }
 
 # sub NAME CMD...: runs the subject CMD in the current mode, stdin from
 # /dev/null, stdout in $W/NAME.out, stderr in $W/NAME.err; prints
-# "NAME: exit STATUS".
+# "NAME: exit STATUS".  PROOF_STATS: the counters its proof names.
 sub() {
-  local name=$1 s=0
+  local name=$1 s=0 counters=()
   shift
+  read -ra counters <<<"${PROOF_STATS:-}"
   local ld=()
   [ "${NOSTATS:-0}" = 1 ] && [ "$MODE" != native ] &&
     ld=(LD_DEBUG=files LD_DEBUG_OUTPUT="$W/$name.ld")
   timeout "$GORO_TEST_TIMEOUT" "${SUBJ[@]}" "${ld[@]}" "$@" \
     </dev/null >"$W/$name.out" 2>"$W/$name.err" 3>&- || s=$?
   echo "$name: exit $s"
-  proof "$name"
+  proof "$name" "${counters[@]}"
 }
 
 # digest FILE: the SHA-256 of FILE.
@@ -156,11 +188,12 @@ server_start() {
   fi
 }
 
-# server_stop NAME [SIGNAL]: sends SIGNAL (if given) to the server, waits
-# for it to exit (killing it after $GORO_TEST_TIMEOUT s: a hang guard) and
-# prints "NAME: exit STATUS".
+# server_stop NAME [SIGNAL [COUNTER...]]: sends SIGNAL (if not empty) to
+# the server, waits for it to exit (killing it after $GORO_TEST_TIMEOUT s: a
+# hang guard) and prints "NAME: exit STATUS"; its proof names COUNTERs.
 server_stop() {
   local name=$1 sig=${2:-} s=0
+  shift $(($# < 2 ? $# : 2))
   [ -n "$sig" ] && kill "-$sig" "$SRV_PID" 2>/dev/null
   if ! wait_until "$SRV_PID" proc_ended "$SRV_PID"; then
     echo "$name: still running ${GORO_TEST_TIMEOUT}s after the stop request: killed" >&2
@@ -172,7 +205,7 @@ server_stop() {
   fi
   wait "$SRV_PID" || s=$?
   echo "$name: exit $s"
-  proof "$name"
+  proof "$name" "$@"
 }
 
 # --- the cases: compressors -----------------------------------------------------
@@ -388,4 +421,108 @@ case_ffmpeg() {
   echo "encoded: $(digest "$W/video.avi")"
   sub dec "${ff[@]}" -thread_type slice+frame -i "$W/video.avi" -f framemd5 -
   echo "decoded: $(digest "$W/dec.out")"
+}
+
+# --- a database server under its benchmark ------------------------------------
+
+# mariadb_sql SQL...: runs the statements as root over the case's socket
+# (a client: native); prints their results without column names.
+mariadb_sql() {
+  timeout "$GORO_TEST_TIMEOUT" mariadb --no-defaults --socket="$W/my.sock" -uroot -N -e "$*"
+}
+
+# The four tables of sysbench's oltp tests, as a list for SQL.
+SBTEST_TABLES="sbtest.sbtest1, sbtest.sbtest2, sbtest.sbtest3, sbtest.sbtest4"
+
+# mariadb_start: the subject server on a copy of the data folder that
+# apps_setup made, on $W/my.sock and a free port (server_start polls it),
+# with an empty database sbtest.
+mariadb_start() {
+  local port
+  # sun_path holds 107 bytes and a NUL
+  if [ "${#W}" -gt 99 ]; then
+    echo "case_mariadb: the socket path $W/my.sock is longer than a unix socket's 107 bytes: run from a shorter folder" >&2
+    return 1
+  fi
+  port=$(free_port)
+  cp -r "$APPS_DATA/mariadb" "$W/db" || return 1
+  server_start mariadb "$port" /usr/sbin/mariadbd "${MARIADB_OPTS[@]}" --datadir="$W/db" \
+    --socket="$W/my.sock" --port="$port" --bind-address=127.0.0.1 --pid-file="$W/my.pid" \
+    --tmpdir="$W" --skip-log-bin --innodb-flush-log-at-trx-commit=2
+  mariadb_sql 'CREATE DATABASE sbtest'
+  echo "create database: exit $?"
+}
+
+# mariadb_sysbench ARGS...: sysbench oltp_read_write (a client: native) on
+# 4 tables of MARIADB_ROWS rows (default 2000), seeded.
+mariadb_sysbench() {
+  timeout "$GORO_TEST_TIMEOUT" sysbench --rand-seed=42 --db-driver=mysql \
+    --mysql-socket="$W/my.sock" --mysql-user=root --mysql-db=sbtest --tables=4 \
+    --table-size="${MARIADB_ROWS:-2000}" oltp_read_write "$@"
+}
+
+# mariadb_stop: shuts the server down the way its documentation says and
+# waits for its exit; under goro its connection threads must have parked
+# in the netpoller.
+mariadb_stop() {
+  timeout "$GORO_TEST_TIMEOUT" mariadb-admin --no-defaults --socket="$W/my.sock" -uroot shutdown
+  echo "mariadb-admin shutdown: exit $?"
+  server_stop mariadb '' netpoll_parks
+}
+
+# MariaDB under sysbench oltp_read_write: 8 client connections, each with
+# its server thread, on 4 tables of 2000 rows.  What is compared: sysbench's
+# exit statuses; the tables' checksums after a seeded run on one connection
+# (prepare fills the rows from an unseeded generator whatever --rand-seed
+# says, so the case first rewrites every row from its id); the number of
+# transactions of a run on 8 connections, the tables' row counts and CHECK
+# TABLE after it (which rows those transactions change depends on the
+# interleaving, natively too); the server's exit status after mariadb-admin
+# shutdown.
+case_mariadb() {
+  local t fill=""
+  mariadb_start || return 1
+  mariadb_sysbench --threads=4 prepare >"$W/prepare.txt" 2>&1
+  echo "sysbench prepare: exit $?"
+  for t in 1 2 3 4; do
+    fill+="UPDATE sbtest.sbtest$t SET k = id % 97 + 1, c = RPAD(CONCAT('c', id), 120, '-x'),"
+    fill+=" pad = RPAD(CONCAT('p', id), 60, '-y');"
+  done
+  mariadb_sql "$fill"
+  echo "rewrite the rows: exit $?"
+  mariadb_sysbench --threads=1 --time=0 --events=300 run >"$W/run1.txt" 2>&1
+  echo "sysbench run, 1 connection: exit $?"
+  sysbench_report "$W/run1.txt"
+  grep -E '^ *(read|write|other|total):' "$W/run1.txt" | sed 's/  */ /g'
+  mariadb_sql "CHECKSUM TABLE $SBTEST_TABLES"
+  mariadb_sysbench --threads=8 --time=0 --events=1000 run >"$W/run8.txt" 2>&1
+  echo "sysbench run, 8 connections: exit $?"
+  sysbench_report "$W/run8.txt"
+  for t in 1 2 3 4; do mariadb_sql "SELECT 'sbtest$t', COUNT(*) FROM sbtest.sbtest$t"; done
+  mariadb_sql "CHECK TABLE $SBTEST_TABLES"
+  mariadb_stop
+}
+
+# --- a ptrace tool ------------------------------------------------------------
+
+# strace under goro tracing a multithreaded program (pigz -p 4) with -f.
+# First only strace runs under goro (-E LD_PRELOAD: its child runs
+# natively) and counts the child's thread creations and execs (-c: pigz -p 4
+# makes 4 compressing threads and a writing one); then the child runs under
+# goro too (its stats line unset, -E GORO_STATS: the one on stderr is
+# strace's) and strace writes the whole trace.  Compared: the child's
+# output, every exit status, the counts.  Under goro, strace's waits for its
+# tracees must have gone through goro's blocking-call path (syscalls).
+case_strace() {
+  local PROOF_STATS=syscalls
+  sub strace-c strace -f -c -E LD_PRELOAD -o "$W/summary.txt" -e trace=execve,clone,clone3 \
+    pigz -p 4 -c "$APPS_DATA/input.txt"
+  echo "compressed: $(digest "$W/strace-c.out")"
+  # "calls syscall", the columns that do not depend on the timing (the
+  # rows are in order of time spent)
+  awk '$NF ~ /^[a-z0-9_]+$/ && $4 ~ /^[0-9]+$/ { print $NF, $4 }' "$W/summary.txt" | sort
+  cp "$W/strace-c.out" "$W/data.gz"
+  sub strace-f strace -f -qq -E GORO_STATS -o "$W/trace.txt" pigz -p 4 -d -c "$W/data.gz"
+  echo "round trip: $(cmp -s "$W/strace-f.out" "$APPS_DATA/input.txt" && echo same || echo DIFFERS)"
+  echo "traced opens of the input: $(grep -c "openat(AT_FDCWD, \"$W/data.gz\"" "$W/trace.txt")"
 }
