@@ -832,26 +832,46 @@ struct g *goro__sig_target(uint64_t bits)
 	return t;
 }
 
-/* Make gp runnable on the current P, in runnext (Go: ready). */
+static void readyglobal(struct g *gp)
+{
+	GORO_TRACE(TEV_GUNBLOCK, gp, 0, NULL);
+	a_store_rlx(&gp->status, G_RUNNABLE);
+	goro__lock(&goro__sched.lock);
+	goro__globrunqput(gp);
+	goro__unlock(&goro__sched.lock);
+}
+
+/* Make gp runnable on the current P, in runnext (Go: ready).  When every
+ * other P runs a G past the wake-up granularity, gp goes to the global
+ * queue instead, for the M of the one asked to yield (docs/ARCHITECTURE.md,
+ * "Preemption"). */
 void goro__ready(struct g *gp)
 {
+	struct m *mp = getg()->m, *vm = NULL;
+	struct p *self = mp ? mp->p : NULL;
+	struct p *victim = self && goro__gomaxprocs > 1 && goro__all_busy() ? goro__wake_victim(self, &vm) : NULL;
+	if (__builtin_expect(victim != NULL, 0)) {
+		readyglobal(gp);
+		goro__wake_preempt(victim, vm);
+		return;
+	}
 	goro__ready_nowake(gp);
 	goro__wakep();
+	if (!self)
+		goro__wakepreempt(); /* queued globally; wakep preferred an idle or kept P */
 }
 
 static void readyq(struct g *gp, bool next)
 {
 	struct m *mp = getg()->m;
-	GORO_TRACE(TEV_GUNBLOCK, gp, 0, NULL);
-	a_store_rlx(&gp->status, G_RUNNABLE);
 	if (mp && mp->p) {
+		GORO_TRACE(TEV_GUNBLOCK, gp, 0, NULL);
+		a_store_rlx(&gp->status, G_RUNNABLE);
 		mp->locks++;
 		goro__runqput(mp->p, gp, next);
 		mp->locks--;
 	} else {
-		goro__lock(&goro__sched.lock);
-		goro__globrunqput(gp);
-		goro__unlock(&goro__sched.lock);
+		readyglobal(gp);
 	}
 }
 
@@ -1527,7 +1547,7 @@ struct counter {
 	long long v;
 	bool live;
 };
-enum { NCOUNTERS = 34 };
+enum { NCOUNTERS = 35 };
 
 static void counters(struct counter c[NCOUNTERS])
 {
@@ -1559,6 +1579,7 @@ static void counters(struct counter c[NCOUNTERS])
 		{ "handoffs", (long long)a_load_rlx(&goro__sched.nhandoff), false },
 		{ "preempt_requests", (long long)a_load_rlx(&goro__sched.npreempt), false },
 		{ "async_preemptions", (long long)a_load_rlx(&goro__sched.nasyncpreempt), false },
+		{ "wake_preemptions", (long long)a_load_rlx(&goro__sched.nwakepreempt), false },
 		{ "netpoll_parks", (long long)a_load_rlx(&goro__sched.nnetpollpark), false },
 		{ "blocked_calls_redone", (long long)a_load_rlx(&goro__sched.nblockedm), false },
 		{ "trapped_calls", (long long)a_load_rlx(&goro__sched.ntrapped), false },
@@ -1746,6 +1767,8 @@ static void exitsyscall0(struct g *gp)
 	struct p *wp = takeover_p();
 	if (wp)
 		handoffp(wp);
+	else
+		goro__wakepreempt(); /* every P busy: the kernel would preempt one */
 	if (mp->lockedg)
 		stoplockedm(mp); /* the G is queued; whoever takes it wakes us */
 	stopm(mp);
@@ -1793,7 +1816,7 @@ void goro__exitsyscall(void)
 }
 
 /* Some P's own ring holds a G. */
-static bool any_runq(void)
+bool goro__any_runq(void)
 {
 	for (int32_t i = 0; i < goro__gomaxprocs; i++)
 		if (!goro__runqempty(&goro__allp[i]))
@@ -1824,7 +1847,7 @@ static void handoffp(struct p *pp)
 	}
 	pidleput(pp); /* a seq_cst increment of npidle: before the look below */
 	goro__unlock(&goro__sched.lock);
-	if (any_runq() || goro__timers_pending() || goro__netpoll_waiters())
+	if (goro__any_runq() || goro__timers_pending() || goro__netpoll_waiters())
 		goro__wakep(); /* someone must run them, or sleep for them */
 }
 
@@ -1914,8 +1937,10 @@ int64_t goro__sysmon_retake(int64_t now)
 		struct m *mp = pp->m;
 		if (s == P_SYSCALL)
 			n += retake_syscall(pp, s, now);
-		else if (s == P_RUNNING && mp)
+		else if (s == P_RUNNING && mp) {
+			goro__runage(pp, now); /* wake-up preemption's ages */
 			n += preempt_long(pp, mp, now);
+		}
 	}
 	return n;
 }

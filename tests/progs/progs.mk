@@ -21,6 +21,7 @@ PROGS_C += many_threads stack_burst
 PROGS_C += sig_daemon sig_wait_kill sig_cancel_wait sig_alarm_parked sig_kill_mutex sig_exit_handler sig_main_pref sig_rate sig_altstack sig_handler_sleep sig_longjmp sig_handler_nest
 
 PROGS_C += foreign_threads foreign_ptrace
+PROGS_C += spin_wake
 PROGS_C_BINS := $(PROGS_C:%=$(PROGS_DIR)/%)
 
 PROGS += $(PROGS_C_BINS) \
