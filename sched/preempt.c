@@ -13,7 +13,6 @@
 #include <link.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <sys/syscall.h>
 #include <string.h>
 #include <ucontext.h>
@@ -212,98 +211,70 @@ void goro__preemptone(struct g *gp, struct m *mp)
 /* ---- wake-up preemption ---------------------------------------------------
  *
  * Natively a thread that wakes onto a busy CPU preempts the thread there
- * once that one has run its wake-up granularity (the kernel's
- * check_preempt_wakeup idea).  goro's sysmon preempts after 10 ms: a G
- * queued while every P spins on a flag that G must set (OpenMP's active
- * wait, a spin lock's owner) waited that long, or until the spinner gave up.
- * So whoever queues a woken G with no P idle and no M spinning asks the G
- * that has run longest, beyond GORO_WAKE_GRAN_NS, to yield; if none has run
- * that long yet, sysmon looks again each round (goro__wake_recheck) until
- * one has or the queues are empty.  At most one request per wake-up, as the
- * kernel's.  docs/ARCHITECTURE.md, "Preemption".
+ * when that one has run long enough (the kernel's check_preempt_wakeup
+ * idea: a sleeper has credit over a thread that kept the CPU).  goro's
+ * sysmon preempts after 10 ms: a G woken while every P spins on a flag that
+ * G must set (OpenMP's active wait, a spin lock's owner) waited that long,
+ * or until the spinner gave up.  So whoever queues a woken G with no P idle
+ * and no M spinning asks the running G that has gone longest without
+ * blocking, beyond GORO_WAKE_GRAN_NS, to yield.  One request per wake-up
+ * at most, at the wake-up, as the kernel's; none with GORO_PREEMPT=off.
+ * docs/ARCHITECTURE.md, "Preemption".
  *
- * The ages cost the switch path nothing, nor the waker a clock read: only
- * sysmon records when it first saw each P's schedtick (runseen) and
- * publishes its clock (sysmonnow).  While the tick is unchanged the G has
- * run at least sysmonnow - runseen: a lower bound, as exact as sysmon's
- * period, which stays at its shortest while a wake-up is pending. */
+ * The age is the time since the G last blocked (parked or entered a system
+ * call), not since it last got its P: a spinner preempted once stays old,
+ * as its virtual runtime does natively.  It costs the switch path nothing:
+ * a look records when it first saw the G's block count (runseen), sysmon
+ * every round and each wake-up's look, so the age is a lower bound, as
+ * exact as the looks are frequent. */
 
 static uint32_t now_us(int64_t now) { return (uint32_t)(now / 1000); }
 
-/* sysmon, each round, for each running P. */
-void goro__runage(struct p *pp, int64_t now)
+/* How long gp has run without blocking, at least; 0 the first time. */
+static int64_t runage(struct g *gp, int64_t now)
 {
-	uint32_t t = *(volatile uint32_t *)&pp->schedtick;
-	if ((uint32_t)(a_load_rlx(&pp->runseen) >> 32) != t)
-		a_store_rlx(&pp->runseen, (uint64_t)t << 32 | now_us(now));
-}
-
-/* How long pp's G has run at least, by sysmon's clock; 0: not known. */
-static int64_t runage(struct p *pp, uint32_t nowus)
-{
-	uint32_t t = *(volatile uint32_t *)&pp->schedtick;
-	uint64_t seen = a_load_rlx(&pp->runseen);
-	if ((uint32_t)(seen >> 32) != t)
+	uint32_t n = *(volatile uint32_t *)&gp->nblock + 1; /* never a fresh G's 0 */
+	uint64_t seen = a_load_rlx(&gp->runseen);
+	int32_t us = (int32_t)(now_us(now) - (uint32_t)seen); /* lookers race: signed */
+	if ((uint32_t)(seen >> 32) != n) {
+		/* Relaxed: two lookers that race store the same count with
+		 * nearly the same time; the age stays a lower bound. */
+		a_store_rlx(&gp->runseen, (uint64_t)n << 32 | now_us(now));
 		return 0;
-	return (int64_t)(uint32_t)(nowus - (uint32_t)seen) * 1000;
-}
-
-static int64_t wake_gran(void)
-{
-	static int64_t gran = -1;
-	if (gran < 0) {
-		const char *e = getenv("GORO_WAKEGRAN_US");
-		gran = e ? atoll(e) * 1000 : GORO_WAKE_GRAN_NS;
 	}
-	return gran;
+	return us > 0 ? (int64_t)us * 1000 : 0;
 }
 
-/* The running P other than self whose G has run longest, beyond the
- * granularity, and was not asked to stop already; its M in *mpp.  local:
- * only a P with Gs in its own queue (whose M would run them next). */
-static struct p *oldest(const struct p *self, bool local, struct m **mpp)
+void goro__runseen(struct g *gp, int64_t now)
 {
-	struct p *best = NULL;
-	int64_t bestage = wake_gran() - 1;
-	uint32_t nowus = now_us(a_load_rlx(&goro__sched.sysmonnow));
-	for (int32_t i = 0; i < goro__gomaxprocs; i++) {
-		struct p *pp = &goro__allp[i];
-		struct m *mp = pp->m;
-		if (pp == self || a_load_acq(&pp->status) != P_RUNNING || !mp || (local && goro__runqempty(pp)))
-			continue;
-		struct g *gp = mp->curg;
-		int64_t age = runage(pp, nowus);
-		if (gp && !a_load_rlx(&gp->preempt) && age > bestage) {
-			best = pp;
-			bestage = age;
-			*mpp = mp;
-		}
-	}
-	return best;
-}
-
-/* None old enough yet: sysmon looks again.  kick: wake it if it sleeps
- * long (then it keeps short periods for a while: at most one kick per
- * ~1 ms).  A G readied into its waker's runnext does not kick: the waker
- * mostly blocks next, and sysmon's next round looks anyway. */
-static void wake_pend(bool kick)
-{
-	uint32_t zero = 0;
-	if (a_load_rlx(&goro__sched.wakepend) != 0 || !a_cas(&goro__sched.wakepend, &zero, 1))
-		return;
-	atomic_thread_fence(memory_order_seq_cst); /* against sysmon_sleep's store, then look */
-	if (kick)
-		goro__sysmon_wake();
+	if (gp)
+		(void)runage(gp, now);
 }
 
 struct p *goro__wake_victim(const struct p *self, struct m **mpp)
 {
 	if ((goro__gomaxprocs == 1 && self) || goro__cfg.preempt_off || !goro__all_busy())
 		return NULL;
-	struct p *pp = oldest(self, false, mpp);
-	if (!pp)
-		wake_pend(!self);
-	return pp;
+	struct p *best = NULL;
+	int64_t now = 0, bestage = GORO_WAKE_GRAN_NS - 1;
+	for (int32_t i = 0; i < goro__gomaxprocs; i++) {
+		struct p *pp = &goro__allp[i];
+		struct m *mp = pp->m;
+		if (pp == self || a_load_acq(&pp->status) != P_RUNNING || !mp)
+			continue;
+		struct g *gp = mp->curg;
+		if (!gp || a_load_rlx(&gp->preempt))
+			continue;
+		if (!now)
+			now = goro__nanotime(); /* only once a P could qualify */
+		int64_t age = runage(gp, now);
+		if (age > bestage) {
+			best = pp;
+			bestage = age;
+			*mpp = mp;
+		}
+	}
+	return best;
 }
 
 void goro__wake_preempt(struct p *pp, struct m *mp)
@@ -323,23 +294,4 @@ void goro__wakepreempt(void)
 	struct p *pp = goro__wake_victim(NULL, &mp);
 	if (pp)
 		goro__wake_preempt(pp, mp);
-}
-
-bool goro__wake_recheck(int64_t now)
-{
-	a_store_rlx(&goro__sched.sysmonnow, now);
-	if (a_load_rlx(&goro__sched.wakepend) == 0)
-		return false;
-	bool global = a_load_rlx(&goro__sched.runqsize) > 0;
-	struct m *mp = NULL;
-	struct p *pp = NULL;
-	if (goro__all_busy() && !goro__cfg.preempt_off) {
-		pp = oldest(NULL, !global, &mp);
-		if (!pp && (global || goro__any_runq()))
-			return true; /* still waiting for one to age */
-	}
-	a_store_rlx(&goro__sched.wakepend, 0);
-	if (pp)
-		goro__wake_preempt(pp, mp);
-	return pp != NULL;
 }

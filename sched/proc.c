@@ -792,6 +792,7 @@ static void park_m(struct g *gp)
 void goro__park(goro_unlockf unlockf, void *arg, const char *reason)
 {
 	struct g *gp = getg();
+	gp->nblock++; /* wake-up preemption's ages (sched/preempt.c) */
 	gp->unlockf = unlockf;
 	gp->unlockarg = arg;
 	gp->waitreason = reason;
@@ -1637,6 +1638,7 @@ void goro__entersyscall(void)
 	struct m *mp = gp->m;
 	if (!goro__started || !mp || mp->curg != gp)
 		return;
+	gp->nblock++; /* wake-up preemption's ages (sched/preempt.c) */
 	goro__slack_g(mp, gp); /* its kernel waits get its own timer slack */
 	/* Nested (system() waits through waitpid): the outer call owns it. */
 	if (gp->syscalldepth++ > 0 || !mp->p)
@@ -1816,7 +1818,7 @@ void goro__exitsyscall(void)
 }
 
 /* Some P's own ring holds a G. */
-bool goro__any_runq(void)
+static bool any_runq(void)
 {
 	for (int32_t i = 0; i < goro__gomaxprocs; i++)
 		if (!goro__runqempty(&goro__allp[i]))
@@ -1847,7 +1849,7 @@ static void handoffp(struct p *pp)
 	}
 	pidleput(pp); /* a seq_cst increment of npidle: before the look below */
 	goro__unlock(&goro__sched.lock);
-	if (goro__any_runq() || goro__timers_pending() || goro__netpoll_waiters())
+	if (any_runq() || goro__timers_pending() || goro__netpoll_waiters())
 		goro__wakep(); /* someone must run them, or sleep for them */
 }
 
@@ -1938,7 +1940,7 @@ int64_t goro__sysmon_retake(int64_t now)
 		if (s == P_SYSCALL)
 			n += retake_syscall(pp, s, now);
 		else if (s == P_RUNNING && mp) {
-			goro__runage(pp, now); /* wake-up preemption's ages */
+			goro__runseen(mp->curg, now); /* wake-up preemption's ages */
 			n += preempt_long(pp, mp, now);
 		}
 	}

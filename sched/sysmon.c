@@ -57,32 +57,6 @@ static void checkdead(int64_t now)
 
 static _Atomic int sysmon_tid;
 
-/* sysmon's delay in us while it sleeps longer than the wake-up
- * granularity, else 0: the futex word a wake-up that waits for a P to age
- * wakes it on (goro__wake_recheck). */
-static _Atomic uint32_t sleeplong;
-
-static void sysmon_sleep(uint32_t us)
-{
-	struct timespec ts = { us / 1000000, (long)(us % 1000000) * 1000 };
-	if ((int64_t)us * 1000 <= GORO_WAKE_GRAN_NS) {
-		goro__sys2(SYS_nanosleep, &ts, NULL);
-		return;
-	}
-	a_store_rlx(&sleeplong, us);
-	atomic_thread_fence(memory_order_seq_cst); /* against wake_pend's store, then look */
-	if (a_load_rlx(&goro__sched.wakepend) == 0)
-		goro__futex_wait(&sleeplong, us, &ts);
-	a_store_rlx(&sleeplong, 0);
-}
-
-void goro__sysmon_wake(void)
-{
-	uint32_t us = a_load_rlx(&sleeplong);
-	if (us && a_cas(&sleeplong, &us, 0))
-		goro__futex_wake(&sleeplong, 1);
-}
-
 int goro__sysmon_tid(void) { return a_load_acq(&sysmon_tid); }
 
 static void *sysmon(void *arg)
@@ -102,7 +76,8 @@ static void *sysmon(void *arg)
 			delay = SYSMON_MIN_DELAY_US;
 		else if (idle > SYSMON_IDLE_CYCLES)
 			delay = delay * 2 > SYSMON_MAX_DELAY_US ? SYSMON_MAX_DELAY_US : delay * 2;
-		sysmon_sleep(delay);
+		struct timespec ts = { 0, (long)delay * 1000 };
+		goro__sys2(SYS_nanosleep, &ts, NULL);
 		int64_t now = goro__nanotime();
 		goro__sysmon_timers(now);
 		goro__drain_deferred();
@@ -114,8 +89,7 @@ static void *sysmon(void *arg)
 			goro__netpoll(0);
 			lastpoll = now;
 		}
-		int64_t acted = goro__sysmon_retake(now);
-		if (goro__wake_recheck(now) || acted > 0)
+		if (goro__sysmon_retake(now) > 0)
 			idle = 0;
 		else
 			idle++;
