@@ -531,6 +531,11 @@ static void idle_wait(struct m *mp)
 			acquirep(mp, pp);
 			return;
 		}
+		/* Every P busy: the M that runs the due timers next is the one
+		 * whose G yields to the sleeper, as a woken thread preempts
+		 * natively (sched/preempt.c, wake-up preemption). */
+		if (goro__timers_due(goro__nanotime()))
+			goro__wakepreempt();
 	}
 	stopm(mp);
 }

@@ -939,6 +939,9 @@ bool goro__timerwait_active(void);    /* some M is the timer waiter */
 /* The lead the timer waiter now aims its kernel timeouts early by (ns). */
 int64_t goro__timer_lead(void);
 bool goro__timers_due(int64_t now);
+/* sysmon's sleep, at most us: until the earliest deadline while every P
+ * is busy and no M waits for the timers (wake-up preemption of sleepers). */
+uint32_t goro__sysmon_timer_delay(uint32_t us, uint32_t min_us, int64_t now);
 void goro__sysmon_timers(int64_t now); /* sysmon: run due timers no M runs */
 void goro__timers_pinit(struct p *pp);
 

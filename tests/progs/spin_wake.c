@@ -3,12 +3,14 @@
  * OpenMP's active wait does), which only a setter thread can set, and the
  * setter sleeps until the first spinner wakes it.  Each round: every spinner
  * arrives; once all have, spinner 0 wakes the setter (WAKE: "sem" posts a
- * semaphore, "pipe" writes a byte to a pipe the setter reads); every
- * spinner then spins until the setter has published the round.  Natively
+ * semaphore, "pipe" writes a byte to a pipe the setter reads; with "sleep"
+ * the setter wakes from its own 1 ms sleeps and looks whether all have
+ * arrived); every spinner then spins until the setter has published the
+ * round.  Natively
  * the kernel runs the woken setter at once, preempting a spinner if every
  * CPU is busy; goro has to preempt a spinner for it too (GORO_STATS
  * wake_preemptions), else the round waits for sysmon's 10 ms preemption.
- * Usage: spin_wake NSPIN ROUNDS [sem|pipe] */
+ * Usage: spin_wake NSPIN ROUNDS [sem|pipe|sleep] */
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -19,7 +21,7 @@
 #include <unistd.h>
 #include "check.h"
 
-static int nspin, rounds, usepipe;
+static int nspin, rounds, usepipe, usesleep;
 static sem_t sem;
 static int fds[2];
 static atomic_int arrived, round_done;
@@ -32,10 +34,14 @@ static void wake_setter(void)
 		CHECK_OK(sem_post(&sem));
 }
 
-static void wait_woken(void)
+static void wait_woken(int r)
 {
 	char c;
-	if (usepipe)
+	if (usesleep)
+		do
+			usleep(1000);
+		while (atomic_load(&arrived) < nspin * r);
+	else if (usepipe)
 		CHECK(read(fds[0], &c, 1) == 1, "read of the setter's pipe");
 	else
 		while (sem_wait(&sem) != 0)
@@ -46,7 +52,7 @@ static void *setter(void *arg)
 {
 	(void)arg;
 	for (int r = 1; r <= rounds; r++) {
-		wait_woken();
+		wait_woken(r);
 		atomic_store_explicit(&round_done, r, memory_order_release);
 	}
 	return NULL;
@@ -58,7 +64,7 @@ static void *spinner(void *arg)
 	unsigned long spins = 0;
 	for (int r = 1; r <= rounds; r++) {
 		atomic_fetch_add(&arrived, 1);
-		if (id == 0) {
+		if (id == 0 && !usesleep) {
 			while (atomic_load_explicit(&arrived, memory_order_relaxed) < nspin * r)
 				spins++;
 			wake_setter();
@@ -75,8 +81,9 @@ int main(int argc, char **argv)
 	rounds = argc > 2 ? atoi(argv[2]) : 20;
 	const char *how = argc > 3 ? argv[3] : "sem";
 	usepipe = strcmp(how, "pipe") == 0;
-	if (nspin < 1 || nspin > 64 || rounds < 1 || (!usepipe && strcmp(how, "sem") != 0)) {
-		fprintf(stderr, "usage: spin_wake NSPIN (1..64) ROUNDS (>= 1) [sem|pipe]\n");
+	usesleep = strcmp(how, "sleep") == 0;
+	if (nspin < 1 || nspin > 64 || rounds < 1 || (!usepipe && !usesleep && strcmp(how, "sem") != 0)) {
+		fprintf(stderr, "usage: spin_wake NSPIN (1..64) ROUNDS (>= 1) [sem|pipe|sleep]\n");
 		return 2;
 	}
 	CHECK_OK(sem_init(&sem, 0, 0));
@@ -88,6 +95,6 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nspin; i++)
 		CHECK_OK(pthread_join(spin[i], NULL));
 	CHECK_OK(pthread_join(set, NULL));
-	printf("spin_wake: %d spinners, %d rounds through a %s: the setter ran every round\n", nspin, rounds, how);
+	printf("spin_wake: %d spinners, %d rounds, the setter woken by %s: it ran every round\n", nspin, rounds, how);
 	return 0;
 }
