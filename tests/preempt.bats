@@ -88,8 +88,8 @@ load helpers
   cmp -s "$NATIVE_OUT" "$GORO_OUT" || fail "differs: $(cat "$GORO_OUT"); stderr: $(cat "$GORO_ERR")"
   assert_stat_ge wake_preemptions 1 "sem_post"
   # ... and from one without (the netpoller readies the pipe's reader).
-  native_run spin_wake 2 10 pipe
-  GORO_STATS=1 goro_run 2 spin_wake 2 10 pipe
+  native_run spin_wake 2 20 pipe
+  GORO_STATS=1 goro_run 2 spin_wake 2 20 pipe
   cmp -s "$NATIVE_OUT" "$GORO_OUT" || fail "differs: $(cat "$GORO_OUT"); stderr: $(cat "$GORO_ERR")"
   assert_stat_ge wake_preemptions 1 "pipe"
   # ... and from the sleeper's timer: sysmon sleeps until the deadline
