@@ -838,6 +838,7 @@ struct g *goro__sig_target(uint64_t bits)
 	return t;
 }
 
+/* gp runnable at the tail of the global queue; the caller wakes an M. */
 static void readyglobal(struct g *gp)
 {
 	GORO_TRACE(TEV_GUNBLOCK, gp, 0, NULL);

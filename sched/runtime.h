@@ -442,7 +442,7 @@ struct schedt {
 	_Atomic uint64_t nhandoff;   /* Ps retaken from system calls */
 	_Atomic uint64_t npreempt;   /* preemption requests by sysmon */
 	_Atomic uint64_t nasyncpreempt; /* Gs preempted by the signal */
-	_Atomic uint64_t nwakepreempt; /* preemption requests by a queued G (goro__wakepreempt) */
+	_Atomic uint64_t nwakepreempt; /* preemption requests for a woken G (sched/preempt.c) */
 	_Atomic uint64_t nblockedm;  /* uninterposed blocking calls redone */
 	_Atomic uint64_t ntrapped;   /* raw system calls of foreign code trapped */
 	_Atomic uint64_t ndeclared;  /* declared blocking calls run (shim/blocking_ffi.c) */

@@ -268,8 +268,8 @@ void goro__sysmon_timers(int64_t now)
  * so it sleeps until the earliest deadline (at least min_us). */
 uint32_t goro__sysmon_timer_delay(uint32_t us, uint32_t min_us, int64_t now)
 {
-	if (!goro__timers_pending() || a_load_acq(&tw_active) || !goro__all_busy())
-		return us;
+	if (!goro__timers_pending() || a_load_acq(&tw_active) || !goro__all_busy() || goro__cfg.preempt_off)
+		return us; /* (with preemption off no G would yield to it anyway) */
 	int64_t left = (next_when() - now) / 1000;
 	if (left >= us)
 		return us;
