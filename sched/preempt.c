@@ -212,3 +212,91 @@ void goro__preemptone(struct g *gp, struct m *mp)
 		return;
 	goro__sys3(SYS_tgkill, goro__sys0(SYS_getpid), mp->tid, goro__signudge);
 }
+
+/* ---- wake-up preemption ---------------------------------------------------
+ *
+ * Natively a thread that wakes onto a busy CPU preempts the thread there
+ * when that one has run long enough (the kernel's check_preempt_wakeup
+ * idea: a sleeper has credit over a thread that kept the CPU).  goro's
+ * sysmon preempts after 10 ms: a G woken while every P spins on a flag that
+ * G must set (OpenMP's active wait, a spin lock's owner) waited that long,
+ * or until the spinner gave up.  So whoever queues a woken G with no P idle
+ * and no M spinning asks the running G that has gone longest without
+ * blocking, beyond GORO_WAKE_GRAN_NS, to yield.  One request per wake-up
+ * at most, at the wake-up, as the kernel's; none with GORO_PREEMPT=off.
+ * docs/ARCHITECTURE.md, "Preemption".
+ *
+ * The age is the time since the G last blocked (parked or entered a system
+ * call), not since it last got its P: a spinner preempted once stays old,
+ * as its virtual runtime does natively.  It costs the switch path nothing:
+ * a look records when it first saw the G's block count (runseen), sysmon
+ * every round and each wake-up's look, so the age is a lower bound, as
+ * exact as the looks are frequent. */
+
+static uint32_t now_us(int64_t now) { return (uint32_t)(now / 1000); }
+
+/* How long gp has run without blocking, at least; 0 the first time. */
+static int64_t runage(struct g *gp, int64_t now)
+{
+	uint32_t n = *(volatile uint32_t *)&gp->nblock + 1; /* never a fresh G's 0 */
+	uint64_t seen = a_load_rlx(&gp->runseen);
+	int32_t us = (int32_t)(now_us(now) - (uint32_t)seen); /* lookers race: signed */
+	if ((uint32_t)(seen >> 32) != n) {
+		/* Relaxed: two lookers that race store the same count with
+		 * nearly the same time; the age stays a lower bound. */
+		a_store_rlx(&gp->runseen, (uint64_t)n << 32 | now_us(now));
+		return 0;
+	}
+	return us > 0 ? (int64_t)us * 1000 : 0;
+}
+
+void goro__runseen(struct g *gp, int64_t now)
+{
+	if (gp)
+		(void)runage(gp, now);
+}
+
+struct p *goro__wake_victim(const struct p *self, struct m **mpp)
+{
+	if ((goro__gomaxprocs == 1 && self) || goro__cfg.preempt_off || !goro__all_busy())
+		return NULL;
+	struct p *best = NULL;
+	int64_t now = 0, bestage = GORO_WAKE_GRAN_NS - 1;
+	for (int32_t i = 0; i < goro__gomaxprocs; i++) {
+		struct p *pp = &goro__allp[i];
+		struct m *mp = pp->m;
+		if (pp == self || a_load_acq(&pp->status) != P_RUNNING || !mp)
+			continue;
+		struct g *gp = mp->curg;
+		if (!gp || a_load_rlx(&gp->preempt))
+			continue;
+		if (!now)
+			now = goro__nanotime(); /* only once a P could qualify */
+		int64_t age = runage(gp, now);
+		if (age > bestage) {
+			best = pp;
+			bestage = age;
+			*mpp = mp;
+		}
+	}
+	return best;
+}
+
+void goro__wake_preempt(struct p *pp, struct m *mp)
+{
+	struct g *gp = mp->curg;
+	if (!gp)
+		return;
+	a_store_rlx(&gp->preempt, true);
+	a_fetch_add_rlx(&goro__sched.nwakepreempt, 1);
+	GORO_TRACE(TEV_PREEMPT, gp, pp->id, "wakeup");
+	goro__preemptone(gp, mp);
+}
+
+void goro__wakepreempt(void)
+{
+	struct m *mp = NULL;
+	struct p *pp = goro__wake_victim(NULL, &mp);
+	if (pp)
+		goro__wake_preempt(pp, mp);
+}

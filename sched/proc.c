@@ -531,6 +531,11 @@ static void idle_wait(struct m *mp)
 			acquirep(mp, pp);
 			return;
 		}
+		/* Every P busy: the M that runs the due timers next is the one
+		 * whose G yields to the sleeper, as a woken thread preempts
+		 * natively (sched/preempt.c, wake-up preemption). */
+		if (goro__timers_due(goro__nanotime()))
+			goro__wakepreempt();
 	}
 	stopm(mp);
 }
@@ -792,6 +797,7 @@ static void park_m(struct g *gp)
 void goro__park(goro_unlockf unlockf, void *arg, const char *reason)
 {
 	struct g *gp = getg();
+	gp->nblock++; /* wake-up preemption's ages (sched/preempt.c) */
 	gp->unlockf = unlockf;
 	gp->unlockarg = arg;
 	gp->waitreason = reason;
@@ -832,26 +838,47 @@ struct g *goro__sig_target(uint64_t bits)
 	return t;
 }
 
-/* Make gp runnable on the current P, in runnext (Go: ready). */
+/* gp runnable at the tail of the global queue; the caller wakes an M. */
+static void readyglobal(struct g *gp)
+{
+	GORO_TRACE(TEV_GUNBLOCK, gp, 0, NULL);
+	a_store_rlx(&gp->status, G_RUNNABLE);
+	goro__lock(&goro__sched.lock);
+	goro__globrunqput(gp);
+	goro__unlock(&goro__sched.lock);
+}
+
+/* Make gp runnable on the current P, in runnext (Go: ready).  When every
+ * other P runs a G past the wake-up granularity, gp goes to the global
+ * queue instead, for the M of the one asked to yield (docs/ARCHITECTURE.md,
+ * "Preemption"). */
 void goro__ready(struct g *gp)
 {
+	struct m *mp = getg()->m, *vm = NULL;
+	struct p *self = mp ? mp->p : NULL;
+	struct p *victim = self && goro__gomaxprocs > 1 && goro__all_busy() ? goro__wake_victim(self, &vm) : NULL;
+	if (__builtin_expect(victim != NULL, 0)) {
+		readyglobal(gp);
+		goro__wake_preempt(victim, vm);
+		return;
+	}
 	goro__ready_nowake(gp);
 	goro__wakep();
+	if (!self)
+		goro__wakepreempt(); /* queued globally; wakep preferred an idle or kept P */
 }
 
 static void readyq(struct g *gp, bool next)
 {
 	struct m *mp = getg()->m;
-	GORO_TRACE(TEV_GUNBLOCK, gp, 0, NULL);
-	a_store_rlx(&gp->status, G_RUNNABLE);
 	if (mp && mp->p) {
+		GORO_TRACE(TEV_GUNBLOCK, gp, 0, NULL);
+		a_store_rlx(&gp->status, G_RUNNABLE);
 		mp->locks++;
 		goro__runqput(mp->p, gp, next);
 		mp->locks--;
 	} else {
-		goro__lock(&goro__sched.lock);
-		goro__globrunqput(gp);
-		goro__unlock(&goro__sched.lock);
+		readyglobal(gp);
 	}
 }
 
@@ -1527,7 +1554,7 @@ struct counter {
 	long long v;
 	bool live;
 };
-enum { NCOUNTERS = 35 };
+enum { NCOUNTERS = 36 };
 
 static void counters(struct counter c[NCOUNTERS])
 {
@@ -1560,6 +1587,7 @@ static void counters(struct counter c[NCOUNTERS])
 		{ "preempt_requests", (long long)a_load_rlx(&goro__sched.npreempt), false },
 		{ "async_preemptions", (long long)a_load_rlx(&goro__sched.nasyncpreempt), false },
 		{ "preempt_deferred", (long long)a_load_rlx(&goro__sched.npreemptdefer), false },
+		{ "wake_preemptions", (long long)a_load_rlx(&goro__sched.nwakepreempt), false },
 		{ "netpoll_parks", (long long)a_load_rlx(&goro__sched.nnetpollpark), false },
 		{ "blocked_calls_redone", (long long)a_load_rlx(&goro__sched.nblockedm), false },
 		{ "trapped_calls", (long long)a_load_rlx(&goro__sched.ntrapped), false },
@@ -1617,6 +1645,7 @@ void goro__entersyscall(void)
 	struct m *mp = gp->m;
 	if (!goro__started || !mp || mp->curg != gp)
 		return;
+	gp->nblock++; /* wake-up preemption's ages (sched/preempt.c) */
 	goro__slack_g(mp, gp); /* its kernel waits get its own timer slack */
 	/* Nested (system() waits through waitpid): the outer call owns it. */
 	if (gp->syscalldepth++ > 0 || !mp->p)
@@ -1747,6 +1776,8 @@ static void exitsyscall0(struct g *gp)
 	struct p *wp = takeover_p();
 	if (wp)
 		handoffp(wp);
+	else
+		goro__wakepreempt(); /* every P busy: the kernel would preempt one */
 	if (mp->lockedg)
 		stoplockedm(mp); /* the G is queued; whoever takes it wakes us */
 	stopm(mp);
@@ -1915,8 +1946,10 @@ int64_t goro__sysmon_retake(int64_t now)
 		struct m *mp = pp->m;
 		if (s == P_SYSCALL)
 			n += retake_syscall(pp, s, now);
-		else if (s == P_RUNNING && mp)
+		else if (s == P_RUNNING && mp) {
+			goro__runseen(mp->curg, now); /* wake-up preemption's ages */
 			n += preempt_long(pp, mp, now);
+		}
 	}
 	return n;
 }

@@ -50,6 +50,10 @@
 #define GORO_DESTRUCTOR_ITERATIONS 4 /* PTHREAD_DESTRUCTOR_ITERATIONS */
 #define GORO_FORCE_PREEMPT_NS (10LL * 1000 * 1000) /* Go: forcePreemptNS */
 #define GORO_BLOCKED_CHECK_NS (20LL * 1000 * 1000) /* an M asleep in an uninterposed call */
+/* A G woken while every P is busy preempts one whose G has run this long
+ * without blocking (the kernel's wake-up granularity, 1 ms in CFS;
+ * docs/ARCHITECTURE.md, "Preemption"). */
+#define GORO_WAKE_GRAN_NS (1000LL * 1000)
 #define GORO_STUCK_REPORT_NS (1000LL * 1000 * 1000) /* progress diagnostic */
 #define GORO_TID_BASE (1 << 22)   /* fake tids sit above PID_MAX_LIMIT */
 /* A signal's bit in the first word of a kernel sigset. */
@@ -221,6 +225,12 @@ struct g {
 	/* sysmon asks a G that ran too long to yield at its next interposed
 	 * call (Go: g.preempt, the cooperative half). */
 	_Atomic bool preempt;
+	/* Wake-up preemption's age (sched/preempt.c): nblock counts the G's
+	 * parks and system calls (its own writes only); runseen is nblock << 32
+	 * | the time in us (mod 2^32) a look first saw that nblock while the G
+	 * ran.  Any thread writes runseen: one word. */
+	uint32_t nblock;
+	_Atomic uint64_t runseen;
 	uint8_t resume_syscall; /* GORO_REDO_*: goro__asyncpreempt2 redoes a call */
 	int *cleartid;          /* syscall(SYS_set_tid_address): cleared and woken at exit */
 	bool cleartid_set;      /* cleartid was set: prctl(PR_GET_TID_ADDRESS) reports it */
@@ -433,6 +443,7 @@ struct schedt {
 	_Atomic uint64_t npreempt;   /* preemption requests by sysmon */
 	_Atomic uint64_t nasyncpreempt; /* Gs preempted by the signal */
 	_Atomic uint64_t npreemptdefer; /* nudges that found a flagged G where it cannot stop */
+	_Atomic uint64_t nwakepreempt; /* preemption requests for a woken G (sched/preempt.c) */
 	_Atomic uint64_t nblockedm;  /* uninterposed blocking calls redone */
 	_Atomic uint64_t ntrapped;   /* raw system calls of foreign code trapped */
 	_Atomic uint64_t ndeclared;  /* declared blocking calls run (shim/blocking_ffi.c) */
@@ -627,6 +638,21 @@ const sigset_t *goro__runtime_sigmask(void);
 void goro__preempt_park(void);
 void goro__preempt_init(void);
 void goro__preemptone(struct g *gp, struct m *mp);
+/* Wake-up preemption (sched/preempt.c): record when gp, running, was
+ * first seen since it last blocked (sysmon's rounds, wake-ups' looks). */
+void goro__runseen(struct g *gp, int64_t now);
+/* Every P is taken: none idle, no M spinning to take a queued G
+ * (wake-up preemption's first test, inline for the ready path). */
+static inline bool goro__all_busy(void)
+{
+	return a_load_rlx(&goro__sched.npidle) == 0 && a_load_rlx(&goro__sched.nmspinning) == 0;
+}
+/* The P (not self) to preempt for a woken G about to be queued, or NULL;
+ * then, with the G queued globally, ask it.  Any thread, P or not. */
+struct p *goro__wake_victim(const struct p *self, struct m **mpp);
+void goro__wake_preempt(struct p *pp, struct m *mp);
+/* A woken G was queued globally: both of the above. */
+void goro__wakepreempt(void);
 struct ucontext_t;
 bool goro__preempt_at(struct g *gp, struct ucontext_t *uc);
 bool goro__runtime_pc(uintptr_t pc); /* in libgoro's own text */
@@ -914,6 +940,9 @@ bool goro__timerwait_active(void);    /* some M is the timer waiter */
 /* The lead the timer waiter now aims its kernel timeouts early by (ns). */
 int64_t goro__timer_lead(void);
 bool goro__timers_due(int64_t now);
+/* sysmon's sleep, at most us: until the earliest deadline while every P
+ * is busy and no M waits for the timers (wake-up preemption of sleepers). */
+uint32_t goro__sysmon_timer_delay(uint32_t us, uint32_t min_us, int64_t now);
 void goro__sysmon_timers(int64_t now); /* sysmon: run due timers no M runs */
 void goro__timers_pinit(struct p *pp);
 

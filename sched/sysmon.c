@@ -76,7 +76,8 @@ static void *sysmon(void *arg)
 			delay = SYSMON_MIN_DELAY_US;
 		else if (idle > SYSMON_IDLE_CYCLES)
 			delay = delay * 2 > SYSMON_MAX_DELAY_US ? SYSMON_MAX_DELAY_US : delay * 2;
-		struct timespec ts = { 0, (long)delay * 1000 };
+		uint32_t us = goro__sysmon_timer_delay(delay, SYSMON_MIN_DELAY_US, goro__nanotime());
+		struct timespec ts = { 0, (long)us * 1000 };
 		goro__sys2(SYS_nanosleep, &ts, NULL);
 		int64_t now = goro__nanotime();
 		goro__sysmon_timers(now);

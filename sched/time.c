@@ -252,11 +252,28 @@ bool goro__timerwait_active(void) { return a_load_rlx(&tw_active); }
 /* A timer is due (sysmon's progress diagnostic). */
 bool goro__timers_due(int64_t now) { return goro__timers_pending() && next_when() <= now; }
 
-/* sysmon's backstop: timers due and nobody waiting for them. */
+/* sysmon's backstop: timers due and nobody waiting for them.  With every
+ * P busy wakep finds none: a G yields to the sleeper instead, as a woken
+ * thread preempts natively (sched/preempt.c, wake-up preemption). */
 void goro__sysmon_timers(int64_t now)
 {
-	if (goro__timers_due(now) && !a_load_acq(&tw_active))
+	if (goro__timers_due(now) && !a_load_acq(&tw_active)) {
 		goro__wakep();
+		goro__wakepreempt();
+	}
+}
+
+/* sysmon's next sleep, at most us: with every P busy and no M waiting
+ * for the timers, only sysmon's look runs a due one before a preemption,
+ * so it sleeps until the earliest deadline (at least min_us). */
+uint32_t goro__sysmon_timer_delay(uint32_t us, uint32_t min_us, int64_t now)
+{
+	if (!goro__timers_pending() || a_load_acq(&tw_active) || !goro__all_busy() || goro__cfg.preempt_off)
+		return us; /* (with preemption off no G would yield to it anyway) */
+	int64_t left = (next_when() - now) / 1000;
+	if (left >= us)
+		return us;
+	return left > min_us ? (uint32_t)left : min_us;
 }
 
 /* No run queue, local or global, holds a G. */

@@ -97,3 +97,31 @@ load helpers
   h=$(goro_stat handoffs "$BATS_TEST_TMPDIR/err")
   [ "${n:-0}" -ge 1 ] && [ "${h:-0}" -ge 1 ] || fail "blocked_calls_redone=$n handoffs=$h; stderr: $stderr"
 }
+
+# Wake-up preemption (docs/ARCHITECTURE.md, "Preemption"): spinners that hold
+# every P wait for a thread woken after they started; goro preempts one of
+# them for it, as the kernel does natively, instead of after sysmon's 10 ms.
+@test "spin_wake: spinners waiting for a woken thread, through a semaphore, a pipe and a sleep: identical" {
+  compare_native_goro spin_wake 2 20 sem
+  compare_native_goro spin_wake 2 10 pipe
+  compare_native_goro spin_wake 2 10 sleep
+}
+
+@test "spin_wake: GOMAXPROCS=2, every P spinning: a spinner is preempted for the woken thread, whoever woke it (wake_preemptions)" {
+  native_run spin_wake 2 20 sem
+  # From a waker that holds a P (sem_post: goro__ready) ...
+  GORO_STATS=1 goro_run 2 spin_wake 2 20 sem
+  cmp -s "$NATIVE_OUT" "$GORO_OUT" || fail "differs: $(cat "$GORO_OUT"); stderr: $(cat "$GORO_ERR")"
+  assert_stat_ge wake_preemptions 1 "sem_post"
+  # ... and from one without (the netpoller readies the pipe's reader).
+  native_run spin_wake 2 20 pipe
+  GORO_STATS=1 goro_run 2 spin_wake 2 20 pipe
+  cmp -s "$NATIVE_OUT" "$GORO_OUT" || fail "differs: $(cat "$GORO_OUT"); stderr: $(cat "$GORO_ERR")"
+  assert_stat_ge wake_preemptions 1 "pipe"
+  # ... and from the sleeper's timer: sysmon sleeps until the deadline
+  # while every P is busy, and a spinner yields to the sleeper.
+  native_run spin_wake 2 10 sleep
+  GORO_STATS=1 goro_run 2 spin_wake 2 10 sleep
+  cmp -s "$NATIVE_OUT" "$GORO_OUT" || fail "differs: $(cat "$GORO_OUT"); stderr: $(cat "$GORO_ERR")"
+  assert_stat_ge wake_preemptions 1 "sleep"
+}

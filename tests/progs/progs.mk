@@ -22,6 +22,7 @@ PROGS_C += sig_daemon sig_wait_kill sig_cancel_wait sig_alarm_parked sig_kill_mu
 
 PROGS_C += foreign_threads foreign_ptrace
 PROGS_C += preempt_cond
+PROGS_C += spin_wake
 PROGS_C_BINS := $(PROGS_C:%=$(PROGS_DIR)/%)
 
 PROGS += $(PROGS_C_BINS) \
