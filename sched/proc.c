@@ -1936,9 +1936,7 @@ static bool preempt_long(struct p *pp, struct m *mp, int64_t now)
 	if (pp->sysmon_tick != t || pp->sysmon_when == 0) { /* 0: not seen yet */
 		pp->sysmon_tick = t;
 		pp->sysmon_when = now;
-		if (mp->curg)
-			early_check(pp, mp, t, now); /* due in 1 ms if others wait */
-		return false;
+		return false; /* a P that switches between looks needs no early one */
 	}
 	struct g *gp = mp->curg;
 	if (gp)
