@@ -185,24 +185,24 @@ bool goro__blocked_at(struct g *gp, struct ucontext_t *uc)
 	return goro__redo_call(gp, uc, pc + 2, nr, GORO_REDO_BLOCKED);
 }
 
-/* sysmon: the M running gp seems stuck in the kernel; look and ask. */
-void goro__check_blocked(struct m *mp)
+bool goro__check_blocked(struct m *mp)
 {
 	char path[64], buf[256];
 	(void)snprintf(path, sizeof path, "/proc/self/task/%d/stat", mp->tid);
 	long fd = goro__sys4(SYS_openat, -100, path, 0 /* O_RDONLY */, 0);
 	if (fd < 0)
-		return;
+		return false;
 	long n = goro__sys3(SYS_read, fd, buf, sizeof buf - 1);
 	goro__sys1(SYS_close, fd);
 	if (n <= 0)
-		return;
+		return false;
 	buf[n] = 0;
 	const char *st = strrchr(buf, ')');
 	if (!st || (st[2] != 'S' && st[2] != 'D'))
-		return; /* running: a CPU hog, which preemption handles */
+		return false; /* running: a CPU hog, which preemption handles */
 	a_store_rel(&mp->blockcheck, true);
 	goro__sys3(SYS_tgkill, goro__sys0(SYS_getpid), mp->tid, goro__signudge);
+	return true;
 }
 
 /* sysmon: ask the M running gp to preempt it now. */

@@ -1554,7 +1554,7 @@ struct counter {
 	long long v;
 	bool live;
 };
-enum { NCOUNTERS = 36 };
+enum { NCOUNTERS = 37 };
 
 static void counters(struct counter c[NCOUNTERS])
 {
@@ -1590,6 +1590,7 @@ static void counters(struct counter c[NCOUNTERS])
 		{ "wake_preemptions", (long long)a_load_rlx(&goro__sched.nwakepreempt), false },
 		{ "netpoll_parks", (long long)a_load_rlx(&goro__sched.nnetpollpark), false },
 		{ "blocked_calls_redone", (long long)a_load_rlx(&goro__sched.nblockedm), false },
+		{ "early_block_checks", (long long)a_load_rlx(&goro__sched.nearlyblock), false },
 		{ "trapped_calls", (long long)a_load_rlx(&goro__sched.ntrapped), false },
 		{ "trapped_waits", (long long)a_load_rlx(&goro__sched.ntrappedwait), false },
 		{ "p_takeovers", (long long)a_load_rlx(&goro__sched.ntakeover), false },
@@ -1899,20 +1900,47 @@ static void report_stuck(struct p *pp, struct g *gp, int64_t now)
 		     (long long)((now - pp->sysmon_when) / 1000000), pp->id);
 }
 
+static bool early_due; /* sysmon's own: goro__sysmon_early_due */
+
+bool goro__sysmon_early_due(void) { return early_due; }
+
+/* sysmon: an M that has held its P for 1 ms while a G waits for one (its
+ * ring, the global queue) is looked at once per schedtick: asleep in the
+ * kernel at a call goro did not intercept (a raw futex wait of libgomp's),
+ * it is nudged to redo the call through goro, and a raw site is learnt
+ * after 1 ms rather than 10-20 (docs/ARCHITECTURE.md, "Raw system calls
+ * outside libc", learning early).  A CPU-bound G costs one /proc read per
+ * schedtick, on sysmon, and only when others wait. */
+static void early_check(struct p *pp, struct m *mp, uint32_t t, int64_t now)
+{
+	if (pp->sysmon_earlycheck == t || (goro__runqempty(pp) && a_load_rlx(&goro__sched.runqsize) == 0))
+		return;
+	if (now - pp->sysmon_when < GORO_EARLY_CHECK_NS) {
+		early_due = true;
+		return;
+	}
+	pp->sysmon_earlycheck = t;
+	if (goro__check_blocked(mp))
+		a_fetch_add_rlx(&goro__sched.nearlyblock, 1);
+}
+
 /* sysmon, for a running P: a G that has held it for 10 ms is asked to
  * yield (Go: preemptone), again every period while it keeps it (a nudge
  * that lands where the G cannot stop — libc, goro, a signal handler — is
- * otherwise the last one); after 20 ms, an M asleep in the kernel in a call
- * goro did not intercept is looked at.  true: it acted. */
+ * otherwise the last one); after 20 ms (1 ms while others wait: above), an
+ * M asleep in the kernel in a call goro did not intercept is looked at.
+ * true: it acted. */
 static bool preempt_long(struct p *pp, struct m *mp, int64_t now)
 {
 	uint32_t t = pp->schedtick;
 	if (pp->sysmon_tick != t || pp->sysmon_when == 0) { /* 0: not seen yet */
 		pp->sysmon_tick = t;
 		pp->sysmon_when = now;
-		return false;
+		return false; /* a P that switches between looks needs no early one */
 	}
 	struct g *gp = mp->curg;
+	if (gp)
+		early_check(pp, mp, t, now);
 	if (now - pp->sysmon_when < GORO_FORCE_PREEMPT_NS || !gp)
 		return false;
 	bool acted = false;
@@ -1940,6 +1968,7 @@ static bool preempt_long(struct p *pp, struct m *mp, int64_t now)
 int64_t goro__sysmon_retake(int64_t now)
 {
 	int64_t n = 0;
+	early_due = false;
 	for (int32_t i = 0; i < goro__gomaxprocs; i++) {
 		struct p *pp = &goro__allp[i];
 		int32_t s = a_load_acq(&pp->status);

@@ -50,6 +50,9 @@
 #define GORO_DESTRUCTOR_ITERATIONS 4 /* PTHREAD_DESTRUCTOR_ITERATIONS */
 #define GORO_FORCE_PREEMPT_NS (10LL * 1000 * 1000) /* Go: forcePreemptNS */
 #define GORO_BLOCKED_CHECK_NS (20LL * 1000 * 1000) /* an M asleep in an uninterposed call */
+/* The same look after 1 ms when work waits for a P (docs/ARCHITECTURE.md,
+ * "Raw system calls outside libc", learning early). */
+#define GORO_EARLY_CHECK_NS (1000LL * 1000)
 /* A G woken while every P is busy preempts one whose G has run this long
  * without blocking (the kernel's wake-up granularity, 1 ms in CFS;
  * docs/ARCHITECTURE.md, "Preemption"). */
@@ -401,6 +404,7 @@ struct p {
 	int64_t sysmon_nudged;    /* when it last nudged the P's G to stop */
 	uint32_t sysmon_reported; /* schedtick of the last stuck report */
 	uint32_t sysmon_blockcheck; /* schedtick of the last blocked-M check */
+	uint32_t sysmon_earlycheck; /* schedtick of the last early one */
 	uint32_t sysmon_syscalltick;
 	int64_t sysmon_syscallwhen;
 
@@ -445,6 +449,7 @@ struct schedt {
 	_Atomic uint64_t npreemptdefer; /* nudges that found a flagged G where it cannot stop */
 	_Atomic uint64_t nwakepreempt; /* preemption requests for a woken G (sched/preempt.c) */
 	_Atomic uint64_t nblockedm;  /* uninterposed blocking calls redone */
+	_Atomic uint64_t nearlyblock; /* Ms found asleep by the early check */
 	_Atomic uint64_t ntrapped;   /* raw system calls of foreign code trapped */
 	_Atomic uint64_t ndeclared;  /* declared blocking calls run (shim/blocking_ffi.c) */
 	_Atomic uint64_t nsigstacktaken; /* signal stacks a G took from its M (goro__sigstack_leave) */
@@ -673,7 +678,9 @@ void goro__rawcall_note(const struct ucontext_t *uc);
 void goro__rawcall_sysmon(void);
 bool goro__rawcall_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 long goro__rawcall_call(long nr, const long a[6]);
-void goro__check_blocked(struct m *mp);
+/* sysmon: is the M running gp asleep in the kernel?  Then nudge it to
+ * redo the call through goro (and learn a raw site).  true: it was. */
+bool goro__check_blocked(struct m *mp);
 /* May the runtime switch gp out now, on its behalf?  The one test of
  * every path that yields for a G it did not ask (a cooperative check at an
  * interposed call, the preemption signal, a redone blocked call, a
@@ -800,6 +807,9 @@ bool goro__entersyscallwait(void);
 void goro__exitsyscallwait(bool kept); /* and hand the P off now */
 void goro__exitsyscall(void);
 int64_t goro__sysmon_retake(int64_t now); /* returns Ps retaken+preempted */
+/* The last retake left an early check due within 1 ms: sysmon looks again
+ * by then. */
+bool goro__sysmon_early_due(void);
 void goro__sysmon_wake(void);
 
 /* ---- netpoller (sched/netpoll.c) ----------------------------------------- */

@@ -85,3 +85,25 @@ omp_case() {
   cmp -s "$NATIVE_OUT" "$GORO_OUT" || fail "differs: $(cat "$GORO_OUT")"
   [ "$(goro_stat trapped_calls)" -eq 0 ] || fail "trapped with GORO_TRAP=off"
 }
+
+# The first waits of a short OpenMP program: a raw futex wait that holds
+# its P while the new workers wait for one is looked at after 1 ms (sched/
+# proc.c, early_check), not found by a 10 ms preemption.  At GOMAXPROCS=1
+# the master's first wait blocks every worker, so the early look must be
+# what ends it.
+early_case() {
+  export OMP_NUM_THREADS=$1 OMP_WAIT_POLICY=$2
+  compare_native_goro omp_kernels -t "$1" -r 1
+  GORO_STATS=1 goro_run 1 omp_kernels -t "$1" -r 1
+  cmp -s "$NATIVE_OUT" "$GORO_OUT" || fail "GOMAXPROCS=1 rerun differs: $(cat "$GORO_OUT")"
+  stat_at_least early_block_checks 1
+  stat_at_least trapped_waits 1
+}
+
+@test "OpenMP first waits: raw futex sites learnt by the early blocked check (1 ms while others wait), passive" {
+  early_case 4 passive
+}
+
+@test "OpenMP first waits: learnt early, active wait, 8 threads" {
+  early_case 8 active
+}
