@@ -670,8 +670,14 @@ void goro__thread_as(struct m *self, struct g *gp)
 void goro__g0_libc(void)
 {
 	struct m *mp = getm();
-	if (mp->gcur == mp->g0 && mp->g0->tp)
-		goro__setfs(mp->g0->tp);
+	if (mp->gcur != mp->g0 || !mp->g0->tp)
+		return;
+	/* Not a switch's write: fs_writes and fs_syscalls count those only
+	 * (README, GORO_STATS), so that they stay <= context_switches. */
+	uint64_t w = mp->fswrites, sys = mp->fssyscalls;
+	goro__setfs(mp->g0->tp);
+	mp->fswrites = w;
+	mp->fssyscalls = sys;
 }
 
 void *goro__sig_enter(void)
