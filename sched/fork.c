@@ -123,7 +123,6 @@ static void child(void)
 	mp->spinning = false;
 	mp->oldp = NULL;
 	a_store_rlx(&goro__sched.nmspinning, 0);
-	a_store_rlx(&goro__sched.nwaitp, 0); /* the waits were other Ms' */
 	goro__sched.runq.head = goro__sched.runq.tail = NULL;
 	a_store_rlx(&goro__sched.runqsize, 0);
 	child_ps(mp->p);

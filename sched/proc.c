@@ -42,7 +42,6 @@ static struct g m0_g0;
 
 static void schedule(struct m *mp) __attribute__((noreturn));
 static void handoffp(struct p *pp);
-static struct p *takeover_p(void);
 static bool rt_policy(int policy);
 static void sched_unapply(struct m *mp);
 static __attribute__((noreturn)) void kwaitstart(struct m *mp);
@@ -416,20 +415,13 @@ static void startm(struct p *pp, bool spinning)
 /* Try to add one more spinning M if there are idle Ps (Go: wakep). */
 void goro__wakep(void)
 {
-	/* With no P idle, one a trapped wait kept is as good. */
-	bool idle = a_load_acq(&goro__sched.npidle) > 0;
-	if (!idle && a_load_rlx(&goro__sched.nwaitp) == 0)
+	if (a_load_acq(&goro__sched.npidle) == 0)
 		return;
 	int32_t zero = 0;
 	if (a_load_rlx(&goro__sched.nmspinning) != 0 ||
 	    !a_cas(&goro__sched.nmspinning, &zero, 1))
 		return;
-	struct p *pp = idle ? NULL : takeover_p();
-	if (!idle && !pp) {
-		a_fetch_add(&goro__sched.nmspinning, -1);
-		return;
-	}
-	startm(pp, true);
+	startm(NULL, true);
 }
 
 static void resetspinning(struct m *mp)
@@ -508,14 +500,13 @@ static bool stopspinning_recheck(struct m *mp)
 	return false;
 }
 
-/* An idle P, else one a trapped wait kept ("waits that keep their P"),
- * now the caller's: P_IDLE, no M.  NULL if neither. */
-static struct p *idle_or_kept_p(void)
+/* An idle P, now the caller's.  NULL if none. */
+static struct p *idle_p(void)
 {
 	goro__lock(&goro__sched.lock);
 	struct p *pp = pidleget();
 	goro__unlock(&goro__sched.lock);
-	return pp ? pp : takeover_p();
+	return pp;
 }
 
 /* An M without a P and without work: wait as the timer waiter until a
@@ -526,7 +517,7 @@ static void idle_wait(struct m *mp)
 	goro__sigmask_idle(mp);
 	bool waited = goro__timerwait(mp);
 	if (waited) {
-		struct p *pp = idle_or_kept_p();
+		struct p *pp = idle_p();
 		if (pp) {
 			acquirep(mp, pp);
 			return;
@@ -871,7 +862,7 @@ void goro__ready(struct g *gp)
 	goro__ready_nowake(gp);
 	goro__wakep();
 	if (!self)
-		goro__wakepreempt(); /* queued globally; wakep preferred an idle or kept P */
+		goro__wakepreempt(); /* queued globally; wakep preferred an idle P */
 }
 
 static void readyq(struct g *gp, bool next)
@@ -1560,7 +1551,7 @@ struct counter {
 	long long v;
 	bool live;
 };
-enum { NCOUNTERS = 37 };
+enum { NCOUNTERS = 38 };
 
 static void counters(struct counter c[NCOUNTERS])
 {
@@ -1599,7 +1590,6 @@ static void counters(struct counter c[NCOUNTERS])
 		{ "early_block_checks", (long long)a_load_rlx(&goro__sched.nearlyblock), false },
 		{ "trapped_calls", (long long)a_load_rlx(&goro__sched.ntrapped), false },
 		{ "trapped_waits", (long long)a_load_rlx(&goro__sched.ntrappedwait), false },
-		{ "p_takeovers", (long long)a_load_rlx(&goro__sched.ntakeover), false },
 		{ "timer_waits", (long long)a_load_rlx(&goro__sched.ntimerwait), false },
 		{ "timer_spins", (long long)a_load_rlx(&goro__sched.ntimerspin), false },
 		{ "timer_lead_ns", goro__timer_lead(), false },
@@ -1612,6 +1602,8 @@ static void counters(struct counter c[NCOUNTERS])
 		{ "declared_calls", (long long)a_load_rlx(&goro__sched.ndeclared), false },
 		{ "sigstacks_taken", (long long)a_load_rlx(&goro__sched.nsigstacktaken), false },
 		{ "ksched", (long long)a_load_rlx(&goro__sched.nksched), false },
+		{ "ksched_raw", (long long)a_load_rlx(&goro__sched.nkraw), false },
+		{ "trap_sites_restored", (long long)a_load_rlx(&goro__sched.ntraprestored), false },
 	};
 	memcpy(c, all, sizeof all);
 }
@@ -1695,73 +1687,6 @@ void goro__entersyscallblock(void)
 	handoff_now(mp->oldp);
 }
 
-/* ---- waits that keep their P ----------------------------------------------
- *
- * A trapped futex wait (sched/rawcall.c) blocks its M for as long as the
- * program's own protocol says, often microseconds (an OpenMP barrier).
- * Handing the P off before each wait costs an M wake-up, and coming back
- * without it a park, where natively the kernel just runs the next thread.
- * So the wait keeps its P in P_SYSCALL, marked (waittick), and whoever needs
- * a P takes it over with the status CAS that decides ownership everywhere
- * (exitsyscall, sysmon's retake): an M back from a system call that finds
- * no idle P, wakep for a G readied while no P is idle, the timer waiter
- * with a timer due.  The wait hands the P off at once when its ring or the
- * global queue already holds a G; a G queued globally after that look is
- * found by the queuer's own look at nwaitp (exitsyscall0: each side
- * publishes, fences, then reads the other's). */
-
-static bool waiting_p(struct p *pp)
-{
-	return a_load_rlx(&pp->status) == P_SYSCALL && a_load_rlx(&pp->waittick) == pp->syscalltick;
-}
-
-/* A P kept by a trapped wait, taken: P_IDLE, no M.  NULL if none. */
-static struct p *takeover_p(void)
-{
-	if (a_load_acq(&goro__sched.nwaitp) == 0)
-		return NULL;
-	for (int32_t i = 0; i < goro__gomaxprocs; i++) {
-		struct p *pp = &goro__allp[i];
-		int32_t s = P_SYSCALL;
-		if (waiting_p(pp) && a_cas(&pp->status, &s, P_IDLE)) {
-			a_fetch_add_rlx(&goro__sched.ntakeover, 1);
-			GORO_TRACE(TEV_HANDOFF, NULL, pp->id, NULL);
-			return pp;
-		}
-	}
-	return NULL;
-}
-
-/* entersyscall for a futex wait: the P stays, for another M to take over
- * when it needs one.  true: counted in nwaitp, for goro__exitsyscallwait. */
-bool goro__entersyscallwait(void)
-{
-	goro__entersyscall();
-	struct g *gp = getg();
-	struct m *mp = gp->m;
-	if (!goro__started || !mp || gp->syscalldepth != 1 || !mp->oldp)
-		return false;
-	struct p *pp = mp->oldp;
-	a_store_rlx(&pp->waittick, pp->syscalltick);
-	a_fetch_add(&goro__sched.nwaitp, 1); /* seq_cst: before the look below */
-	if (!goro__runqempty(pp) || a_load_rlx(&goro__sched.runqsize) > 0)
-		handoff_now(pp);
-	return true;
-}
-
-void goro__exitsyscallwait(bool kept)
-{
-	if (kept)
-		a_fetch_add(&goro__sched.nwaitp, -1);
-	goro__exitsyscall();
-	/* The G slept in the kernel: a new time slice for sysmon, as a
-	 * thread that blocks gets natively.  A G that keeps its P this way
-	 * hands it off at the next wait once another G is queued. */
-	struct m *mp = getg()->m;
-	if (kept && mp && mp->p)
-		mp->p->schedtick++;
-}
-
 static void exitsyscall0(struct g *gp)
 {
 	struct m *mp = gp->m;
@@ -1777,14 +1702,7 @@ static void exitsyscall0(struct g *gp)
 		acquirep(mp, pp);
 		execute(mp, gp);
 	}
-	/* A wait that looked at the queue before gp was in it keeps its P:
-	 * take that over for gp ("Waits that keep their P"). */
-	atomic_thread_fence(memory_order_seq_cst);
-	struct p *wp = takeover_p();
-	if (wp)
-		handoffp(wp);
-	else
-		goro__wakepreempt(); /* every P busy: the kernel would preempt one */
+	goro__wakepreempt(); /* every P busy: the kernel would preempt one */
 	if (mp->lockedg)
 		stoplockedm(mp); /* the G is queued; whoever takes it wakes us */
 	stopm(mp);
@@ -1792,12 +1710,11 @@ static void exitsyscall0(struct g *gp)
 }
 
 /* A G out of its system call whose P sysmon handed to another M (or a
- * kernel-scheduled G that had none): take an idle P, else one a trapped
- * wait kept, else queue the G and park the M (Go: exitsyscallfast,
- * exitsyscall0). */
+ * kernel-scheduled G that had none): take an idle P, else queue the G and
+ * park the M (Go: exitsyscallfast, exitsyscall0). */
 static void exitsyscall_slow(struct g *gp, struct m *mp)
 {
-	struct p *np = idle_or_kept_p();
+	struct p *np = idle_p();
 	if (np) {
 		acquirep(mp, np);
 		a_store_rlx(&gp->status, G_RUNNING);
@@ -1818,10 +1735,7 @@ void goro__exitsyscall(void)
 	mp->oldp = NULL;
 	int32_t s = P_SYSCALL;
 	if (a_cas(&pp->status, &s, P_IDLE)) {
-		/* Still ours (Go: exitsyscallfast), or back in P_SYSCALL for
-		 * another M's wait: taken over from it. */
-		if (pp->syscalltick != mp->syscalltick && a_load_rlx(&pp->waittick) == pp->syscalltick)
-			a_fetch_add_rlx(&goro__sched.ntakeover, 1);
+		/* Still ours (Go: exitsyscallfast). */
 		acquirep(mp, pp);
 		a_store_rlx(&gp->status, G_RUNNING);
 		GORO_TRACE(TEV_GSTART, gp, 0, NULL);
@@ -2231,7 +2145,7 @@ static bool kstart(struct g *gp, const struct goro_newg *ng)
 		gp->affinity = ng->affinity;
 		gp->affinity_set = true;
 	}
-	gp->ksched = gp->kdone = false; /* a pooled G's last life */
+	gp->ksched = gp->kdone = gp->kraw = false; /* a pooled G's last life */
 	if (!rt_policy(gp->sched_policy))
 		return false;
 	goro__lock(&goro__sched.lock);
@@ -2263,12 +2177,36 @@ void goro__ksched_enter(void)
 	mp->locks--;
 }
 
+/* The running G waits with a futex call of its own (sched/rawcall.c): from
+ * now on it runs kernel-scheduled, locked to its M, its P given away, so
+ * its spins and waits meet the other threads' in the kernel's scheduler,
+ * as natively (docs/ARCHITECTURE.md, "Raw system calls outside libc").
+ * true: it does. */
+bool goro__ksched_raw(void)
+{
+	struct g *gp = getg();
+	struct m *mp = gp->m;
+	if (gp->ksched)
+		return true;
+	if (!goro__started || !mp || mp->curg != gp || !mp->p || gp->syscalldepth)
+		return false;
+	goro__lockosthread();
+	if (gp->lockedm != mp)
+		return false;
+	gp->kraw = true;
+	mp->locks++; /* no preemption between the mark and the hand-off */
+	kdetach(mp, gp);
+	mp->locks--;
+	a_fetch_add_rlx(&goro__sched.nkraw, 1);
+	return true;
+}
+
 void goro__ksched_leave(void)
 {
 	struct g *gp = getg();
-	if (!gp->ksched || gp->syscalldepth != 1)
-		return; /* not kernel-scheduled, or inside a call of its own */
-	gp->ksched = false;
+	if (!gp->ksched || gp->syscalldepth != 1 || (gp->kraw && !gp->kdone))
+		return; /* not kernel-scheduled, inside a call of its own, or for good */
+	gp->ksched = gp->kraw = false;
 	gp->syscalldepth = 0;
 	exitsyscall_slow(gp, gp->m);
 }

@@ -29,16 +29,24 @@
 #include "sched/sys.h"
 
 #define MAX_SITES 64
+/* Traps in a row from kernel-scheduled Gs after which a site is restored. */
+#define RESTORE_AFTER 64
 
 struct site {
 	uintptr_t pc;    /* the `syscall` instruction, now `int3` and its 05 */
 	uintptr_t tramp; /* syscall; jmp *0(%rip); .quad pc + 2 */
+	/* Traps in a row whose G already runs kernel-scheduled: for them the
+	 * trap only costs a signal, so at RESTORE_AFTER the handler puts the
+	 * `syscall` back (restored), until a G blocks there again. */
+	_Atomic uint32_t idle;
+	_Atomic bool restored;
 };
 
 static struct {
 	struct site sites[MAX_SITES];
 	_Atomic int n;             /* published sites */
 	_Atomic uintptr_t learnpc; /* a pc seen in a raw call, for sysmon */
+	struct goro_mutex patching; /* one text change at a time (mprotect) */
 	bool failed;               /* the text could not be changed: stop */
 	struct sigaction prog;     /* the program's SIGTRAP disposition */
 } raw;
@@ -119,21 +127,31 @@ static uintptr_t make_tramp(uintptr_t pc)
  * either the old call or the new trap.  Not ud2: a hypervisor intercepts
  * #UD (KVM emulates the instruction before it reflects the fault), which
  * made a trap cost 9.5 us on the reference VM, int3 3.1 us. */
-static bool patch(uintptr_t pc)
+static bool patch(uintptr_t pc, uint8_t byte)
 {
 	uintptr_t page = pc & ~(uintptr_t)4095;
 	if (goro__sys3(SYS_mprotect, page, 4096, PROT_READ | PROT_WRITE | PROT_EXEC) != 0)
 		return false;
-	a_store_rel((_Atomic uint8_t *)pc, (uint8_t)0xcc);
+	a_store_rel((_Atomic uint8_t *)pc, byte);
 	return goro__sys3(SYS_mprotect, page, 4096, PROT_READ | PROT_EXEC) == 0;
 }
+
+static struct site *lookup(uintptr_t pc);
 
 /* sysmon: make the site at pc trap. */
 static void learn(uintptr_t pc)
 {
 	int n = a_load_rlx(&raw.n);
+	struct site *old = lookup(pc);
+	if (old && a_load_rlx(&old->restored)) { /* a G blocked there again */
+		a_store_rlx(&old->idle, 0);
+		a_store_rlx(&old->restored, false);
+		if (!patch(pc, 0xcc))
+			raw.failed = true;
+		return;
+	}
 	struct find_text f = { pc, false };
-	if (n >= MAX_SITES || *(const uint16_t *)pc != 0x050f || !dl_iterate_phdr(find_text, &f))
+	if (old || n >= MAX_SITES || *(const uint16_t *)pc != 0x050f || !dl_iterate_phdr(find_text, &f))
 		return;
 	uintptr_t tramp = make_tramp(pc);
 	if (!tramp) {
@@ -147,7 +165,7 @@ static void learn(uintptr_t pc)
 	raw.sites[n].pc = pc;
 	raw.sites[n].tramp = tramp;
 	a_store_rel(&raw.n, n + 1);
-	if (!patch(pc))
+	if (!patch(pc, 0xcc))
 		raw.failed = true; /* the text is not writable here: detection only */
 }
 
@@ -155,14 +173,32 @@ void goro__rawcall_sysmon(void)
 {
 	uintptr_t pc = a_load_acq(&raw.learnpc);
 	if (pc) {
+		goro__lock(&raw.patching);
 		learn(pc);
+		goro__unlock(&raw.patching);
 		a_store_rel(&raw.learnpc, 0);
 	}
 }
 
+/* In the handler: a kernel-scheduled G trapped at s.  Only such Gs have
+ * trapped there lately, and their waits block their own kernel threads
+ * anyway: past RESTORE_AFTER the site gets its `syscall` back, until a G
+ * is seen blocking there again (learn).  Not while sysmon changes text. */
+static void trapped_idle(struct site *s)
+{
+	if (a_fetch_add_rlx(&s->idle, 1) + 1 < RESTORE_AFTER || a_load_rlx(&s->restored) ||
+	    !goro__trylock(&raw.patching))
+		return;
+	a_store_rlx(&s->restored, true);
+	if (!patch(s->pc, 0x0f))
+		raw.failed = true;
+	a_fetch_add_rlx(&goro__sched.ntraprestored, 1);
+	goro__unlock(&raw.patching);
+}
+
 /* ---- the trap ------------------------------------------------------------ */
 
-static const struct site *lookup(uintptr_t pc)
+static struct site *lookup(uintptr_t pc)
 {
 	int n = a_load_acq(&raw.n);
 	for (int i = 0; i < n; i++)
@@ -209,7 +245,7 @@ static void sigtrap_handler(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
 	greg_t *r = uc->uc_mcontext.gregs;
-	const struct site *s = si->si_code == SI_KERNEL ? lookup((uintptr_t)r[REG_RIP] - 1) : NULL;
+	struct site *s = si->si_code == SI_KERNEL ? lookup((uintptr_t)r[REG_RIP] - 1) : NULL;
 	if (!s) {
 		forward(sig, si, ucv);
 		return;
@@ -226,8 +262,13 @@ static void sigtrap_handler(int sig, siginfo_t *si, void *ucv)
 	long nr = r[REG_RAX]; /* int3 left every register as the call's */
 	a_fetch_add_rlx(&goro__sched.ntrapped, 1);
 	if (in_place(nr) || !(gp && gp->m && gp->m->curg == gp &&
-			      goro__redo_call(gp, uc, s->pc + 2, nr, GORO_REDO_TRAPPED)))
+			      goro__redo_call(gp, uc, s->pc + 2, nr, GORO_REDO_TRAPPED))) {
 		r[REG_RIP] = (greg_t)s->tramp; /* natively, then back after the site */
+		if (gp && gp->ksched)
+			trapped_idle(s);
+	} else {
+		a_store_rlx(&s->idle, 0);
+	}
 	errno = saved;
 	goro__sig_leave(fs);
 }
@@ -246,19 +287,21 @@ bool goro__rawcall_sigaction(int sig, const struct sigaction *act, struct sigact
 }
 
 /* goro__asyncpreempt2, on the G: the trapped call, made through goro.  A
- * futex wait keeps its P only until another M needs one (sched/proc.c,
- * "waits that keep their P"): waiting is what the call is for. */
+ * futex wait is what a spin-then-futex runtime's worker does between its
+ * spins: its G runs kernel-scheduled from then on (sched/proc.c,
+ * goro__ksched_raw), so the wait blocks its own kernel thread and the
+ * kernel's scheduler weighs its spins against the other threads', as
+ * natively.  Any other call goes between entersyscall and exitsyscall. */
 long goro__rawcall_call(long nr, const long a[6])
 {
 	int cmd = (int)a[1] & FUTEX_CMD_MASK;
-	bool kept = false;
 	if (nr == SYS_futex && (cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET)) {
 		a_fetch_add_rlx(&goro__sched.ntrappedwait, 1);
-		kept = goro__entersyscallwait();
-	} else {
-		goro__entersyscall();
+		if (goro__ksched_raw())
+			return goro__sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	}
+	goro__entersyscall();
 	long r = goro__sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-	goro__exitsyscallwait(kept);
+	goro__exitsyscall();
 	return r;
 }

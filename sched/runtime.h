@@ -260,8 +260,10 @@ struct g {
 	 * M without a P, as in a system call that never ends (syscalldepth
 	 * 1, G_SYSCALL), so the kernel orders it by its policy, priority and
 	 * CPU mask (docs/ARCHITECTURE.md, "Real-time threads run
-	 * kernel-scheduled").  kdone: it left for good (it exits). */
-	bool ksched, kdone;
+	 * kernel-scheduled").  kdone: it left for good (it exits).  kraw: it
+	 * runs so because it waits with futex calls of its own (sched/rawcall.c,
+	 * a spin-then-futex runtime's worker), until it exits. */
+	bool ksched, kdone, kraw;
 	/* 0 while the G is on a run queue but still switching off its own
 	 * stack (goro__gswitch); execute waits for 1. */
 	_Atomic uint32_t ctxsaved;
@@ -393,9 +395,6 @@ struct p {
 	int32_t gfreecnt;
 
 	uint32_t syscalltick;     /* incremented by every entersyscall */
-	/* == syscalltick while its M waits in a trapped futex wait that kept
-	 * the P (goro__entersyscallwait): another M may take it over. */
-	_Atomic uint32_t waittick;
 	struct goro_timers timers;
 
 	/* sysmon's view (Go: sysmontick) */
@@ -454,13 +453,13 @@ struct schedt {
 	_Atomic uint64_t ndeclared;  /* declared blocking calls run (shim/blocking_ffi.c) */
 	_Atomic uint64_t nsigstacktaken; /* signal stacks a G took from its M (goro__sigstack_leave) */
 	_Atomic uint64_t ntrappedwait; /* their futex waits */
-	_Atomic int32_t nwaitp;      /* Ms in such a wait that kept its P (upper bound of those Ps) */
-	_Atomic uint64_t ntakeover;  /* Ps taken over from such a wait */
 	_Atomic uint64_t nnetpollpark; /* Gs parked on the netpoller */
 	_Atomic uint64_t nsyscall;   /* blocking calls entered */
 	_Atomic uint64_t nforeign;   /* threads goro did not make, adopted (sched/foreign.c) */
 	_Atomic uint64_t nnopwait;   /* waits served in the kernel, without a P */
 	_Atomic uint64_t nksched;    /* real-time Gs run kernel-scheduled, without a P */
+	_Atomic uint64_t nkraw;      /* of them, Gs that wait with raw futex calls (sched/rawcall.c) */
+	_Atomic uint64_t ntraprestored; /* trapped sites given their `syscall` back (sched/rawcall.c) */
 	_Atomic uint64_t nthreadas;  /* goro__thread_as calls: sysmon, debug threads, adoptions */
 	_Atomic uint64_t ntimerwait; /* timer waiter's waits that timed out */
 	_Atomic uint64_t ntimerspin; /* ... that came back early and spun */
@@ -599,6 +598,7 @@ int goro__sched_apply(struct g *gp);
  * kernel-scheduled". */
 void goro__ksched_enter(void);
 void goro__ksched_leave(void);
+bool goro__ksched_raw(void);
 void goro__unlockosthread(void);
 extern GORO_HIDDEN _Atomic int32_t goro__nlocked; /* Gs locked to an M */
 void goro__schedtrace(bool detail);
@@ -803,8 +803,6 @@ static inline void goro__slack_g(struct m *mp, const struct g *gp)
 }
 void goro__entersyscall(void);
 void goro__entersyscallblock(void);
-bool goro__entersyscallwait(void);
-void goro__exitsyscallwait(bool kept); /* and hand the P off now */
 void goro__exitsyscall(void);
 int64_t goro__sysmon_retake(int64_t now); /* returns Ps retaken+preempted */
 /* The last retake left an early check due within 1 ms: sysmon looks again
