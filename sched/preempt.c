@@ -182,7 +182,11 @@ bool goro__blocked_at(struct g *gp, struct ucontext_t *uc)
 	long nr = (long)r[REG_RAX];
 	if (*(const uint16_t *)pc != 0x050f || nr < 0 || nr >= 512 || nr == SYS_restart_syscall)
 		return false;
-	return goro__redo_call(gp, uc, pc + 2, nr, GORO_REDO_BLOCKED);
+	/* A futex wait of foreign code is redone as a trapped one: the G runs
+	 * kernel-scheduled from now on (sched/rawcall.c), without waiting for
+	 * its next wait to trap. */
+	bool raw = goro__foreign_pc(pc) && goro__rawcall_is_wait(nr, (long)r[REG_RSI]);
+	return goro__redo_call(gp, uc, pc + 2, nr, raw ? GORO_REDO_TRAPPED : GORO_REDO_BLOCKED);
 }
 
 bool goro__check_blocked(struct m *mp)

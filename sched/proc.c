@@ -1824,18 +1824,23 @@ static bool early_due; /* sysmon's own: goro__sysmon_early_due */
 
 bool goro__sysmon_early_due(void) { return early_due; }
 
-/* sysmon: an M that has held its P for 1 ms while a G waits for one (its
- * ring, the global queue) is looked at once per schedtick: asleep in the
- * kernel at a call goro did not intercept (a raw futex wait of libgomp's),
- * it is nudged to redo the call through goro, and a raw site is learnt
- * after 1 ms rather than 10-20 (docs/ARCHITECTURE.md, "Raw system calls
- * outside libc", learning early).  A CPU-bound G costs one /proc read per
+int64_t goro__early_check_ns(void)
+{
+	return a_load_rlx(&goro__rawcall_on) ? GORO_EARLY_RAW_NS : GORO_EARLY_CHECK_NS;
+}
+
+/* sysmon: an M that has held its P for 1 ms (100 us once a raw site is
+ * known) while a G waits for one (its ring, the global queue) is looked at
+ * once per schedtick: asleep in the kernel at a call goro did not
+ * intercept (a raw futex wait of libgomp's), it is nudged to redo the call
+ * through goro, and a raw site is learnt after 1 ms rather than 10-20
+ * (docs/ARCHITECTURE.md, "Raw system calls outside libc", learning early).  A CPU-bound G costs one /proc read per
  * schedtick, on sysmon, and only when others wait. */
 static void early_check(struct p *pp, struct m *mp, uint32_t t, int64_t now)
 {
 	if (pp->sysmon_earlycheck == t || (goro__runqempty(pp) && a_load_rlx(&goro__sched.runqsize) == 0))
 		return;
-	if (now - pp->sysmon_when < GORO_EARLY_CHECK_NS) {
+	if (now - pp->sysmon_when < goro__early_check_ns()) {
 		early_due = true;
 		return;
 	}

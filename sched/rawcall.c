@@ -291,11 +291,18 @@ bool goro__rawcall_sigaction(int sig, const struct sigaction *act, struct sigact
  * spins: its G runs kernel-scheduled from then on (sched/proc.c,
  * goro__ksched_raw), so the wait blocks its own kernel thread and the
  * kernel's scheduler weighs its spins against the other threads', as
- * natively.  Any other call goes between entersyscall and exitsyscall. */
+ * natively.  Any other call goes between entersyscall and exitsyscall.
+ * (Also for a wait found blocked at an unlearnt site: sched/preempt.c,
+ * goro__blocked_at.) */
+bool goro__rawcall_is_wait(long nr, long op)
+{
+	int cmd = (int)op & FUTEX_CMD_MASK;
+	return nr == SYS_futex && (cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET);
+}
+
 long goro__rawcall_call(long nr, const long a[6])
 {
-	int cmd = (int)a[1] & FUTEX_CMD_MASK;
-	if (nr == SYS_futex && (cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET)) {
+	if (goro__rawcall_is_wait(nr, a[1])) {
 		a_fetch_add_rlx(&goro__sched.ntrappedwait, 1);
 		if (goro__ksched_raw())
 			return goro__sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);

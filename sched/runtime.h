@@ -53,6 +53,9 @@
 /* The same look after 1 ms when work waits for a P (docs/ARCHITECTURE.md,
  * "Raw system calls outside libc", learning early). */
 #define GORO_EARLY_CHECK_NS (1000LL * 1000)
+/* 100 us once a raw site has been learnt: the program waits that way, and
+ * its next threads block at sites not learnt yet. */
+#define GORO_EARLY_RAW_NS (100LL * 1000)
 /* A G woken while every P is busy preempts one whose G has run this long
  * without blocking (the kernel's wake-up granularity, 1 ms in CFS;
  * docs/ARCHITECTURE.md, "Preemption"). */
@@ -678,6 +681,7 @@ void goro__rawcall_note(const struct ucontext_t *uc);
 void goro__rawcall_sysmon(void);
 bool goro__rawcall_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 long goro__rawcall_call(long nr, const long a[6]);
+bool goro__rawcall_is_wait(long nr, long op); /* a futex wait */
 /* sysmon: is the M running gp asleep in the kernel?  Then nudge it to
  * redo the call through goro (and learn a raw site).  true: it was. */
 bool goro__check_blocked(struct m *mp);
@@ -808,6 +812,7 @@ int64_t goro__sysmon_retake(int64_t now); /* returns Ps retaken+preempted */
 /* The last retake left an early check due within 1 ms: sysmon looks again
  * by then. */
 bool goro__sysmon_early_due(void);
+int64_t goro__early_check_ns(void); /* GORO_EARLY_CHECK_NS or _RAW_NS */
 void goro__sysmon_wake(void);
 
 /* ---- netpoller (sched/netpoll.c) ----------------------------------------- */

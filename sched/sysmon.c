@@ -10,7 +10,6 @@
 
 #define SYSMON_MIN_DELAY_US 20
 #define SYSMON_MAX_DELAY_US 10000
-#define SYSMON_EARLY_US (GORO_EARLY_CHECK_NS / 1000)
 #define SYSMON_IDLE_CYCLES 50          /* Go: idle > 50 */
 #define DEADLOCK_CONFIRM_NS (50LL * 1000 * 1000)
 #define SYSMON_POLL_NS (10LL * 1000 * 1000)
@@ -78,8 +77,9 @@ static void *sysmon(void *arg)
 		else if (idle > SYSMON_IDLE_CYCLES)
 			delay = delay * 2 > SYSMON_MAX_DELAY_US ? SYSMON_MAX_DELAY_US : delay * 2;
 		uint32_t us = goro__sysmon_timer_delay(delay, SYSMON_MIN_DELAY_US, goro__nanotime());
-		if (goro__sysmon_early_due() && us > SYSMON_EARLY_US)
-			us = SYSMON_EARLY_US; /* an early blocked check falls due (sched/proc.c) */
+		uint32_t early = (uint32_t)(goro__early_check_ns() / 1000);
+		if (goro__sysmon_early_due() && us > early)
+			us = early; /* an early blocked check falls due (sched/proc.c) */
 		struct timespec ts = { 0, (long)us * 1000 };
 		goro__sys2(SYS_nanosleep, &ts, NULL);
 		int64_t now = goro__nanotime();
