@@ -110,6 +110,10 @@ GORO_EXPORT long syscall(long nr, ...)
 		return sched_getscheduler((pid_t)a);
 	case SYS_sched_getparam:
 		return sched_getparam((pid_t)a, (struct sched_param *)b);
+	case SYS_futex: /* a runtime's own lock: sched/rawcall.c */
+		if (goro__rawcall_is_wait(nr, b) && goro__ksched_raw())
+			return goro__sys_ret(goro__sys6(nr, a, b, c, d, e, f));
+		return goro__blocking6(nr, a, b, c, d, e, f);
 	case SYS_getpid:
 	case SYS_clone:
 	case SYS_clone3:

@@ -120,3 +120,15 @@ early_case() {
 @test "OpenMP first waits: learnt early, active wait, 8 threads" {
   early_case 8 active
 }
+
+@test "rawfutex through libc's syscall(): a spin, then a futex wait of the program's own: the waiting threads kernel-scheduled" {
+  compare_native_goro rawfutex 4 2000 libc
+  # At GOMAXPROCS=1 a thread that spins for its turn holds the one P, so
+  # the turn cannot come: it waits, and from then on runs kernel-scheduled
+  # (shim/process.c, syscall; sched/proc.c, goro__ksched_raw).  Before, such
+  # a wait held its P until sysmon handed it off.
+  GORO_STATS=1 goro_run 1 rawfutex 4 2000 libc
+  cmp -s "$NATIVE_OUT" "$GORO_OUT" || fail "differs: $(cat "$GORO_OUT")"
+  stat_at_least ksched_raw 1
+  [ "$(goro_stat trapped_calls)" -eq 0 ] || fail "libc's syscall() was trapped"
+}

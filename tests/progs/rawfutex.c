@@ -5,11 +5,16 @@
  * Then, with "sigsys", the program catches a SIGTRAP, a SIGILL and a
  * SIGSYS of its own (goro's trap handler must pass them on); with "fork", a child runs the ring again
  * with new threads (the kernel does not keep the trap across fork).
- * Usage: rawfutex THREADS ROUNDS [sigsys|fork] */
+ * With "libc" the ring waits through libc's syscall() instead, after a
+ * short spin, as a runtime with its own locks does (InnoDB's, Rust's).
+ * Usage: rawfutex THREADS ROUNDS [sigsys|fork|libc] */
+#include <limits.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -22,6 +27,20 @@ static _Atomic int turn;
 static int nthreads, rounds;
 static long work[64];
 static volatile sig_atomic_t caught;
+static int use_libc;
+
+/* libc's syscall(): spin a little for the turn, then wait. */
+static void libc_wait(int *addr, int val)
+{
+	for (int i = 0; i < 100; i++) {
+		if (atomic_load((_Atomic int *)addr) != val)
+			return;
+		__builtin_ia32_pause();
+	}
+	syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+static void libc_wake(int *addr) { syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0); }
 
 static void on_signal(int sig, siginfo_t *si, void *uc)
 {
@@ -50,11 +69,11 @@ static void *ring(void *arg)
 			int t = atomic_load(&turn);
 			if (t % nthreads == me)
 				break;
-			raw_wait((int *)&turn, t);
+			(use_libc ? libc_wait : raw_wait)((int *)&turn, t);
 		}
 		work[me] += r;
 		atomic_fetch_add(&turn, 1);
-		raw_wake((int *)&turn);
+		(use_libc ? libc_wake : raw_wake)((int *)&turn);
 	}
 	return NULL;
 }
@@ -83,6 +102,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: rawfutex THREADS(1-64) ROUNDS\n");
 		return 2;
 	}
+	use_libc = argc > 3 && strcmp(argv[3], "libc") == 0;
 	long sum = run_ring();
 	printf("turn=%d sum=%ld\n", atomic_load(&turn), sum);
 	if (argc > 3 && strcmp(argv[3], "sigsys") == 0) {
