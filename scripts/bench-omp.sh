@@ -5,7 +5,7 @@
 #
 # build/progs/omp_mix (libgomp: parallel for, reduction, barrier, critical,
 # tasks) with OMP_WAIT_POLICY passive and active, and build/progs/rawfutex (a
-# token ring through inline futex waits), each run natively on every CPU,
+# token ring through inline futex waits, then through libc's syscall()), each run natively on every CPU,
 # natively on one CPU (taskset -c 0), under goro at GOMAXPROCS=1 on that one
 # CPU and under goro at GOMAXPROCS=nproc, interleaved, BENCH_REPS times.  The
 # table shows median wall seconds and the ratios the targets name:
@@ -70,4 +70,5 @@ row() {
         done
     done
     row "rawfutex 4 threads x $RING" -- "$BUILD/progs/rawfutex" 4 "$RING"
+    row "rawfutex 4 threads x $RING, libc's syscall()" -- "$BUILD/progs/rawfutex" 4 "$RING" libc
 } | tee "$OUT"
