@@ -149,12 +149,13 @@ bool goro__cancel_at(struct g *gp, struct ucontext_t *uc)
 	}
 	/* libc's own call, in glibc's window, or a declared call with '!'
 	 * (shim/blocking_ffi.c), stopped at its `syscall` (or just after it,
-	 * ended by the nudge with EINTR: not restartable). */
+	 * ended by the nudge with EINTR: not restartable), which sysmon may
+	 * have made trap meanwhile (sched/rawcall.c). */
 	if (kind == GORO_CANCELSYS_STUB || (kind != GORO_CANCELSYS_DECL && !goro__cancel_window(gp)))
 		return false;
-	if (*(const uint16_t *)pc == 0x050f)
+	if (goro__syscall_insn(pc))
 		pc += 2;
-	else if (r[REG_RAX] != -EINTR || *(const uint16_t *)(pc - 2) != 0x050f)
+	else if (r[REG_RAX] != -EINTR || !goro__syscall_insn(pc - 2))
 		return false;
 	r[REG_RAX] = (greg_t)pc;
 	r[REG_RIP] = (greg_t)(uintptr_t)goro__cancel_tramp;

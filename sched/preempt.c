@@ -101,7 +101,7 @@ bool goro__preempt_at(struct g *gp, struct ucontext_t *uc)
 	if (goro__cancel_at(gp, uc)) /* a cancel ends a blocking call: sched/cancelsys.c */
 		return true;
 	if (a_load_rlx(&gp->preempt))
-		goro__rawcall_note(uc);
+		goro__rawcall_note(gp, uc);
 	if (!a_load_rlx(&gp->preempt) || !goro__can_preempt(gp))
 		return false;
 	greg_t *r = uc->uc_mcontext.gregs;
@@ -176,7 +176,7 @@ bool goro__blocked_at(struct g *gp, struct ucontext_t *uc)
 {
 	if (goro__cancel_at(gp, uc)) /* cancelled inside libc's window: sched/cancelsys.c */
 		return true;
-	goro__rawcall_note(uc);
+	goro__rawcall_note(gp, uc);
 	greg_t *r = uc->uc_mcontext.gregs;
 	uintptr_t pc = (uintptr_t)r[REG_RIP];
 	long nr = (long)r[REG_RAX];

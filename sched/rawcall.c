@@ -55,11 +55,20 @@ GORO_HIDDEN _Atomic bool goro__rawcall_on;
 
 /* ---- learning --------------------------------------------------------------- */
 
-/* In a signal handler: the G was stopped at uc.  If that is a `syscall`
- * instruction of foreign code, tell sysmon. */
-void goro__rawcall_note(const struct ucontext_t *uc)
+static struct site *lookup(uintptr_t pc);
+
+bool goro__syscall_insn(uintptr_t pc)
 {
-	if (goro__cfg.trap_off || raw.failed)
+	const uint8_t *b = (const uint8_t *)pc;
+	return b[1] == 0x05 && (b[0] == 0x0f || (b[0] == 0xcc && lookup(pc)));
+}
+
+/* In a signal handler: the G, running (not in a call goro made for it,
+ * such as a declared one: shim/blocking_ffi.c), was stopped at uc.  If
+ * that is a `syscall` instruction of foreign code, tell sysmon. */
+void goro__rawcall_note(const struct g *gp, const struct ucontext_t *uc)
+{
+	if (goro__cfg.trap_off || raw.failed || a_load_rlx(&gp->status) != G_RUNNING)
 		return;
 	const greg_t *r = uc->uc_mcontext.gregs;
 	uintptr_t pc = (uintptr_t)r[REG_RIP];
@@ -135,8 +144,6 @@ static bool patch(uintptr_t pc, uint8_t byte)
 	a_store_rel((_Atomic uint8_t *)pc, byte);
 	return goro__sys3(SYS_mprotect, page, 4096, PROT_READ | PROT_EXEC) == 0;
 }
-
-static struct site *lookup(uintptr_t pc);
 
 /* sysmon: make the site at pc trap. */
 static void learn(uintptr_t pc)

@@ -677,7 +677,10 @@ bool goro__unsafe_overlap(uintptr_t lo, uintptr_t hi);
 
 /* ---- raw system calls of foreign code (sched/rawcall.c) ------------------ */
 extern GORO_HIDDEN _Atomic bool goro__rawcall_on; /* some site traps */
-void goro__rawcall_note(const struct ucontext_t *uc);
+void goro__rawcall_note(const struct g *gp, const struct ucontext_t *uc);
+/* pc holds a `syscall` instruction, or one goro made trap (its int3 and 05):
+ * where the kernel leaves a thread it stopped in a call, or just before. */
+bool goro__syscall_insn(uintptr_t pc);
 void goro__rawcall_sysmon(void);
 bool goro__rawcall_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 long goro__rawcall_call(long nr, const long a[6]);
